@@ -1,0 +1,3 @@
+package plugins
+
+//go:generate go run ../../plugingen -in ../../../plugin.cfg -out zplugins.go

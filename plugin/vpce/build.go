@@ -1,0 +1,339 @@
+package vpce
+
+import (
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/miekg/dns"
+)
+
+// buildOptions are the parts of the configuration that shape a view.
+type buildOptions struct {
+	ttl           uint32
+	authoritative bool
+	vpcs          []string // priority order for a private name offered in several VPCs
+}
+
+// buildReport lists what a build left out or had to decide, for one log line each per build.
+type buildReport struct {
+	conflicts []string
+	skipped   []string
+}
+
+// The SOA of Route 53's private hosted zones, with the negative TTL set to the plugin's TTL
+// so that a name that appears is answered within one TTL.
+const (
+	soaNs   = "ns-1536.awsdns-00.co.uk."
+	soaMbox = "awsdns-hostmaster.amazon.com."
+)
+
+// endpoint is an available interface endpoint with its interfaces resolved.
+type endpoint struct {
+	ep         *types.VpcEndpoint
+	id         string
+	interfaces []*eni
+	ipType     types.DnsRecordIpType
+	rank       int // position of its VPC in the priority list
+}
+
+// eni is an endpoint network interface's AZ and parsed addresses.
+type eni struct {
+	az     string
+	v4, v6 []net.IP
+}
+
+// claim is one endpoint's offer of records for a name.
+type claim struct {
+	owner *endpoint
+	rs    *rrset
+}
+
+// buildIndex turns an inventory into the serving index. It never fails: what cannot be
+// served (a bad name, an unknown interface) is left out and reported.
+func buildIndex(inv *Inventory, opts buildOptions) (*index, buildReport) {
+	b := builder{
+		opts:   opts,
+		enis:   parseInterfaces(inv.NetworkInterfaces),
+		exact:  map[string]claim{},
+		wild:   map[string]claim{},
+		soas:   map[string]*dns.SOA{},
+		served: map[string]bool{},
+	}
+	for i := range inv.VpcEndpoints {
+		b.addEndpoint(&inv.VpcEndpoints[i])
+	}
+	ix := &index{
+		exact: make(map[string]*rrset, len(b.exact)),
+		wild:  make(map[string]*rrset, len(b.wild)),
+		ttl:   opts.ttl,
+	}
+	for name, c := range b.exact {
+		ix.exact[name] = c.rs
+		ix.stats.names[c.rs.kind]++
+	}
+	for name, c := range b.wild {
+		ix.wild[name] = c.rs
+		ix.stats.names[c.rs.kind]++
+	}
+	if opts.authoritative && len(b.zones) > 0 {
+		ix.zones = b.zones
+	}
+	ix.stats.endpoints = len(b.served)
+	slices.Sort(b.report.conflicts)
+	return ix, b.report
+}
+
+type builder struct {
+	opts   buildOptions
+	enis   map[string]*eni
+	exact  map[string]claim
+	wild   map[string]claim
+	soas   map[string]*dns.SOA // by zone apex, shared by the names of a zone
+	zones  map[string]*dns.SOA // private zone apexes
+	served map[string]bool     // endpoint ids that own at least one name
+	report buildReport
+}
+
+func parseInterfaces(nis []types.NetworkInterface) map[string]*eni {
+	enis := make(map[string]*eni, len(nis))
+	for i := range nis {
+		ni := &nis[i]
+		e := &eni{az: strings.ToLower(aws.ToString(ni.AvailabilityZone))}
+		e.v4 = appendIP(e.v4, ni.PrivateIpAddress, false)
+		for _, p := range ni.PrivateIpAddresses {
+			e.v4 = appendIP(e.v4, p.PrivateIpAddress, false)
+		}
+		e.v6 = appendIP(e.v6, ni.Ipv6Address, true)
+		for _, p := range ni.Ipv6Addresses {
+			e.v6 = appendIP(e.v6, p.Ipv6Address, true)
+		}
+		if id := aws.ToString(ni.NetworkInterfaceId); id != "" {
+			enis[id] = e
+		}
+	}
+	return enis
+}
+
+// appendIP appends the address s if it parses as the wanted family and is not there yet.
+func appendIP(ips []net.IP, s *string, v6 bool) []net.IP {
+	ip := net.ParseIP(aws.ToString(s))
+	if ip == nil {
+		return ips
+	}
+	if v4 := ip.To4(); v4 != nil {
+		if v6 {
+			return ips
+		}
+		ip = v4
+	} else if !v6 {
+		return ips
+	}
+	for _, have := range ips {
+		if have.Equal(ip) {
+			return ips
+		}
+	}
+	return append(ips, ip)
+}
+
+func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
+	id := strings.ToLower(aws.ToString(ep.VpcEndpointId))
+	if id == "" || !strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeInterface)) ||
+		!strings.EqualFold(string(ep.State), string(types.StateAvailable)) {
+		return
+	}
+	e := &endpoint{ep: ep, id: id, ipType: recordIPType(ep), rank: len(b.opts.vpcs)}
+	if i := slices.Index(b.opts.vpcs, aws.ToString(ep.VpcId)); i >= 0 {
+		e.rank = i
+	}
+	for _, nid := range ep.NetworkInterfaceIds {
+		if n, ok := b.enis[nid]; ok && !slices.Contains(e.interfaces, n) {
+			e.interfaces = append(e.interfaces, n)
+		}
+	}
+	privateDNS := aws.ToBool(ep.PrivateDnsEnabled)
+	for _, entry := range ep.DnsEntries {
+		raw := aws.ToString(entry.DnsName)
+		name, wildcard, ok := canonicalName(raw)
+		if !ok {
+			b.report.skipped = append(b.report.skipped, fmt.Sprintf("%s: DNS name %q is not servable", id, raw))
+			continue
+		}
+		kind, az := classify(name, id)
+		if kind == kindPrivate && !privateDNS {
+			continue
+		}
+		b.add(name, wildcard, e, e.records(kind, az), b.soa(name, kind))
+	}
+}
+
+// recordIPType is the endpoint's DnsRecordIpType, defaulting to its IpAddressType.
+func recordIPType(ep *types.VpcEndpoint) types.DnsRecordIpType {
+	t := string(ep.IpAddressType)
+	if ep.DnsOptions != nil && ep.DnsOptions.DnsRecordIpType != "" {
+		t = string(ep.DnsOptions.DnsRecordIpType)
+	}
+	return types.DnsRecordIpType(strings.ToLower(t))
+}
+
+// records collects the addresses a name of this kind answers with. Record types follow
+// DnsRecordIpType: ipv4 A, ipv6 AAAA, dualstack both, service-defined A everywhere and AAAA
+// for the regional and zonal names only.
+func (e *endpoint) records(kind nameKind, az string) *rrset {
+	wantA, wantAAAA := true, false
+	switch e.ipType {
+	case types.DnsRecordIpTypeIpv6:
+		wantA, wantAAAA = false, true
+	case types.DnsRecordIpTypeDualstack:
+		wantAAAA = true
+	case types.DnsRecordIpTypeServiceDefined:
+		wantAAAA = kind != kindPrivate
+	}
+	rs := &rrset{kind: kind}
+	for _, n := range e.interfaces {
+		if kind == kindZonal && n.az != az {
+			continue
+		}
+		if wantA {
+			rs.a = append(rs.a, n.v4...)
+		}
+		if wantAAAA {
+			rs.aaaa = append(rs.aaaa, n.v6...)
+		}
+	}
+	return rs
+}
+
+// add records e's claim on name; where endpoints collide, the better-ranked one keeps it.
+func (b *builder) add(name string, wildcard bool, e *endpoint, rs *rrset, soa *dns.SOA) {
+	rs.soa = soa
+	names := b.exact
+	if wildcard {
+		names = b.wild
+	}
+	if rs.kind == kindPrivate {
+		if b.zones == nil {
+			b.zones = map[string]*dns.SOA{}
+		}
+		b.zones[name] = soa
+	}
+	prev, taken := names[name]
+	switch {
+	case !taken:
+	case prev.owner == e:
+		return // the same name listed twice by one endpoint
+	case better(e, prev.owner):
+		b.report.conflicts = append(b.report.conflicts, conflict(name, wildcard, e, prev.owner))
+	default:
+		b.report.conflicts = append(b.report.conflicts, conflict(name, wildcard, prev.owner, e))
+		return
+	}
+	names[name] = claim{owner: e, rs: rs}
+	b.served[e.id] = true
+}
+
+// better reports whether a should serve a name that b offers too: VPC priority first, then
+// the oldest endpoint, then the smallest id, so that the choice is the same on every build.
+func better(a, b *endpoint) bool {
+	if a.rank != b.rank {
+		return a.rank < b.rank
+	}
+	ta, tb := a.ep.CreationTimestamp, b.ep.CreationTimestamp
+	switch {
+	case ta != nil && tb != nil && !ta.Equal(*tb):
+		return ta.Before(*tb)
+	case ta != nil && tb == nil:
+		return true
+	case ta == nil && tb != nil:
+		return false
+	}
+	return a.id < b.id
+}
+
+func conflict(name string, wildcard bool, winner, loser *endpoint) string {
+	if wildcard {
+		name = "*." + name
+	}
+	return fmt.Sprintf("%s offered by %s (%s) and %s (%s): serving %s", name,
+		winner.id, aws.ToString(winner.ep.VpcId), loser.id, aws.ToString(loser.ep.VpcId), winner.id)
+}
+
+// soa returns the shared SOA of the zone that name is in: a private name is its own zone
+// apex (the managed private hosted zone is named after it); regional and zonal names live in
+// <region>.vpce.amazonaws.com.
+func (b *builder) soa(name string, kind nameKind) *dns.SOA {
+	zone := name
+	if kind != kindPrivate {
+		zone = vpceZone(name)
+	}
+	if soa, ok := b.soas[zone]; ok {
+		return soa
+	}
+	soa := &dns.SOA{
+		Hdr:     dns.RR_Header{Name: zone, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: b.opts.ttl},
+		Ns:      soaNs,
+		Mbox:    soaMbox,
+		Serial:  1,
+		Refresh: 7200,
+		Retry:   900,
+		Expire:  1209600,
+		Minttl:  b.opts.ttl,
+	}
+	b.soas[zone] = soa
+	return soa
+}
+
+// vpceZone returns the <region>.vpce.amazonaws.com zone of a regional or zonal name: the
+// labels after the endpoint label and the service id, which may itself have several labels.
+func vpceZone(name string) string {
+	if i := strings.Index(name, ".vpce.amazonaws."); i >= 0 {
+		if j := strings.LastIndexByte(name[:i], '.'); j >= 0 {
+			return name[j+1:]
+		}
+	}
+	_, parent, _ := strings.Cut(name, ".")
+	return parent
+}
+
+// classify tells an endpoint's names apart: vpce-<id>-<rand> is regional,
+// vpce-<id>-<rand>-<az> zonal, anything not led by the endpoint id a private name.
+func classify(name, id string) (nameKind, string) {
+	label, _, _ := strings.Cut(name, ".")
+	rest, ok := strings.CutPrefix(label, id+"-")
+	if !ok {
+		return kindPrivate, ""
+	}
+	if _, az, zonal := strings.Cut(rest, "-"); zonal {
+		return kindZonal, az
+	}
+	return kindRegional, ""
+}
+
+// canonicalName lower-cases a DnsEntries name into an FQDN and splits off a leading "*.".
+// Only plain host names are served: letters, digits, '-', '_' and a whole-label leading
+// wildcard, within DNS's length limits. A wildcard needs two labels below it, so that no
+// entry can capture a whole top-level domain.
+func canonicalName(raw string) (name string, wildcard bool, ok bool) {
+	name = dns.Fqdn(strings.ToLower(raw))
+	if rest, cut := strings.CutPrefix(name, "*."); cut {
+		name, wildcard = rest, true
+	}
+	if name == "." || len(name) > 254 {
+		return "", false, false
+	}
+	labels := 0
+	for label := range strings.SplitSeq(strings.TrimSuffix(name, "."), ".") {
+		if label == "" || len(label) > 63 || strings.Trim(label, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			return "", false, false
+		}
+		labels++
+	}
+	if wildcard && labels < 2 {
+		return "", false, false
+	}
+	return name, wildcard, true
+}

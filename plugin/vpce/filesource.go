@@ -1,0 +1,111 @@
+package vpce
+
+import (
+	"context"
+	"os"
+	"strings"
+	"time"
+)
+
+// snapshotPoll is how often snapshot files are checked for changes. A stat per file is cheap,
+// and it follows the symlink swaps of Kubernetes ConfigMap volumes, which inotify misses.
+var snapshotPoll = time.Second
+
+// fileSource serves snapshot files, merged, and re-reads them when one changes. A file that
+// turns bad (unreadable, invalid, deleted) is logged once and the last good view stays.
+type fileSource struct {
+	files   []string
+	initial *Inventory // read at setup, so that a bad file stops CoreDNS from starting
+	seen    []fileStamp
+}
+
+// fileStamp identifies a version of a file without reading it.
+type fileStamp struct {
+	size    int64
+	modTime time.Time
+	err     string
+}
+
+// newFileSource reads the files once; an error here is a configuration error.
+func newFileSource(files []string) (*fileSource, error) {
+	s := &fileSource{files: files}
+	s.seen = s.stamps()
+	inv, err := s.read()
+	if err != nil {
+		return nil, err
+	}
+	s.initial = inv
+	return s, nil
+}
+
+func (s *fileSource) String() string { return "snapshot " + strings.Join(s.files, " ") }
+
+func (s *fileSource) read() (*Inventory, error) {
+	parts := make([]*Inventory, 0, len(s.files))
+	for _, f := range s.files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		inv, err := parseSnapshot(f, data)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, inv)
+	}
+	return merge(parts...), nil
+}
+
+func (s *fileSource) stamps() []fileStamp {
+	st := make([]fileStamp, len(s.files))
+	for i, f := range s.files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			st[i].err = err.Error()
+			continue
+		}
+		st[i] = fileStamp{size: fi.Size(), modTime: fi.ModTime()}
+	}
+	return st
+}
+
+func (s *fileSource) run(ctx context.Context, publish func(*Inventory)) {
+	tick := time.NewTicker(snapshotPoll)
+	defer tick.Stop()
+	var failing error
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		st := s.stamps()
+		if failing == nil && equalStamps(st, s.seen) {
+			continue
+		}
+		s.seen = st
+		inv, err := s.read()
+		switch {
+		case err != nil:
+			if failing == nil || failing.Error() != err.Error() {
+				log.Errorf("Snapshot not loaded, still serving the last good view: %v", err)
+			}
+			failing = err
+		default:
+			if failing != nil {
+				log.Infof("Snapshot readable again")
+			}
+			failing = nil
+			publish(inv)
+		}
+	}
+}
+
+func equalStamps(a, b []fileStamp) bool {
+	for i := range a {
+		if a[i].size != b[i].size || !a[i].modTime.Equal(b[i].modTime) || a[i].err != b[i].err {
+			return false
+		}
+	}
+	return len(a) == len(b)
+}

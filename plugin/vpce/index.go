@@ -1,0 +1,93 @@
+package vpce
+
+import (
+	"net"
+	"strings"
+	"sync/atomic"
+
+	"github.com/miekg/dns"
+)
+
+// nameKind says which of an endpoint's names an answer is for.
+type nameKind uint8
+
+const (
+	kindRegional nameKind = iota
+	kindZonal
+	kindPrivate
+	numKinds
+)
+
+func (k nameKind) String() string {
+	return [...]string{"regional", "zonal", "private"}[k]
+}
+
+// rrset is what one name answers: its addresses, in interface order. It is immutable once
+// published, but for the rotation counter.
+type rrset struct {
+	a    []net.IP
+	aaaa []net.IP
+	kind nameKind
+	soa  *dns.SOA // the zone's SOA, for negative answers
+	next atomic.Uint32
+}
+
+// index is one immutable view of the served names, built when the inventory changes and
+// swapped in atomically; queries read it without locks.
+type index struct {
+	exact map[string]*rrset   // lower-case FQDN -> records
+	wild  map[string]*rrset   // "*.X" is stored under X
+	zones map[string]*dns.SOA // private DNS zone apexes, for authoritative NXDOMAIN
+	ttl   uint32
+	stats viewStats
+}
+
+// viewStats counts what a view serves, for logs and metrics.
+type viewStats struct {
+	endpoints int
+	names     [numKinds]int
+}
+
+// result is the outcome of a lookup.
+type result uint8
+
+const (
+	miss     result = iota // not ours: the next plugin answers
+	found                  // a served name (maybe without records of the asked type)
+	nxdomain               // under an authoritative private zone, but no such name
+	nodata                 // an authoritative zone's apex that holds no records itself
+)
+
+// lookup finds the records for name, which must be a lower-case FQDN. An exact name wins
+// over a wildcard; the closest enclosing wildcard wins over one further up.
+func (ix *index) lookup(name string) (*rrset, *dns.SOA, result) {
+	if rs, ok := ix.exact[name]; ok {
+		return rs, rs.soa, found
+	}
+	for parent := name; ; {
+		i := strings.IndexByte(parent, '.')
+		if i < 0 || i == len(parent)-1 {
+			break
+		}
+		parent = parent[i+1:]
+		if rs, ok := ix.wild[parent]; ok {
+			return rs, rs.soa, found
+		}
+	}
+	if len(ix.zones) == 0 {
+		return nil, nil, miss
+	}
+	if soa, ok := ix.zones[name]; ok {
+		return nil, soa, nodata
+	}
+	for parent := name; ; {
+		i := strings.IndexByte(parent, '.')
+		if i < 0 || i == len(parent)-1 {
+			return nil, nil, miss
+		}
+		parent = parent[i+1:]
+		if soa, ok := ix.zones[parent]; ok {
+			return nil, soa, nxdomain
+		}
+	}
+}

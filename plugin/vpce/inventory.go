@@ -1,0 +1,41 @@
+package vpce
+
+import (
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// Inventory is an account's endpoint state as the EC2 API describes it. Every source delivers
+// one: a snapshot file holds it in the AWS CLI's JSON form (the field names of the SDK's types),
+// the API source fills it from Describe calls, so both feed the same view builder.
+type Inventory struct {
+	VpcEndpoints      []types.VpcEndpoint      `json:",omitempty"`
+	NetworkInterfaces []types.NetworkInterface `json:",omitempty"`
+	ServiceDetails    []types.ServiceDetail    `json:",omitempty"`
+}
+
+// merge returns the inventories' contents in one, in order.
+func merge(parts ...*Inventory) *Inventory {
+	all := &Inventory{}
+	for _, p := range parts {
+		if p == nil {
+			continue
+		}
+		all.VpcEndpoints = append(all.VpcEndpoints, p.VpcEndpoints...)
+		all.NetworkInterfaces = append(all.NetworkInterfaces, p.NetworkInterfaces...)
+		all.ServiceDetails = append(all.ServiceDetails, p.ServiceDetails...)
+	}
+	return all
+}
+
+// knownEnum reports whether v is one of values, ignoring case: the wire sends camelCase
+// ("pendingAcceptance"), the SDK's constants are PascalCase, and the CLI prints either.
+func knownEnum[T ~string](v T, values []T) bool {
+	for _, k := range values {
+		if strings.EqualFold(string(v), string(k)) {
+			return true
+		}
+	}
+	return false
+}

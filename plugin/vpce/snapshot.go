@@ -1,0 +1,168 @@
+package vpce
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// parseSnapshot decodes one snapshot file: a JSON object with any of the keys VpcEndpoints,
+// NetworkInterfaces and ServiceDetails, as `aws ec2 describe-vpc-endpoints` (and
+// describe-network-interfaces, describe-vpc-endpoint-services) print them. Other keys, such as
+// NextToken, are ignored. Errors name the file, line and column, and the object at fault.
+func parseSnapshot(file string, data []byte) (*Inventory, error) {
+	p := snapshotParser{file: file, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+	return p.parse()
+}
+
+type snapshotParser struct {
+	file string
+	data []byte
+	dec  *json.Decoder
+}
+
+func (p *snapshotParser) parse() (*Inventory, error) {
+	inv := &Inventory{}
+	tok, err := p.dec.Token()
+	if err != nil {
+		return nil, p.jsonErr(0, err)
+	}
+	if tok != json.Delim('{') {
+		return nil, p.errAt(0, "want a JSON object with VpcEndpoints, NetworkInterfaces or ServiceDetails")
+	}
+	for p.dec.More() {
+		off := p.dec.InputOffset()
+		tok, err := p.dec.Token()
+		if err != nil {
+			return nil, p.jsonErr(off, err)
+		}
+		key, _ := tok.(string)
+		switch key {
+		case "VpcEndpoints":
+			err = decodeList(p, key, &inv.VpcEndpoints, checkEndpoint)
+		case "NetworkInterfaces":
+			err = decodeList(p, key, &inv.NetworkInterfaces, checkInterface)
+		case "ServiceDetails":
+			err = decodeList(p, key, &inv.ServiceDetails, checkService)
+		default:
+			var skip json.RawMessage
+			off = p.dec.InputOffset()
+			if err = p.dec.Decode(&skip); err != nil {
+				err = p.jsonErr(off, err)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if _, err := p.dec.Token(); err != nil {
+		return nil, p.jsonErr(p.dec.InputOffset(), err)
+	}
+	if _, err := p.dec.Token(); err != io.EOF {
+		return nil, p.errAt(p.dec.InputOffset(), "unexpected data after the top-level object")
+	}
+	return inv, nil
+}
+
+// decodeList decodes the array under key one element at a time, so that an error can name
+// the element's position, and checks each element with check.
+func decodeList[T any](p *snapshotParser, key string, list *[]T, check func(*T) error) error {
+	off := p.dec.InputOffset()
+	tok, err := p.dec.Token()
+	if err != nil {
+		return p.jsonErr(off, err)
+	}
+	if tok == nil { // "Key": null
+		return nil
+	}
+	if tok != json.Delim('[') {
+		return p.errAt(p.valueStart(off), "%s: want an array", key)
+	}
+	for i := 0; p.dec.More(); i++ {
+		start := p.valueStart(p.dec.InputOffset())
+		var v T
+		if err := p.dec.Decode(&v); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				return p.errAt(start+te.Offset, "%s[%d]: field %s: want %s, got %s", key, i, te.Field, te.Type, te.Value)
+			}
+			return p.jsonErr(start, err)
+		}
+		if err := check(&v); err != nil {
+			return p.errAt(start, "%s[%d]: %v", key, i, err)
+		}
+		*list = append(*list, v)
+	}
+	_, err = p.dec.Token() // ']'
+	return err
+}
+
+// valueStart skips the white space and separator in front of the value at off.
+func (p *snapshotParser) valueStart(off int64) int64 {
+	for off < int64(len(p.data)) {
+		switch p.data[off] {
+		case ' ', '\t', '\r', '\n', ',', ':':
+			off++
+		default:
+			return off
+		}
+	}
+	return off
+}
+
+func (p *snapshotParser) jsonErr(off int64, err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return p.errAt(se.Offset, "%v", err)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return p.errAt(int64(len(p.data)), "unexpected end of JSON input")
+	}
+	return p.errAt(off, "%v", err)
+}
+
+// errAt formats an error at a byte offset as file:line:column.
+func (p *snapshotParser) errAt(off int64, format string, args ...any) error {
+	off = min(max(off, 0), int64(len(p.data)))
+	line := 1 + bytes.Count(p.data[:off], []byte{'\n'})
+	col := off - int64(bytes.LastIndexByte(p.data[:off], '\n'))
+	return fmt.Errorf("%s:%d:%d: %s", p.file, line, col, fmt.Sprintf(format, args...))
+}
+
+func checkEndpoint(ep *types.VpcEndpoint) error {
+	if ep.VpcEndpointId == nil || *ep.VpcEndpointId == "" {
+		return errors.New("VpcEndpointId missing")
+	}
+	id := *ep.VpcEndpointId
+	if !knownEnum(ep.State, types.State("").Values()) {
+		return fmt.Errorf("%s: unknown State %q", id, ep.State)
+	}
+	if !knownEnum(ep.VpcEndpointType, types.VpcEndpointType("").Values()) {
+		return fmt.Errorf("%s: unknown VpcEndpointType %q", id, ep.VpcEndpointType)
+	}
+	if ep.IpAddressType != "" && !knownEnum(ep.IpAddressType, types.IpAddressType("").Values()) {
+		return fmt.Errorf("%s: unknown IpAddressType %q", id, ep.IpAddressType)
+	}
+	if o := ep.DnsOptions; o != nil && o.DnsRecordIpType != "" && !knownEnum(o.DnsRecordIpType, types.DnsRecordIpType("").Values()) {
+		return fmt.Errorf("%s: unknown DnsOptions.DnsRecordIpType %q", id, o.DnsRecordIpType)
+	}
+	return nil
+}
+
+func checkInterface(ni *types.NetworkInterface) error {
+	if ni.NetworkInterfaceId == nil || *ni.NetworkInterfaceId == "" {
+		return errors.New("NetworkInterfaceId missing")
+	}
+	return nil
+}
+
+func checkService(sd *types.ServiceDetail) error {
+	if sd.ServiceName == nil || *sd.ServiceName == "" {
+		return errors.New("ServiceName missing")
+	}
+	return nil
+}

@@ -1,0 +1,90 @@
+// Package vpce is a CoreDNS plugin that answers for AWS interface VPC endpoint names (regional,
+// zonal and private DNS names) the way Route 53 Resolver does inside the endpoint's VPC, from a
+// cached view of the account's endpoints, and hands every other query to the next plugin.
+package vpce
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/miekg/dns"
+)
+
+const pluginName = "vpce"
+
+// VPCE is the plugin handler. It serves from the index last published by its sources.
+type VPCE struct {
+	Next plugin.Handler
+
+	zones  []string // lower-case FQDNs the plugin answers in
+	dotted []string // the zones with a leading dot, for allocation-free suffix tests
+	view   atomic.Pointer[index]
+
+	viewer  *viewer
+	cancel  context.CancelFunc
+	running sync.WaitGroup
+}
+
+// Name implements plugin.Handler.
+func (v *VPCE) Name() string { return pluginName }
+
+// ServeDNS implements plugin.Handler.
+func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	if len(r.Question) != 1 || r.Question[0].Qclass != dns.ClassINET {
+		return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
+	}
+	ix := v.view.Load()
+	if ix == nil {
+		return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
+	}
+	q := r.Question[0]
+	name := strings.ToLower(q.Name) // no allocation for an all-lower-case name
+	if !v.inZones(name) {
+		return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
+	}
+	rs, soa, res := ix.lookup(name)
+	var p *reply
+	switch res {
+	case miss:
+		return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
+	case nxdomain:
+		p = newReply(r, dns.RcodeNameError)
+		p.setSOA(soa)
+	case nodata:
+		p = newReply(r, dns.RcodeSuccess)
+		p.setSOA(soa)
+	case found:
+		p = newReply(r, dns.RcodeSuccess)
+		rs.answer(p, q.Name, q.Qtype, ix.ttl)
+	}
+	w.WriteMsg(&p.msg)
+	return p.msg.Rcode, nil
+}
+
+// answer fills p with the records of type qtype, rotated; a name without such records gets
+// an empty NOERROR answer with the zone's SOA (NODATA).
+func (rs *rrset) answer(p *reply, qname string, qtype uint16, ttl uint32) {
+	start := int(rs.next.Add(1) - 1) // the first answer keeps interface order
+	if qtype == dns.TypeA || qtype == dns.TypeANY {
+		p.addA(qname, ttl, rs.a, start)
+	}
+	if qtype == dns.TypeAAAA || qtype == dns.TypeANY {
+		p.addAAAA(qname, ttl, rs.aaaa, start)
+	}
+	if len(p.msg.Answer) == 0 {
+		p.setSOA(rs.soa)
+	}
+}
+
+// inZones reports whether the lower-case FQDN name is in one of the plugin's zones.
+func (v *VPCE) inZones(name string) bool {
+	for i, z := range v.zones {
+		if z == "." || name == z || strings.HasSuffix(name, v.dotted[i]) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,136 @@
+package vpce
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
+	"github.com/coredns/coredns/plugin/test"
+	"github.com/miekg/dns"
+)
+
+// nextMarker is what the next plugin answers with, so a test can tell a pass-through.
+var nextMarker = test.A("next.marker. 1 IN A 192.0.2.53")
+
+// nextPlugin stands for forward: it answers every query with nextMarker.
+var nextPlugin = test.HandlerFunc(func(_ context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	m := new(dns.Msg)
+	m.SetReply(r)
+	m.Answer = []dns.RR{nextMarker}
+	w.WriteMsg(m)
+	return dns.RcodeSuccess, nil
+})
+
+// newTestVPCE serves the snapshot file in zones with the given build options.
+func newTestVPCE(t testing.TB, file string, opts buildOptions, zones ...string) *VPCE {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := parseSnapshot(file, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zones) == 0 {
+		zones = []string{"."}
+	}
+	v := &VPCE{Next: nextPlugin}
+	v.zones, v.dotted = normalizeZones(zones)
+	ix, _ := buildIndex(inv, opts)
+	v.view.Store(ix)
+	return v
+}
+
+func serve(t testing.TB, v *VPCE, m *dns.Msg) *dns.Msg {
+	t.Helper()
+	rec := dnstest.NewRecorder(&test.ResponseWriter{})
+	if _, err := v.ServeDNS(context.Background(), rec, m); err != nil {
+		t.Fatalf("ServeDNS(%s): %v", m.Question[0].Name, err)
+	}
+	if rec.Msg == nil {
+		t.Fatalf("ServeDNS(%s) wrote nothing", m.Question[0].Name)
+	}
+	return rec.Msg
+}
+
+const vz = ".us-east-1.vpce.amazonaws.com."
+
+// soa is the negative-answer SOA of zone with a TTL and negative TTL of ttl.
+func soa(zone string, ttl string) dns.RR {
+	return test.SOA(zone + " " + ttl + " IN SOA ns-1536.awsdns-00.co.uk. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 " + ttl)
+}
+
+func TestAnswers(t *testing.T) {
+	v := newTestVPCE(t, "testdata/answers.json", buildOptions{ttl: 60})
+	passed := []dns.RR{nextMarker}
+	cases := []test.Case{
+		// regional: every interface; zonal: the AZ's interface; private: as regional.
+		{Qname: "vpce-0a-aaaa1111.ssm" + vz, Qtype: dns.TypeA, Answer: []dns.RR{
+			test.A("vpce-0a-aaaa1111.ssm" + vz + " 60 IN A 10.0.1.10"), test.A("vpce-0a-aaaa1111.ssm" + vz + " 60 IN A 10.0.2.10")}},
+		{Qname: "vpce-0a-aaaa1111-us-east-1b.ssm" + vz, Qtype: dns.TypeA, Answer: []dns.RR{
+			test.A("vpce-0a-aaaa1111-us-east-1b.ssm" + vz + " 60 IN A 10.0.2.10")}},
+		{Qname: "ssm.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: []dns.RR{
+			test.A("ssm.us-east-1.amazonaws.com. 60 IN A 10.0.1.10"), test.A("ssm.us-east-1.amazonaws.com. 60 IN A 10.0.2.10")}},
+		// ipv4: no AAAA, NODATA with the zone's SOA.
+		{Qname: "ssm.us-east-1.amazonaws.com.", Qtype: dns.TypeAAAA, Ns: []dns.RR{soa("ssm.us-east-1.amazonaws.com.", "60")}},
+		{Qname: "vpce-0a-aaaa1111.ssm" + vz, Qtype: dns.TypeAAAA, Ns: []dns.RR{soa("us-east-1.vpce.amazonaws.com.", "60")}},
+		{Qname: "ssm.us-east-1.amazonaws.com.", Qtype: dns.TypeTXT, Ns: []dns.RR{soa("ssm.us-east-1.amazonaws.com.", "60")}},
+		// ipv6: AAAA only.
+		{Qname: "ec2.us-east-1.amazonaws.com.", Qtype: dns.TypeAAAA, Answer: []dns.RR{test.AAAA("ec2.us-east-1.amazonaws.com. 60 IN AAAA 2600:1f18::b1")}},
+		{Qname: "ec2.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Ns: []dns.RR{soa("ec2.us-east-1.amazonaws.com.", "60")}},
+		{Qname: "vpce-0b-bbbb1111.ec2" + vz, Qtype: dns.TypeA, Ns: []dns.RR{soa("us-east-1.vpce.amazonaws.com.", "60")}},
+		// dualstack: A and AAAA for every name.
+		{Qname: "sts.us-east-1.amazonaws.com.", Qtype: dns.TypeAAAA, Answer: []dns.RR{
+			test.AAAA("sts.us-east-1.amazonaws.com. 60 IN AAAA 2600:1f18::c1"), test.AAAA("sts.us-east-1.amazonaws.com. 60 IN AAAA 2600:1f18::c2")}},
+		{Qname: "vpce-0c-cccc1111-us-east-1a.sts" + vz, Qtype: dns.TypeAAAA, Answer: []dns.RR{
+			test.AAAA("vpce-0c-cccc1111-us-east-1a.sts" + vz + " 60 IN AAAA 2600:1f18::c1")}},
+		{Qname: "sts.us-east-1.amazonaws.com.", Qtype: dns.TypeANY, Answer: []dns.RR{
+			test.A("sts.us-east-1.amazonaws.com. 60 IN A 10.0.1.12"), test.A("sts.us-east-1.amazonaws.com. 60 IN A 10.0.2.12"),
+			test.AAAA("sts.us-east-1.amazonaws.com. 60 IN AAAA 2600:1f18::c1"), test.AAAA("sts.us-east-1.amazonaws.com. 60 IN AAAA 2600:1f18::c2")}},
+		// service-defined: A everywhere, AAAA for regional and zonal names only.
+		{Qname: "kms.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("kms.us-east-1.amazonaws.com. 60 IN A 10.0.1.13")}},
+		{Qname: "kms.us-east-1.amazonaws.com.", Qtype: dns.TypeAAAA, Ns: []dns.RR{soa("kms.us-east-1.amazonaws.com.", "60")}},
+		{Qname: "vpce-0d-dddd1111.kms" + vz, Qtype: dns.TypeAAAA, Answer: []dns.RR{test.AAAA("vpce-0d-dddd1111.kms" + vz + " 60 IN AAAA 2600:1f18::d1")}},
+		{Qname: "vpce-0d-dddd1111-us-east-1a.kms" + vz, Qtype: dns.TypeA, Answer: []dns.RR{test.A("vpce-0d-dddd1111-us-east-1a.kms" + vz + " 60 IN A 10.0.1.13")}},
+		// wildcards match at any depth; an exact name wins over them; the apex is not a wildcard match.
+		{Qname: "bucket.s3.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("bucket.s3.us-east-1.amazonaws.com. 60 IN A 10.0.1.14")}},
+		{Qname: "a.b.bucket.s3.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("a.b.bucket.s3.us-east-1.amazonaws.com. 60 IN A 10.0.1.14")}},
+		{Qname: "special.s3.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("special.s3.us-east-1.amazonaws.com. 60 IN A 10.0.1.15")}},
+		{Qname: "x.special.s3.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("x.special.s3.us-east-1.amazonaws.com. 60 IN A 10.0.1.14")}},
+		{Qname: "s3.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: passed},
+		{Qname: "bucket.vpce-0e-eeee1111.s3" + vz, Qtype: dns.TypeA, Answer: []dns.RR{test.A("bucket.vpce-0e-eeee1111.s3" + vz + " 60 IN A 10.0.1.14")}},
+		// case-insensitive, and the answer echoes the question's case.
+		{Qname: "SSM.Us-East-1.AmazonAWS.com.", Qtype: dns.TypeA, Answer: []dns.RR{
+			test.A("SSM.Us-East-1.AmazonAWS.com. 60 IN A 10.0.1.10"), test.A("SSM.Us-East-1.AmazonAWS.com. 60 IN A 10.0.2.10")}},
+		// private DNS disabled: the private name is not served, the endpoint's own names are.
+		{Qname: "logs.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: passed},
+		{Qname: "vpce-0g-gggg1111.logs" + vz, Qtype: dns.TypeA, Answer: []dns.RR{test.A("vpce-0g-gggg1111.logs" + vz + " 60 IN A 10.0.1.16")}},
+		// only available Interface endpoints, compared case-insensitively.
+		{Qname: "pending.example.com.", Qtype: dns.TypeA, Answer: passed},
+		{Qname: "vpce-0h-hhhh1111.vpce-svc-0123" + vz, Qtype: dns.TypeA, Answer: passed},
+		{Qname: "gateway.example.com.", Qtype: dns.TypeA, Answer: passed},
+		{Qname: "upper.example.com.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("upper.example.com. 60 IN A 10.0.1.23")}},
+		// a private name in two VPCs: the oldest endpoint, then the smallest id.
+		{Qname: "conflict.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("conflict.us-east-1.amazonaws.com. 60 IN A 10.0.1.21")}},
+		// anything else goes on, even under a served private name.
+		{Qname: "foo.ssm.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: passed},
+		{Qname: "example.org.", Qtype: dns.TypeA, Answer: passed},
+	}
+	for _, tc := range cases {
+		t.Run(dns.TypeToString[tc.Qtype]+" "+tc.Qname, func(t *testing.T) {
+			resp := serve(t, v, tc.Msg())
+			if err := test.SortAndCheck(resp, tc); err != nil {
+				t.Fatal(err)
+			}
+			if len(tc.Answer) > 0 && tc.Answer[0] == nextMarker {
+				return
+			}
+			// A recursive resolver's answer, as in the seed: qr rd ra, no aa.
+			if !resp.Response || !resp.RecursionDesired || !resp.RecursionAvailable || resp.Authoritative {
+				t.Errorf("flags: qr=%v rd=%v ra=%v aa=%v, want qr rd ra", resp.Response, resp.RecursionDesired, resp.RecursionAvailable, resp.Authoritative)
+			}
+		})
+	}
+}

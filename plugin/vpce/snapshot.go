@@ -26,6 +26,11 @@ type snapshotParser struct {
 }
 
 func (p *snapshotParser) parse() (*Inventory, error) {
+	// A full syntax check first: it gives exact offsets, which the streaming decoder below
+	// does not for syntax errors, and it rejects anything after the top-level value.
+	if err := json.Unmarshal(p.data, new(json.RawMessage)); err != nil {
+		return nil, p.jsonErr(0, err)
+	}
 	inv := &Inventory{}
 	tok, err := p.dec.Token()
 	if err != nil {
@@ -59,12 +64,6 @@ func (p *snapshotParser) parse() (*Inventory, error) {
 			return nil, err
 		}
 	}
-	if _, err := p.dec.Token(); err != nil {
-		return nil, p.jsonErr(p.dec.InputOffset(), err)
-	}
-	if _, err := p.dec.Token(); err != io.EOF {
-		return nil, p.errAt(p.dec.InputOffset(), "unexpected data after the top-level object")
-	}
 	return inv, nil
 }
 
@@ -86,11 +85,12 @@ func decodeList[T any](p *snapshotParser, key string, list *[]T, check func(*T) 
 		start := p.valueStart(p.dec.InputOffset())
 		var v T
 		if err := p.dec.Decode(&v); err != nil {
+			// The decoder counts a type error's offset from the start of the element.
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
 				return p.errAt(start+te.Offset, "%s[%d]: field %s: want %s, got %s", key, i, te.Field, te.Type, te.Value)
 			}
-			return p.jsonErr(start, err)
+			return p.errAt(start, "%s[%d]: %v", key, i, err)
 		}
 		if err := check(&v); err != nil {
 			return p.errAt(start, "%s[%d]: %v", key, i, err)
@@ -118,7 +118,7 @@ func (p *snapshotParser) jsonErr(off int64, err error) error {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
-		return p.errAt(se.Offset, "%v", err)
+		return p.errAt(se.Offset-1, "%v", err) // Offset is just past the bad byte
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return p.errAt(int64(len(p.data)), "unexpected end of JSON input")
 	}

@@ -134,3 +134,119 @@ func TestAnswers(t *testing.T) {
 		})
 	}
 }
+
+func TestAuthoritative(t *testing.T) {
+	v := newTestVPCE(t, "testdata/answers.json", buildOptions{ttl: 30, authoritative: true})
+	cases := []test.Case{
+		// The managed private hosted zone's behaviour: unknown names under a private name are NXDOMAIN.
+		{Qname: "foo.ssm.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("ssm.us-east-1.amazonaws.com.", "30")}},
+		{Qname: "a.b.kms.us-east-1.amazonaws.com.", Qtype: dns.TypeAAAA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("kms.us-east-1.amazonaws.com.", "30")}},
+		// The apex of a wildcard-only zone exists, without records.
+		{Qname: "s3.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Ns: []dns.RR{soa("s3.us-east-1.amazonaws.com.", "30")}},
+		// Served names still answer, with the configured TTL.
+		{Qname: "ssm.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: []dns.RR{
+			test.A("ssm.us-east-1.amazonaws.com. 30 IN A 10.0.1.10"), test.A("ssm.us-east-1.amazonaws.com. 30 IN A 10.0.2.10")}},
+		// Outside every private name, and for the public vpce names, queries still go on.
+		{Qname: "amazonaws.com.", Qtype: dns.TypeA, Answer: []dns.RR{nextMarker}},
+		{Qname: "vpce-0f-unknown.ssm" + vz, Qtype: dns.TypeA, Answer: []dns.RR{nextMarker}},
+		// A private name of an endpoint with private DNS disabled is no zone of ours.
+		{Qname: "x.logs.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: []dns.RR{nextMarker}},
+	}
+	for _, tc := range cases {
+		resp := serve(t, v, tc.Msg())
+		if err := test.SortAndCheck(resp, tc); err != nil {
+			t.Errorf("%s %s: %v", dns.TypeToString[tc.Qtype], tc.Qname, err)
+		}
+	}
+}
+
+func TestVPCPriority(t *testing.T) {
+	// Listed VPCs win in list order over the default (oldest, then smallest id).
+	v := newTestVPCE(t, "testdata/answers.json", buildOptions{ttl: 60, vpcs: []string{"vpc-3", "vpc-2"}})
+	tc := test.Case{Qname: "conflict.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("conflict.us-east-1.amazonaws.com. 60 IN A 10.0.1.22")}}
+	if err := test.SortAndCheck(serve(t, v, tc.Msg()), tc); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestConflictsReported(t *testing.T) {
+	data, err := os.ReadFile("testdata/answers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := parseSnapshot("answers.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, report := buildIndex(inv, buildOptions{ttl: 60})
+	want := []string{
+		"conflict.us-east-1.amazonaws.com. offered by vpce-0k (vpc-1) and vpce-0j (vpc-2): serving vpce-0k",
+		"conflict.us-east-1.amazonaws.com. offered by vpce-0k (vpc-1) and vpce-0l (vpc-3): serving vpce-0k",
+	}
+	if len(report.conflicts) != len(want) {
+		t.Fatalf("conflicts = %q, want %q", report.conflicts, want)
+	}
+	for i := range want {
+		if report.conflicts[i] != want[i] {
+			t.Errorf("conflict %d = %q, want %q", i, report.conflicts[i], want[i])
+		}
+	}
+}
+
+func TestRotation(t *testing.T) {
+	v := newTestVPCE(t, "testdata/answers.json", buildOptions{ttl: 60})
+	m := new(dns.Msg)
+	m.SetQuestion("ssm.us-east-1.amazonaws.com.", dns.TypeA)
+	var firsts []string
+	for range 4 {
+		resp := serve(t, v, m)
+		if len(resp.Answer) != 2 {
+			t.Fatalf("got %d answers, want 2", len(resp.Answer))
+		}
+		firsts = append(firsts, resp.Answer[0].(*dns.A).A.String())
+	}
+	// The first answer keeps interface order, then the order rotates.
+	want := []string{"10.0.1.10", "10.0.2.10", "10.0.1.10", "10.0.2.10"}
+	for i := range want {
+		if firsts[i] != want[i] {
+			t.Fatalf("first addresses = %v, want %v", firsts, want)
+		}
+	}
+}
+
+func TestZonesAndClass(t *testing.T) {
+	v := newTestVPCE(t, "testdata/answers.json", buildOptions{ttl: 60}, "US-EAST-1.vpce.amazonaws.com", "example.com.")
+	cases := []struct {
+		name  string
+		class uint16
+		ours  bool
+	}{
+		{"vpce-0a-aaaa1111.ssm" + vz, dns.ClassINET, true},
+		{"upper.example.com.", dns.ClassINET, true},
+		{"ssm.us-east-1.amazonaws.com.", dns.ClassINET, false}, // held, but outside the block's zones
+		{"upper.example.com.", dns.ClassCHAOS, false},
+	}
+	for _, tc := range cases {
+		m := new(dns.Msg)
+		m.SetQuestion(tc.name, dns.TypeA)
+		m.Question[0].Qclass = tc.class
+		resp := serve(t, v, m)
+		passed := len(resp.Answer) == 1 && resp.Answer[0] == nextMarker
+		if passed == tc.ours {
+			t.Errorf("%s class %d: passed on = %v, want %v", tc.name, tc.class, passed, !tc.ours)
+		}
+	}
+}
+
+func TestNoViewPassesOn(t *testing.T) {
+	v := &VPCE{Next: nextPlugin}
+	v.zones, v.dotted = normalizeZones([]string{"."})
+	m := new(dns.Msg)
+	m.SetQuestion("ssm.us-east-1.amazonaws.com.", dns.TypeA)
+	if resp := serve(t, v, m); len(resp.Answer) != 1 || resp.Answer[0] != nextMarker {
+		t.Errorf("without a view: %v, want the next plugin's answer", resp.Answer)
+	}
+	if v.Ready() {
+		t.Error("ready without a view")
+	}
+}

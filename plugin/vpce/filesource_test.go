@@ -1,0 +1,89 @@
+package vpce
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func endpointJSON(ids ...string) string {
+	s := `{"VpcEndpoints": [`
+	for i, id := range ids {
+		if i > 0 {
+			s += ","
+		}
+		s += `{"VpcEndpointId": "` + id + `", "VpcEndpointType": "Interface", "State": "available"}`
+	}
+	return s + "]}"
+}
+
+func TestFileSourceFollowsChanges(t *testing.T) {
+	defer func(d time.Duration) { snapshotPoll = d }(snapshotPoll)
+	snapshotPoll = 5 * time.Millisecond
+
+	dir := t.TempDir()
+	e, n := filepath.Join(dir, "e.json"), filepath.Join(dir, "n.json")
+	write := func(file, content string) {
+		t.Helper()
+		// A new file renamed into place, as the AWS CLI redirect or a ConfigMap update would do.
+		tmp := file + ".tmp"
+		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(e, endpointJSON("vpce-1"))
+	write(n, `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1"}]}`)
+
+	fs, err := newFileSource([]string{e, n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs.initial.VpcEndpoints) != 1 || len(fs.initial.NetworkInterfaces) != 1 {
+		t.Fatalf("initial: files not merged: %+v", fs.initial)
+	}
+	got := make(chan *Inventory, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { fs.run(ctx, func(inv *Inventory) { got <- inv }); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	next := func() *Inventory {
+		t.Helper()
+		select {
+		case inv := <-got:
+			return inv
+		case <-time.After(5 * time.Second):
+			t.Fatal("no inventory published")
+			return nil
+		}
+	}
+	quiet := func(what string) {
+		t.Helper()
+		select {
+		case inv := <-got:
+			t.Fatalf("%s: published %+v, want the last good view kept", what, inv)
+		case <-time.After(50 * snapshotPoll):
+		}
+	}
+
+	write(e, endpointJSON("vpce-1", "vpce-2"))
+	if inv := next(); len(inv.VpcEndpoints) != 2 || len(inv.NetworkInterfaces) != 1 {
+		t.Fatalf("after rewrite: %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
+	}
+	write(e, `{"VpcEndpoints": [{"VpcEndpointId": "vpce-3", "State":`) // truncated
+	quiet("corrupt file")
+	if err := os.Remove(e); err != nil {
+		t.Fatal(err)
+	}
+	quiet("deleted file")
+	write(e, endpointJSON("vpce-4"))
+	if inv := next(); len(inv.VpcEndpoints) != 1 || *inv.VpcEndpoints[0].VpcEndpointId != "vpce-4" {
+		t.Fatalf("after recovery: %+v", inv.VpcEndpoints)
+	}
+	quiet("unchanged files")
+}

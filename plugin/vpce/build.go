@@ -15,7 +15,7 @@ import (
 type buildOptions struct {
 	ttl           uint32
 	authoritative bool
-	vpcs          []string // priority order for a private name offered in several VPCs
+	vpcs          []string // if set, only these VPCs, in priority order for a shared private name
 }
 
 // buildReport lists what a build left out or had to decide, for one log line each per build.
@@ -62,6 +62,7 @@ func buildIndex(inv *Inventory, opts buildOptions) (*index, buildReport) {
 		wild:   map[string]claim{},
 		soas:   map[string]*dns.SOA{},
 		served: map[string]bool{},
+		ids:    map[string]bool{},
 	}
 	for i := range inv.VpcEndpoints {
 		b.addEndpoint(&inv.VpcEndpoints[i])
@@ -95,6 +96,7 @@ type builder struct {
 	soas   map[string]*dns.SOA // by zone apex, shared by the names of a zone
 	zones  map[string]*dns.SOA // private zone apexes
 	served map[string]bool     // endpoint ids that own at least one name
+	ids    map[string]bool     // endpoint ids seen
 	report buildReport
 }
 
@@ -111,7 +113,8 @@ func parseInterfaces(nis []types.NetworkInterface) map[string]*eni {
 		for _, p := range ni.Ipv6Addresses {
 			e.v6 = appendIP(e.v6, p.Ipv6Address, true)
 		}
-		if id := aws.ToString(ni.NetworkInterfaceId); id != "" {
+		// The first of duplicates wins: fresh sources come before the cache file's view.
+		if id := aws.ToString(ni.NetworkInterfaceId); id != "" && enis[id] == nil {
 			enis[id] = e
 		}
 	}
@@ -142,8 +145,12 @@ func appendIP(ips []net.IP, s *string, v6 bool) []net.IP {
 
 func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
 	id := strings.ToLower(aws.ToString(ep.VpcEndpointId))
-	if id == "" || !strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeInterface)) ||
+	if id == "" || b.ids[id] || !strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeInterface)) ||
 		!strings.EqualFold(string(ep.State), string(types.StateAvailable)) {
+		return
+	}
+	b.ids[id] = true // the first of duplicates wins, as for interfaces
+	if len(b.opts.vpcs) > 0 && !slices.Contains(b.opts.vpcs, aws.ToString(ep.VpcId)) {
 		return
 	}
 	e := &endpoint{ep: ep, id: id, ipType: recordIPType(ep), rank: len(b.opts.vpcs)}

@@ -2,10 +2,14 @@ package vpce
 
 import (
 	"context"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
@@ -17,25 +21,35 @@ var log = clog.NewWithPlugin(pluginName)
 
 func init() { plugin.Register(pluginName, setup) }
 
-// defaultTTL is Route 53's TTL for endpoint records.
-const defaultTTL = 60
+const (
+	defaultTTL = 60    // Route 53's TTL for endpoint records
+	maxTTL     = 86400 // keeps negative caching of a new endpoint's names within a day
+)
 
-// maxTTL keeps negative caching of a new endpoint's names within a day.
-const maxTTL = 86400
-
-// config is one vpce block of a Corefile.
-type config struct {
+// settings is one vpce block of a Corefile.
+type settings struct {
 	zones     []string
 	build     buildOptions
 	snapshots []string
+
+	// The EC2 API source, used when there are no snapshots.
+	regions   []string
+	roles     []role
+	acct      account // what every poller of the block shares: credentials, endpoint, filters
+	refresh   time.Duration
+	cacheFile string
+	apiOption string // the first API option seen, to name it if snapshot is set too
 }
 
+// role is an assume_role line.
+type role struct{ arn, externalID string }
+
 func setup(c *caddy.Controller) error {
-	cfg, err := parse(c)
+	s, err := parse(c)
 	if err != nil {
 		return plugin.Error(pluginName, err)
 	}
-	v, err := newVPCE(cfg)
+	v, err := newVPCE(s)
 	if err != nil {
 		return plugin.Error(pluginName, err)
 	}
@@ -48,21 +62,52 @@ func setup(c *caddy.Controller) error {
 	return nil
 }
 
-// newVPCE builds the handler and its sources from the configuration. Snapshot files are read
-// here, so that CoreDNS refuses to start on a bad one.
-func newVPCE(cfg *config) (*VPCE, error) {
+// newVPCE builds the handler and its sources. Snapshot files are read here, so that CoreDNS
+// refuses to start on a bad one; the EC2 API is not called until start, in the background.
+func newVPCE(s *settings) (*VPCE, error) {
 	v := &VPCE{}
-	v.zones, v.dotted = normalizeZones(cfg.zones)
-	fs, err := newFileSource(cfg.snapshots)
-	if err != nil {
-		return nil, err
+	v.zones, v.dotted = normalizeZones(s.zones)
+	v.viewer = &viewer{opts: s.build, publish: v.view.Store}
+	if len(s.snapshots) > 0 {
+		fs, err := newFileSource(s.snapshots)
+		if err != nil {
+			return nil, err
+		}
+		v.viewer.sources = []source{fs}
+		v.viewer.update(0, fs.initial)
+		return v, nil
 	}
-	v.viewer = &viewer{opts: cfg.build, sources: []source{fs}, publish: v.view.Store}
-	v.viewer.update(0, fs.initial)
+	for _, a := range s.accounts() {
+		v.viewer.sources = append(v.viewer.sources, apiSource{acct: a, refresh: s.refresh})
+	}
+	if s.cacheFile != "" {
+		v.viewer.cache = &cacheFile{path: s.cacheFile}
+		v.viewer.loadCache()
+	}
 	return v, nil
 }
 
-// start runs the sources in the background: start-up never waits for them.
+// accounts lists what to poll: each role (or the default credentials) in each region.
+func (s *settings) accounts() []account {
+	regions, roles := s.regions, s.roles
+	if len(regions) == 0 {
+		regions = []string{""}
+	}
+	if len(roles) == 0 {
+		roles = []role{{}}
+	}
+	var accts []account
+	for _, r := range roles {
+		for _, region := range regions {
+			a := s.acct
+			a.region, a.roleARN, a.externalID = region, r.arn, r.externalID
+			accts = append(accts, a)
+		}
+	}
+	return accts
+}
+
+// start runs the sources in the background: start-up never waits for AWS.
 func (v *VPCE) start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
@@ -79,28 +124,29 @@ func (v *VPCE) stop() error {
 	return nil
 }
 
-// parse reads one vpce block. It only reads the Corefile: no file or AWS API is touched.
-func parse(c *caddy.Controller) (*config, error) {
+// parse reads one vpce block. It only reads the Corefile: no file is opened, no API called.
+func parse(c *caddy.Controller) (*settings, error) {
 	root := dnsserver.GetConfig(c).Root
-	cfg := &config{build: buildOptions{ttl: defaultTTL}}
+	s := &settings{build: buildOptions{ttl: defaultTTL}, refresh: defaultRefresh}
 	for i := 0; c.Next(); i++ {
 		if i > 0 {
 			return nil, plugin.ErrOnce
 		}
-		cfg.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
+		s.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
 		for c.NextBlock() {
-			if err := parseOption(c, cfg, root); err != nil {
+			if err := parseOption(c, s, root); err != nil {
 				return nil, err
 			}
 		}
 	}
-	if len(cfg.snapshots) == 0 {
-		return nil, c.Err("no source: set snapshot FILE...")
+	if len(s.snapshots) > 0 && s.apiOption != "" {
+		return nil, c.Errf("%s is for the EC2 API source; it cannot be combined with snapshot", s.apiOption)
 	}
-	return cfg, nil
+	s.acct.vpcs = s.build.vpcs
+	return s, nil
 }
 
-func parseOption(c *caddy.Controller, cfg *config, root string) error {
+func parseOption(c *caddy.Controller, s *settings, root string) error {
 	option := c.Val()
 	args := c.RemainingArgs()
 	switch option {
@@ -109,11 +155,9 @@ func parseOption(c *caddy.Controller, cfg *config, root string) error {
 			return c.Errf("snapshot needs at least one file")
 		}
 		for _, f := range args {
-			if !filepath.IsAbs(f) && root != "" {
-				f = filepath.Join(root, f)
-			}
-			cfg.snapshots = append(cfg.snapshots, f)
+			s.snapshots = append(s.snapshots, rooted(root, f))
 		}
+		return nil
 	case "ttl":
 		if len(args) != 1 {
 			return c.Errf("ttl needs one value in seconds")
@@ -122,16 +166,98 @@ func parseOption(c *caddy.Controller, cfg *config, root string) error {
 		if err != nil || ttl > maxTTL {
 			return c.Errf("ttl %q: want whole seconds from 0 to %d", args[0], maxTTL)
 		}
-		cfg.build.ttl = uint32(ttl)
+		s.build.ttl = uint32(ttl)
+		return nil
 	case "authoritative":
 		if len(args) != 0 {
 			return c.Errf("authoritative takes no value")
 		}
-		cfg.build.authoritative = true
+		s.build.authoritative = true
+		return nil
+	case "vpc":
+		if len(args) == 0 {
+			return c.Errf("vpc needs at least one VPC id")
+		}
+		for _, id := range args {
+			if !strings.HasPrefix(id, "vpc-") {
+				return c.Errf("vpc %q: want a VPC id such as vpc-0123456789abcdef0", id)
+			}
+		}
+		s.build.vpcs = append(s.build.vpcs, args...)
+		return nil
+	}
+	// The rest configure the EC2 API source.
+	if s.apiOption == "" {
+		s.apiOption = option
+	}
+	switch option {
+	case "region":
+		if len(args) == 0 {
+			return c.Errf("region needs at least one region name")
+		}
+		s.regions = append(s.regions, args...)
+	case "filter":
+		if len(args) < 2 {
+			return c.Errf("filter needs a name and at least one value")
+		}
+		s.acct.filters = append(s.acct.filters, types.Filter{Name: aws.String(args[0]), Values: args[1:]})
+	case "credentials":
+		if len(args) < 1 || len(args) > 2 {
+			return c.Errf("credentials needs a profile and optionally a file")
+		}
+		if s.acct.profile != "" {
+			return c.Errf("credentials given twice")
+		}
+		s.acct.profile = args[0]
+		if len(args) == 2 {
+			s.acct.credFile = rooted(root, args[1])
+		}
+	case "assume_role":
+		if len(args) < 1 || len(args) > 2 {
+			return c.Errf("assume_role needs a role ARN and optionally an external id")
+		}
+		if !strings.HasPrefix(args[0], "arn:") || !strings.Contains(args[0], ":role/") {
+			return c.Errf("assume_role %q: want a role ARN such as arn:aws:iam::123456789012:role/coredns-vpce", args[0])
+		}
+		r := role{arn: args[0]}
+		if len(args) == 2 {
+			r.externalID = args[1]
+		}
+		s.roles = append(s.roles, r)
+	case "aws_endpoint":
+		if len(args) != 1 {
+			return c.Errf("aws_endpoint needs one URL")
+		}
+		if u, err := url.Parse(args[0]); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return c.Errf("aws_endpoint %q: want an http or https URL", args[0])
+		}
+		s.acct.endpoint = args[0]
+	case "refresh":
+		if len(args) != 1 {
+			return c.Errf("refresh needs one duration")
+		}
+		d, err := time.ParseDuration(args[0])
+		if err != nil || d <= 0 {
+			return c.Errf("refresh %q: want a positive duration such as 1m", args[0])
+		}
+		s.refresh = d
+	case "cache_file":
+		if len(args) != 1 {
+			return c.Errf("cache_file needs one file")
+		}
+		s.cacheFile = rooted(root, args[0])
 	default:
 		return c.Errf("unknown property %q", option)
 	}
 	return nil
+}
+
+// rooted takes a relative path from the root plugin's directory, as the hosts plugin does.
+func rooted(root, path string) string {
+	if !filepath.IsAbs(path) && root != "" {
+		return filepath.Join(root, path)
+	}
+	return path
 }
 
 // normalizeZones lower-cases the zones and pairs each with its dotted suffix form.
@@ -143,3 +269,4 @@ func normalizeZones(zones []string) (plain, dotted []string) {
 	}
 	return plain, dotted
 }
+

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
@@ -22,7 +23,25 @@ func TestSetup(t *testing.T) {
 		{"vpce {\n snapshot testdata/answers.json\n}", ""},
 		{"vpce example.com. amazonaws.com {\n snapshot testdata/answers.json ../../example/snapshot.json\n ttl 0\n authoritative\n}", ""},
 		{"vpce {\n snapshot testdata/answers.json\n ttl 86400\n}", ""},
-		{"vpce", "no source: set snapshot FILE..."},
+		{"vpce", ""},
+		{"vpce {\n region us-east-1 eu-west-1\n vpc vpc-1 vpc-2\n filter tag:env prod staging\n credentials dev /tmp/creds\n assume_role arn:aws:iam::123456789012:role/r ext\n assume_role arn:aws:iam::210987654321:role/r\n aws_endpoint http://127.0.0.1:4566\n refresh 30s\n cache_file /tmp/vpce.json\n}", ""},
+		{"vpce {\n snapshot testdata/answers.json\n region us-east-1\n}", "region is for the EC2 API source; it cannot be combined with snapshot"},
+		{"vpce {\n refresh 1m\n snapshot testdata/answers.json\n}", "refresh is for the EC2 API source; it cannot be combined with snapshot"},
+		{"vpce {\n region\n}", "region needs at least one region name"},
+		{"vpce {\n vpc\n}", "vpc needs at least one VPC id"},
+		{"vpce {\n vpc subnet-1\n}", `vpc "subnet-1": want a VPC id`},
+		{"vpce {\n filter tag:env\n}", "filter needs a name and at least one value"},
+		{"vpce {\n credentials\n}", "credentials needs a profile and optionally a file"},
+		{"vpce {\n credentials a b c\n}", "credentials needs a profile and optionally a file"},
+		{"vpce {\n credentials a\n credentials b\n}", "credentials given twice"},
+		{"vpce {\n assume_role\n}", "assume_role needs a role ARN and optionally an external id"},
+		{"vpce {\n assume_role my-role\n}", `assume_role "my-role": want a role ARN`},
+		{"vpce {\n aws_endpoint\n}", "aws_endpoint needs one URL"},
+		{"vpce {\n aws_endpoint 127.0.0.1:4566\n}", `aws_endpoint "127.0.0.1:4566": want an http or https URL`},
+		{"vpce {\n refresh\n}", "refresh needs one duration"},
+		{"vpce {\n refresh 0s\n}", `refresh "0s": want a positive duration`},
+		{"vpce {\n refresh soon\n}", `refresh "soon": want a positive duration`},
+		{"vpce {\n cache_file\n}", "cache_file needs one file"},
 		{"vpce {\n snapshot\n}", "Testfile:2 - Error during parsing: snapshot needs at least one file"},
 		{"vpce {\n snapshot testdata/answers.json\n ttl\n}", "ttl needs one value in seconds"},
 		{"vpce {\n snapshot testdata/answers.json\n ttl 1 2\n}", "ttl needs one value in seconds"},
@@ -50,32 +69,78 @@ func TestSetup(t *testing.T) {
 	}
 }
 
-func TestSetupOptions(t *testing.T) {
-	c := caddy.NewTestController("dns", "vpce Example.COM amazonaws.com. {\n snapshot a.json b.json\n ttl 30\n authoritative\n}")
+func TestSetupAPIOptions(t *testing.T) {
+	c := caddy.NewTestController("dns", `vpce {
+    region us-east-1 eu-west-1
+    vpc vpc-1 vpc-2
+    filter tag:env prod staging
+    filter service-name com.amazonaws.us-east-1.s3
+    credentials dev creds.ini
+    assume_role arn:aws:iam::123456789012:role/r ext
+    assume_role arn:aws:iam::210987654321:role/r
+    aws_endpoint http://127.0.0.1:4566
+    refresh 30s
+    cache_file vpce.json
+}`)
 	dnsserver.GetConfig(c).Root = "/srv"
-	cfg, err := parse(c)
+	s, err := parse(c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(cfg.zones, " "); got != "example.com. amazonaws.com." {
+	if s.refresh != 30*time.Second || s.cacheFile != "/srv/vpce.json" {
+		t.Errorf("refresh %v, cache_file %q", s.refresh, s.cacheFile)
+	}
+	var got []string
+	for _, a := range s.accounts() {
+		got = append(got, a.key())
+	}
+	filters := `"tag:env=prod,staging" "service-name=com.amazonaws.us-east-1.s3"`
+	want := []string{
+		`["us-east-1" "dev" "/srv/creds.ini" "arn:aws:iam::123456789012:role/r" "ext" "http://127.0.0.1:4566" "vpc-1,vpc-2" ` + filters + `]`,
+		`["eu-west-1" "dev" "/srv/creds.ini" "arn:aws:iam::123456789012:role/r" "ext" "http://127.0.0.1:4566" "vpc-1,vpc-2" ` + filters + `]`,
+		`["us-east-1" "dev" "/srv/creds.ini" "arn:aws:iam::210987654321:role/r" "" "http://127.0.0.1:4566" "vpc-1,vpc-2" ` + filters + `]`,
+		`["eu-west-1" "dev" "/srv/creds.ini" "arn:aws:iam::210987654321:role/r" "" "http://127.0.0.1:4566" "vpc-1,vpc-2" ` + filters + `]`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("accounts:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// No option at all: the SDK's default region and credential chain, polled every minute.
+	s, err = parse(caddy.NewTestController("dns", "vpce"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if accts := s.accounts(); len(accts) != 1 || accts[0].key() != `["" "" "" "" "" "" ""]` || s.refresh != time.Minute {
+		t.Errorf("defaults: %v, refresh %v", accts, s.refresh)
+	}
+}
+
+func TestSetupOptions(t *testing.T) {
+	c := caddy.NewTestController("dns", "vpce Example.COM amazonaws.com. {\n snapshot a.json b.json\n ttl 30\n authoritative\n}")
+	dnsserver.GetConfig(c).Root = "/srv"
+	s, err := parse(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(s.zones, " "); got != "example.com. amazonaws.com." {
 		t.Errorf("zones = %q", got)
 	}
-	if got := strings.Join(cfg.snapshots, " "); got != "/srv/a.json /srv/b.json" {
+	if got := strings.Join(s.snapshots, " "); got != "/srv/a.json /srv/b.json" {
 		t.Errorf("snapshots = %q, want them under root", got)
 	}
-	if cfg.build.ttl != 30 || !cfg.build.authoritative {
-		t.Errorf("build options = %+v", cfg.build)
+	if s.build.ttl != 30 || !s.build.authoritative {
+		t.Errorf("build options = %+v", s.build)
 	}
 
 	c = caddy.NewTestController("dns", "vpce {\n snapshot a.json\n}")
 	c.ServerBlockKeys = []string{"amazonaws.com:53"}
-	if cfg, err = parse(c); err != nil {
+	if s, err = parse(c); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(cfg.zones, " "); got != "amazonaws.com." {
+	if got := strings.Join(s.zones, " "); got != "amazonaws.com." {
 		t.Errorf("zones from the server block = %q", got)
 	}
-	if cfg.build.ttl != defaultTTL || cfg.build.authoritative {
-		t.Errorf("defaults = %+v", cfg.build)
+	if s.build.ttl != defaultTTL || s.build.authoritative {
+		t.Errorf("defaults = %+v", s.build)
 	}
 }

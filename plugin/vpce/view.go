@@ -7,8 +7,8 @@ import (
 	"sync"
 )
 
-// source is where inventories come from: snapshot files or the EC2 API. A source delivers
-// whole inventories only, never a partial one, through publish until ctx ends.
+// source is where inventories come from: snapshot files or an account's EC2 API. A source
+// delivers whole inventories only, never a partial one, through publish until ctx ends.
 type source interface {
 	run(ctx context.Context, publish func(*Inventory))
 	String() string
@@ -20,9 +20,25 @@ type viewer struct {
 	opts    buildOptions
 	sources []source
 	publish func(*index)
+	cache   *cacheFile // nil without cache_file
 
-	mu    sync.Mutex
-	parts []*Inventory // by source, nil until that source delivered
+	mu          sync.Mutex
+	parts       []*Inventory // by source, nil until that source delivered
+	fallback    *Inventory   // the cache file's view, served until every source has delivered
+	cacheFailed bool
+}
+
+// loadCache serves the cache file's view, if it has a good one, until the sources deliver.
+func (vw *viewer) loadCache() {
+	inv, err := vw.cache.load()
+	if err != nil {
+		log.Warningf("Cache file ignored: %v", err)
+		return
+	}
+	vw.mu.Lock()
+	defer vw.mu.Unlock()
+	vw.fallback = inv
+	vw.rebuild("cache file " + vw.cache.path)
 }
 
 // update replaces source i's inventory and publishes the rebuilt index.
@@ -33,7 +49,21 @@ func (vw *viewer) update(i int, inv *Inventory) {
 		vw.parts = make([]*Inventory, len(vw.sources))
 	}
 	vw.parts[i] = inv
-	ix, report := buildIndex(merge(vw.parts...), vw.opts)
+	complete := !slicesContainsNil(vw.parts)
+	if complete {
+		vw.fallback = nil
+	}
+	vw.rebuild(vw.sources[i].String())
+	if complete && vw.cache != nil {
+		vw.saveCache()
+	}
+}
+
+// rebuild builds and publishes the index of every source's part, and the cache file's view
+// after them (the first of duplicate endpoints wins, so fresh data does).
+func (vw *viewer) rebuild(cause string) {
+	parts := append(append([]*Inventory(nil), vw.parts...), vw.fallback)
+	ix, report := buildIndex(merge(parts...), vw.opts)
 	for _, c := range report.conflicts {
 		log.Warningf("Conflict: %s", c)
 	}
@@ -41,7 +71,18 @@ func (vw *viewer) update(i int, inv *Inventory) {
 		log.Warningf("Skipped: %s", s)
 	}
 	vw.publish(ix)
-	log.Infof("View from %s: %d endpoints, %d names (%s)", vw.sources[i], ix.stats.endpoints, ix.stats.total(), ix.stats)
+	log.Infof("View from %s: %d endpoints, %d names (%s)", cause, ix.stats.endpoints, ix.stats.total(), ix.stats)
+}
+
+func (vw *viewer) saveCache() {
+	err := vw.cache.save(merge(vw.parts...))
+	switch {
+	case err != nil && !vw.cacheFailed:
+		log.Errorf("Cache file not written, serving goes on: %v", err)
+	case err == nil && vw.cacheFailed:
+		log.Infof("Cache file written again")
+	}
+	vw.cacheFailed = err != nil
 }
 
 // run runs every source until ctx ends.
@@ -49,6 +90,15 @@ func (vw *viewer) run(ctx context.Context, wg *sync.WaitGroup) {
 	for i, src := range vw.sources {
 		wg.Go(func() { src.run(ctx, func(inv *Inventory) { vw.update(i, inv) }) })
 	}
+}
+
+func slicesContainsNil(parts []*Inventory) bool {
+	for _, p := range parts {
+		if p == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func (s viewStats) total() int {

@@ -199,7 +199,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	f, faulted := s.takeFault(c)
 	if faulted && f.Kind == Slow {
 		if !s.sleep(r.Context(), f.Delay) {
-			return
+			// Drop the connection: returning would send an empty 200, which
+			// the SDK takes for an empty result.
+			panic(http.ErrAbortHandler)
 		}
 		faulted = false
 	}
@@ -223,8 +225,8 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	writeXML(rec, http.StatusOK, body)
 }
 
-// sleep waits d, or until ctx ends or the server closes when d is 0. It
-// reports whether the request should still be answered.
+// sleep waits d (without end if d is 0) unless the client goes away or the
+// server closes first. It reports whether d elapsed, i.e. whether to answer.
 func (s *Server) sleep(ctx context.Context, d time.Duration) bool {
 	var timeout <-chan time.Time
 	if d > 0 {

@@ -1,0 +1,68 @@
+package vpce
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"os"
+	"path/filepath"
+)
+
+// cacheFile keeps the last good view of the EC2 API on disk, in the snapshot format, so that
+// a restart serves at once whatever AWS does, and so that the file doubles as a snapshot.
+type cacheFile struct {
+	path  string
+	saved [sha256.Size]byte
+}
+
+// load reads the cache; any error means there is no usable cache, never a failed start.
+func (c *cacheFile) load() (*Inventory, error) {
+	data, err := os.ReadFile(c.path)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := parseSnapshot(c.path, data)
+	if err != nil {
+		return nil, err
+	}
+	c.saved = fingerprint(inv)
+	return inv, nil
+}
+
+// save writes inv unless the file already holds it: to a temporary file in the same
+// directory, synced, then renamed over the cache, so that a reader (or a crash) only ever
+// sees a whole file. The file is readable by its owner only: it maps the account's network.
+func (c *cacheFile) save(inv *Inventory) error {
+	sum := fingerprint(inv)
+	if sum == c.saved {
+		return nil
+	}
+	data, err := json.Marshal(inv)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(c.path), "."+filepath.Base(c.path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), c.path); err != nil {
+		return err
+	}
+	c.saved = sum
+	return nil
+}

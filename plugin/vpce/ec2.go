@@ -1,0 +1,163 @@
+package vpce
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/sdkhttp"
+)
+
+// ec2API is the part of the EC2 client the plugin calls; the IAM policy in the README lists
+// exactly these actions.
+type ec2API interface {
+	DescribeVpcEndpoints(context.Context, *ec2.DescribeVpcEndpointsInput, ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error)
+	DescribeNetworkInterfaces(context.Context, *ec2.DescribeNetworkInterfacesInput, ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error)
+}
+
+// pageSize is the largest page both Describe calls allow: fewest calls against the account's
+// shared API rate limit.
+const pageSize = 1000
+
+// account says how to reach one account in one region. Plugin instances whose accounts are
+// equal share one poller.
+type account struct {
+	region     string // empty: the SDK's default (environment, profile, instance metadata)
+	profile    string
+	credFile   string
+	roleARN    string
+	externalID string
+	endpoint   string         // EC2 API endpoint override
+	filters    []types.Filter // extra DescribeVpcEndpoints filters
+	vpcs       []string
+}
+
+// key identifies the account and what is asked of it, for sharing pollers.
+func (a account) key() string {
+	parts := []string{a.region, a.profile, a.credFile, a.roleARN, a.externalID, a.endpoint, strings.Join(a.vpcs, ",")}
+	for _, f := range a.filters {
+		parts = append(parts, aws.ToString(f.Name)+"="+strings.Join(f.Values, ","))
+	}
+	return fmt.Sprintf("%q", parts)
+}
+
+// String names the account in logs: never a credential, only where it is.
+func (a account) String() string {
+	s := "EC2 API"
+	if a.region != "" {
+		s += " " + a.region
+	}
+	if a.roleARN != "" {
+		s += " as " + a.roleARN
+	}
+	if a.profile != "" {
+		s += " profile " + a.profile
+	}
+	if a.endpoint != "" {
+		s += " at " + a.endpoint
+	}
+	return s
+}
+
+// newEC2Client builds the SDK client for the account. It reads local configuration only; the
+// first network call is the first Describe (or, without a region anywhere, the instance
+// metadata service), made by the poller in the background.
+func newEC2Client(ctx context.Context, a account) (ec2API, error) {
+	var opts []func(*awsconfig.LoadOptions) error
+	if a.region != "" {
+		opts = append(opts, awsconfig.WithRegion(a.region))
+	}
+	if a.profile != "" {
+		opts = append(opts, awsconfig.WithSharedConfigProfile(a.profile))
+	}
+	if a.credFile != "" {
+		opts = append(opts, awsconfig.WithSharedCredentialsFiles([]string{a.credFile}))
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		region, err := imds.NewFromConfig(cfg).GetRegion(ctx, &imds.GetRegionInput{})
+		if err != nil {
+			return nil, fmt.Errorf("no region configured, and none from instance metadata: %w", err)
+		}
+		cfg.Region = region.Region
+	}
+	if a.roleARN != "" {
+		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), a.roleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "coredns-vpce"
+			if a.externalID != "" {
+				o.ExternalID = aws.String(a.externalID)
+			}
+		})
+		cfg.Credentials = aws.NewCredentialsCache(provider)
+	}
+	return ec2.NewFromConfig(cfg, func(o *ec2.Options) {
+		o.HTTPClient = sdkhttp.OwnBody(awshttp.NewBuildableClient())
+		if a.endpoint != "" {
+			o.BaseEndpoint = aws.String(a.endpoint)
+		}
+	}), nil
+}
+
+// fetch reads the account's interface endpoints and their network interfaces, every page. Any
+// error, on any page, fails the whole fetch: a partial inventory is never returned.
+func fetch(ctx context.Context, client ec2API, a account) (*Inventory, error) {
+	vpcs := a.vpcs
+	inv := &Inventory{}
+
+	epFilters := []types.Filter{{Name: aws.String("vpc-endpoint-type"), Values: []string{"Interface"}}}
+	epFilters = append(epFilters, a.filters...)
+	if len(vpcs) > 0 {
+		epFilters = append(epFilters, types.Filter{Name: aws.String("vpc-id"), Values: vpcs})
+	}
+	eps := ec2.NewDescribeVpcEndpointsPaginator(client, &ec2.DescribeVpcEndpointsInput{
+		Filters: epFilters, MaxResults: aws.Int32(pageSize),
+	})
+	for eps.HasMorePages() {
+		page, err := nextPage(ctx, eps.NextPage)
+		if err != nil {
+			return nil, fmt.Errorf("DescribeVpcEndpoints: %w", err)
+		}
+		inv.VpcEndpoints = append(inv.VpcEndpoints, page.VpcEndpoints...)
+	}
+
+	niFilters := []types.Filter{{Name: aws.String("interface-type"), Values: []string{"vpc_endpoint"}}}
+	if len(vpcs) > 0 {
+		niFilters = append(niFilters, types.Filter{Name: aws.String("vpc-id"), Values: vpcs})
+	}
+	nis := ec2.NewDescribeNetworkInterfacesPaginator(client, &ec2.DescribeNetworkInterfacesInput{
+		Filters: niFilters, MaxResults: aws.Int32(pageSize),
+		// Accounts that hide managed resources leave endpoint interfaces out without it.
+		IncludeManagedResources: aws.Bool(true),
+	})
+	for nis.HasMorePages() {
+		page, err := nextPage(ctx, nis.NextPage)
+		if err != nil {
+			return nil, fmt.Errorf("DescribeNetworkInterfaces: %w", err)
+		}
+		inv.NetworkInterfaces = append(inv.NetworkInterfaces, page.NetworkInterfaces...)
+	}
+	return inv, nil
+}
+
+// pageTimeout bounds one page's request, retries included, so that a hung connection fails
+// the refresh instead of stalling it; a variable for tests.
+var pageTimeout = 30 * time.Second
+
+func nextPage[T any](ctx context.Context, next func(context.Context, ...func(*ec2.Options)) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, pageTimeout)
+	defer cancel()
+	return next(ctx)
+}

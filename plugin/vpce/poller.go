@@ -1,0 +1,226 @@
+package vpce
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/aws/smithy-go"
+)
+
+// Backoff after a failed refresh: from minBackoff, doubling per failure, up to the refresh
+// interval; throttling starts four times higher and may reach four refresh intervals, so that
+// the plugin gives the account's shared API rate limit room to recover.
+const (
+	minBackoff      = time.Second
+	throttleFactor  = 4
+	refreshJitter   = 0.1 // a refresh waits refresh ± 10%, so replicas drift apart
+	defaultRefresh  = time.Minute
+	throttlingError = "RequestLimitExceeded"
+)
+
+// poller refreshes one account's inventory and hands each new version to its subscribers. It
+// is shared by every plugin instance that asks the same of the same account (server blocks,
+// views, and the old and new instance across a reload), so the account is polled once.
+type poller struct {
+	acct      account
+	refresh   time.Duration
+	newClient func(context.Context, account) (ec2API, error)
+	sleep     func(context.Context, time.Duration) bool // false when ctx ended first
+
+	mu     sync.Mutex
+	subs   map[*subscription]struct{}
+	latest *Inventory
+	refs   int
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// subscription is one consumer's callback.
+type subscription struct{ deliver func(*Inventory) }
+
+// pollers holds the running pollers by account key and refresh interval.
+var pollers = struct {
+	sync.Mutex
+	m map[string]*poller
+}{m: map[string]*poller{}}
+
+func pollerKey(a account, refresh time.Duration) string { return a.key() + refresh.String() }
+
+// acquirePoller returns the running poller for the account, starting one if there is none.
+func acquirePoller(a account, refresh time.Duration) *poller {
+	pollers.Lock()
+	defer pollers.Unlock()
+	key := pollerKey(a, refresh)
+	p, ok := pollers.m[key]
+	if !ok {
+		p = &poller{acct: a, refresh: refresh, newClient: newEC2Client, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
+		pollers.m[key] = p
+		ctx, cancel := context.WithCancel(context.Background())
+		p.cancel, p.done = cancel, make(chan struct{})
+		go func() { defer close(p.done); p.loop(ctx) }()
+	}
+	p.refs++
+	return p
+}
+
+// release drops one reference; the last one stops the poller and waits for it.
+func (p *poller) release() {
+	pollers.Lock()
+	p.refs--
+	last := p.refs == 0
+	if last {
+		delete(pollers.m, pollerKey(p.acct, p.refresh))
+	}
+	pollers.Unlock()
+	if last {
+		p.cancel()
+		<-p.done
+	}
+}
+
+// subscribe registers deliver for every new inventory, and calls it at once with the latest
+// one if there is one. Deliveries happen under p.mu, so a subscriber sees versions in order.
+func (p *poller) subscribe(deliver func(*Inventory)) *subscription {
+	s := &subscription{deliver: deliver}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.subs[s] = struct{}{}
+	if p.latest != nil {
+		deliver(p.latest)
+	}
+	return s
+}
+
+func (p *poller) unsubscribe(s *subscription) {
+	p.mu.Lock()
+	delete(p.subs, s)
+	p.mu.Unlock()
+}
+
+func (p *poller) publish(inv *Inventory) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.latest = inv
+	for s := range p.subs {
+		s.deliver(inv)
+	}
+}
+
+// loop refreshes until ctx ends: every refresh interval (jittered) while AWS answers, with
+// exponential backoff and jitter while it fails. A failed refresh publishes nothing, so the
+// last good view keeps serving. It logs state changes only, not every attempt.
+func (p *poller) loop(ctx context.Context) {
+	var (
+		client    ec2API
+		last      [sha256.Size]byte
+		failures  int
+		failingAt time.Time
+	)
+	for {
+		inv, err := p.refreshOnce(ctx, &client)
+		if ctx.Err() != nil {
+			return
+		}
+		var wait time.Duration
+		if err != nil {
+			failures++
+			if failures == 1 {
+				failingAt = time.Now()
+				log.Errorf("Refresh from %s failing, serving the last good view: %v", p.acct, err)
+			}
+			wait = p.backoff(failures, isThrottling(err))
+		} else {
+			if failures > 0 {
+				log.Infof("Refresh from %s recovered after %d failed attempts since %s", p.acct, failures, failingAt.Format(time.RFC3339))
+			}
+			failures = 0
+			if sum := fingerprint(inv); sum != last {
+				last = sum
+				p.publish(inv)
+			}
+			wait = jitter(p.refresh, refreshJitter)
+		}
+		if !p.sleep(ctx, wait) {
+			return
+		}
+	}
+}
+
+func (p *poller) refreshOnce(ctx context.Context, client *ec2API) (*Inventory, error) {
+	if *client == nil {
+		ctx, cancel := context.WithTimeout(ctx, pageTimeout) // bounds an instance metadata lookup
+		defer cancel()
+		c, err := p.newClient(ctx, p.acct)
+		if err != nil {
+			return nil, err
+		}
+		*client = c
+	}
+	return fetch(ctx, *client, p.acct)
+}
+
+// backoff is the wait after the n-th failure in a row: exponential, capped, with half of it
+// random ("equal jitter") so that many resolvers do not retry in step.
+func (p *poller) backoff(n int, throttled bool) time.Duration {
+	d, ceiling := minBackoff, p.refresh
+	if throttled {
+		d, ceiling = d*throttleFactor, ceiling*throttleFactor
+	}
+	for i := 1; i < n && d < ceiling; i++ {
+		d *= 2
+	}
+	d = min(d, ceiling)
+	return d/2 + rand.N(d/2+1)
+}
+
+// jitter spreads d by ± frac.
+func jitter(d time.Duration, frac float64) time.Duration {
+	return time.Duration(float64(d) * (1 - frac + 2*frac*rand.Float64()))
+}
+
+func isThrottling(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == throttlingError
+}
+
+// fingerprint identifies an inventory's content, so that an unchanged account costs no
+// rebuild and no cache file write.
+func fingerprint(inv *Inventory) [sha256.Size]byte {
+	h := sha256.New()
+	_ = json.NewEncoder(h).Encode(inv) // SDK types always encode
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// apiSource feeds a plugin instance from a shared poller.
+type apiSource struct {
+	acct    account
+	refresh time.Duration
+}
+
+func (s apiSource) String() string { return s.acct.String() }
+
+func (s apiSource) run(ctx context.Context, publish func(*Inventory)) {
+	p := acquirePoller(s.acct, s.refresh)
+	sub := p.subscribe(publish)
+	<-ctx.Done()
+	p.unsubscribe(sub)
+	p.release()
+}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
@@ -24,6 +23,10 @@ type ec2API interface {
 	DescribeVpcEndpoints(context.Context, *ec2.DescribeVpcEndpointsInput, ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error)
 	DescribeNetworkInterfaces(context.Context, *ec2.DescribeNetworkInterfacesInput, ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error)
 }
+
+// retryMaxAttempts is the SDK's own retries of a call (transient errors, throttling), inside
+// one refresh; the poller's backoff spaces out the refreshes. A variable for tests.
+var retryMaxAttempts = 3
 
 // pageSize is the largest page both Describe calls allow: fewest calls against the account's
 // shared API rate limit.
@@ -73,7 +76,9 @@ func (a account) String() string {
 // first network call is the first Describe (or, without a region anywhere, the instance
 // metadata service), made by the poller in the background.
 func newEC2Client(ctx context.Context, a account) (ec2API, error) {
-	var opts []func(*awsconfig.LoadOptions) error
+	opts := []func(*awsconfig.LoadOptions) error{
+		awsconfig.WithRetryMaxAttempts(retryMaxAttempts),
+	}
 	if a.region != "" {
 		opts = append(opts, awsconfig.WithRegion(a.region))
 	}
@@ -87,6 +92,7 @@ func newEC2Client(ctx context.Context, a account) (ec2API, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading AWS configuration: %w", err)
 	}
+	cfg.HTTPClient = sdkhttp.OwnBody(cfg.HTTPClient) // the SDK's client, with its CA bundle and proxy settings
 	if cfg.Region == "" {
 		region, err := imds.NewFromConfig(cfg).GetRegion(ctx, &imds.GetRegionInput{})
 		if err != nil {
@@ -104,7 +110,6 @@ func newEC2Client(ctx context.Context, a account) (ec2API, error) {
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
 	return ec2.NewFromConfig(cfg, func(o *ec2.Options) {
-		o.HTTPClient = sdkhttp.OwnBody(awshttp.NewBuildableClient())
 		if a.endpoint != "" {
 			o.BaseEndpoint = aws.String(a.endpoint)
 		}

@@ -58,14 +58,28 @@ func acquirePoller(a account, refresh time.Duration) *poller {
 	key := pollerKey(a, refresh)
 	p, ok := pollers.m[key]
 	if !ok {
-		p = &poller{acct: a, refresh: refresh, newClient: newEC2Client, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
+		p = newPoller(a, refresh)
 		pollers.m[key] = p
-		ctx, cancel := context.WithCancel(context.Background())
-		p.cancel, p.done = cancel, make(chan struct{})
-		go func() { defer close(p.done); p.loop(ctx) }()
+		p.start()
 	}
 	p.refs++
 	return p
+}
+
+func newPoller(a account, refresh time.Duration) *poller {
+	return &poller{acct: a, refresh: refresh, newClient: newEC2Client, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
+}
+
+func (p *poller) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel, p.done = cancel, make(chan struct{})
+	go func() { defer close(p.done); p.loop(ctx) }()
+}
+
+// stop ends the loop and waits for it.
+func (p *poller) stop() {
+	p.cancel()
+	<-p.done
 }
 
 // release drops one reference; the last one stops the poller and waits for it.
@@ -78,8 +92,7 @@ func (p *poller) release() {
 	}
 	pollers.Unlock()
 	if last {
-		p.cancel()
-		<-p.done
+		p.stop()
 	}
 }
 

@@ -1,0 +1,171 @@
+package vpce
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+)
+
+// Test credentials: distinctive, so that a test can look for them where they must not be.
+const (
+	testAccessKey    = "AKIATESTVPCE0000001"
+	testSecretKey    = "s3cr3t-vpce-test-key-never-logged"
+	testSessionToken = "session-token-vpce-never-logged"
+)
+
+// fakeAccount points the real SDK client at a running fake, with static test credentials and
+// no shared configuration or instance metadata.
+func fakeAccount(t testing.TB) (*ec2fake.Server, account) {
+	t.Helper()
+	t.Setenv("AWS_ACCESS_KEY_ID", testAccessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecretKey)
+	t.Setenv("AWS_SESSION_TOKEN", testSessionToken)
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	fake := ec2fake.New()
+	if err := fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	return fake, account{region: "us-east-1", endpoint: fake.URL()}
+}
+
+// putEndpoint adds an available interface endpoint with one interface per address to the
+// fake: its regional name vpce-<n>-rnd.<svc>.us-east-1.vpce.amazonaws.com and private name.
+func putEndpoint(fake *ec2fake.Server, n int, vpc, private string, addrs ...string) {
+	id := fmt.Sprintf("vpce-%017x", n)
+	var enis []string
+	for i, addr := range addrs {
+		eni := fmt.Sprintf("eni-%08x%09x", n, i)
+		fake.PutInterface(types.NetworkInterface{
+			NetworkInterfaceId: aws.String(eni), VpcId: aws.String(vpc), InterfaceType: types.NetworkInterfaceTypeVpcEndpoint,
+			AvailabilityZone: aws.String(fmt.Sprintf("us-east-1%c", 'a'+i)), PrivateIpAddress: aws.String(addr),
+		})
+		enis = append(enis, eni)
+	}
+	entries := []types.DnsEntry{{DnsName: aws.String(id + "-rnd.svc.us-east-1.vpce.amazonaws.com")}}
+	if private != "" {
+		entries = append(entries, types.DnsEntry{DnsName: aws.String(private)})
+	}
+	fake.PutEndpoint(types.VpcEndpoint{
+		VpcEndpointId: aws.String(id), VpcEndpointType: types.VpcEndpointTypeInterface, VpcId: aws.String(vpc),
+		State: "available", PrivateDnsEnabled: aws.Bool(private != ""), NetworkInterfaceIds: enis, DnsEntries: entries,
+		CreationTimestamp: aws.Time(time.Date(2024, 1, 1, 0, 0, n, 0, time.UTC)),
+	})
+}
+
+func TestFetchCallCounts(t *testing.T) {
+	defer func(n int) { retryMaxAttempts = n }(retryMaxAttempts)
+	retryMaxAttempts = 1 // every call counted is one the plugin made
+	fake, acct := fakeAccount(t)
+	acct.vpcs = []string{"vpc-1", "vpc-2"}
+	acct.filters = []types.Filter{{Name: aws.String("tag-key"), Values: []string{"team"}}}
+	client, err := newEC2Client(context.Background(), account{region: acct.region, endpoint: acct.endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tagged := func() {
+		for _, id := range fake.Snapshot().VpcEndpoints {
+			ep := id
+			ep.Tags = []types.Tag{{Key: aws.String("team"), Value: aws.String("x")}}
+			fake.PutEndpoint(ep)
+		}
+	}
+
+	for _, tc := range []struct{ endpoints, interfacesEach, wantDVE, wantDNI int }{
+		{0, 0, 1, 1},
+		{1, 2, 1, 1},
+		{1000, 1, 1, 1}, // exactly one full page: no call for an empty second page
+		{1001, 1, 2, 2},
+		{2500, 2, 3, 5},
+	} {
+		fake.Load(nil, nil, nil, nil)
+		for n := range tc.endpoints {
+			addrs := make([]string, tc.interfacesEach)
+			for i := range addrs {
+				addrs[i] = fmt.Sprintf("10.%d.%d.%d", i, n/250, n%250)
+			}
+			putEndpoint(fake, n, "vpc-1", "", addrs...)
+		}
+		tagged()
+		fake.ResetCalls()
+		inv, err := fetch(context.Background(), client, acct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(inv.VpcEndpoints) != tc.endpoints || len(inv.NetworkInterfaces) != tc.endpoints*tc.interfacesEach {
+			t.Errorf("E=%d: fetched %d endpoints, %d interfaces", tc.endpoints, len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
+		}
+		if got := fake.Calls("DescribeVpcEndpoints"); got != tc.wantDVE {
+			t.Errorf("E=%d: %d DescribeVpcEndpoints calls, want ceil(E/1000) = %d", tc.endpoints, got, tc.wantDVE)
+		}
+		if got := fake.Calls("DescribeNetworkInterfaces"); got != tc.wantDNI {
+			t.Errorf("E=%d I=%d: %d DescribeNetworkInterfaces calls, want ceil(I/1000) = %d", tc.endpoints, tc.endpoints*tc.interfacesEach, got, tc.wantDNI)
+		}
+	}
+
+	// What each call asks for.
+	for _, r := range fake.Requests() {
+		p := r.Params
+		if p.Get("MaxResults") != "1000" {
+			t.Errorf("%s: MaxResults %q", r.Action, p.Get("MaxResults"))
+		}
+		filters := map[string]string{}
+		for i := 1; p.Get(fmt.Sprintf("Filter.%d.Name", i)) != ""; i++ {
+			var values []string
+			for j := 1; p.Get(fmt.Sprintf("Filter.%d.Value.%d", i, j)) != ""; j++ {
+				values = append(values, p.Get(fmt.Sprintf("Filter.%d.Value.%d", i, j)))
+			}
+			filters[p.Get(fmt.Sprintf("Filter.%d.Name", i))] = strings.Join(values, ",")
+		}
+		var want map[string]string
+		switch r.Action {
+		case "DescribeVpcEndpoints":
+			want = map[string]string{"vpc-endpoint-type": "Interface", "tag-key": "team", "vpc-id": "vpc-1,vpc-2"}
+		case "DescribeNetworkInterfaces":
+			want = map[string]string{"interface-type": "vpc_endpoint", "vpc-id": "vpc-1,vpc-2"}
+			if p.Get("IncludeManagedResources") != "true" {
+				t.Errorf("DescribeNetworkInterfaces without IncludeManagedResources=true")
+			}
+		default:
+			t.Errorf("unexpected call %s", r.Action)
+		}
+		if fmt.Sprint(filters) != fmt.Sprint(want) {
+			t.Errorf("%s filters %v, want %v", r.Action, filters, want)
+		}
+	}
+}
+
+func TestFetchFailsWhole(t *testing.T) {
+	defer func(n int) { retryMaxAttempts = n }(retryMaxAttempts)
+	retryMaxAttempts = 1
+	fake, acct := fakeAccount(t)
+	for n := range 4500 {
+		putEndpoint(fake, n, "vpc-1", "", fmt.Sprintf("10.0.%d.%d", n/250, n%250))
+	}
+	client, err := newEC2Client(context.Background(), acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, action := range []string{"DescribeVpcEndpoints", "DescribeNetworkInterfaces"} {
+		fake.Inject(ec2fake.Fault{Action: action, Page: 3, Count: 1, Kind: ec2fake.InternalError})
+		inv, err := fetch(context.Background(), client, acct)
+		if err == nil || inv != nil {
+			t.Errorf("%s failing on page 3 of 5: inventory %v, error %v; want no inventory", action, inv != nil, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), action) {
+			t.Errorf("error %q does not name %s", err, action)
+		}
+	}
+	if _, err := fetch(context.Background(), client, acct); err != nil {
+		t.Errorf("after the faults: %v", err)
+	}
+}

@@ -1,0 +1,214 @@
+package vpce
+
+import (
+	"bytes"
+	stdlog "log"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+)
+
+// captureLog collects what the plugin logs during a test.
+func captureLog(t *testing.T) *syncBuffer {
+	t.Helper()
+	buf, was := &syncBuffer{}, stdlog.Writer()
+	stdlog.SetOutput(buf)
+	t.Cleanup(func() { stdlog.SetOutput(was) })
+	return buf
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// runPoller polls acct every refresh and sends what it publishes to the returned channel.
+func runPoller(t *testing.T, acct account, refresh time.Duration) (*poller, chan *Inventory) {
+	t.Helper()
+	p := newPoller(acct, refresh)
+	got := make(chan *Inventory, 100)
+	p.subscribe(func(inv *Inventory) { got <- inv })
+	p.start()
+	t.Cleanup(p.stop)
+	return p, got
+}
+
+func receive(t *testing.T, got chan *Inventory) *Inventory {
+	t.Helper()
+	select {
+	case inv := <-got:
+		return inv
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing published")
+		return nil
+	}
+}
+
+// TestPollerKeepsLastGoodView runs every fault of the fake against a polling account: while
+// it lasts nothing is published (so the last good view serves), and a change made during the
+// fault is published once it ends.
+func TestPollerKeepsLastGoodView(t *testing.T) {
+	defer func(n int, d time.Duration) { retryMaxAttempts, pageTimeout = n, d }(retryMaxAttempts, pageTimeout)
+	retryMaxAttempts, pageTimeout = 1, 200*time.Millisecond
+	logs := captureLog(t)
+	fake, acct := fakeAccount(t)
+	putEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1", "10.0.1.1")
+	_, got := runPoller(t, acct, 10*time.Millisecond)
+	if inv := receive(t, got); len(inv.VpcEndpoints) != 1 || len(inv.NetworkInterfaces) != 2 {
+		t.Fatalf("first view: %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
+	}
+
+	n := 2
+	for _, kind := range []ec2fake.FaultKind{ec2fake.Throttle, ec2fake.InternalError, ec2fake.Unauthorized,
+		ec2fake.ExpiredCredentials, ec2fake.Malformed, ec2fake.Slow} {
+		t.Run(kind.String(), func(t *testing.T) {
+			fake.Inject(ec2fake.Fault{Kind: kind, Delay: time.Second})
+			putEndpoint(fake, n, "vpc-1", "", "10.0.0.9") // not visible while the fault lasts
+			deadline := time.Now().Add(600 * time.Millisecond)
+			for time.Now().Before(deadline) {
+				select {
+				case inv := <-got:
+					t.Fatalf("published %d endpoints during the fault", len(inv.VpcEndpoints))
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			fake.ClearFaults()
+			if inv := receive(t, got); len(inv.VpcEndpoints) != n {
+				t.Fatalf("after the fault: %d endpoints, want %d", len(inv.VpcEndpoints), n)
+			}
+			n++
+		})
+	}
+	// One line when failing starts and one when it ends, per fault, however many attempts.
+	out := logs.String()
+	if f, r := strings.Count(out, "failing"), strings.Count(out, "recovered"); f != 6 || r != 6 {
+		t.Errorf("logged %d failing and %d recovered lines, want 6 each:\n%s", f, r, out)
+	}
+	for _, secret := range []string{testAccessKey, testSecretKey, testSessionToken, "Signature=", "Authorization"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log holds %q:\n%s", secret, out)
+		}
+	}
+}
+
+// TestPollerPagingFailure: a refresh failing on page 3 of 5 publishes nothing at all.
+func TestPollerPagingFailure(t *testing.T) {
+	defer func(n int) { retryMaxAttempts = n }(retryMaxAttempts)
+	retryMaxAttempts = 1
+	fake, acct := fakeAccount(t)
+	for i := range 4500 {
+		putEndpoint(fake, i, "vpc-1", "", "10.1.0.1")
+	}
+	fake.Inject(ec2fake.Fault{Action: "DescribeVpcEndpoints", Page: 3, Kind: ec2fake.InternalError})
+	_, got := runPoller(t, acct, 10*time.Millisecond)
+	failed := func() (n int) {
+		for _, r := range fake.Requests() {
+			if r.Page == 3 && r.Status == 500 {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for failed() < 2 { // two whole refreshes, each failing on page 3
+		select {
+		case inv := <-got:
+			t.Fatalf("published %d endpoints although page 3 failed", len(inv.VpcEndpoints))
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the poller did not retry: %d failed pages", failed())
+		}
+	}
+	fake.ClearFaults()
+	if inv := receive(t, got); len(inv.VpcEndpoints) != 4500 {
+		t.Errorf("after the fault: %d endpoints", len(inv.VpcEndpoints))
+	}
+}
+
+func TestPollerUnchangedPublishesOnce(t *testing.T) {
+	fake, acct := fakeAccount(t)
+	putEndpoint(fake, 1, "vpc-1", "", "10.0.0.1")
+	_, got := runPoller(t, acct, 5*time.Millisecond)
+	receive(t, got)
+	calls := fake.Calls("DescribeVpcEndpoints")
+	select {
+	case <-got:
+		t.Fatal("an unchanged inventory was published again")
+	case <-time.After(200 * time.Millisecond):
+	}
+	if fake.Calls("DescribeVpcEndpoints") <= calls {
+		t.Fatal("the poller stopped refreshing")
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	p := &poller{refresh: time.Minute}
+	within := func(n int, throttled bool, lo, hi time.Duration) {
+		t.Helper()
+		for range 50 {
+			if d := p.backoff(n, throttled); d < lo || d > hi {
+				t.Fatalf("backoff(%d, throttled=%v) = %v, want within [%v, %v]", n, throttled, d, lo, hi)
+			}
+		}
+	}
+	within(1, false, 500*time.Millisecond, time.Second)
+	within(2, false, time.Second, 2*time.Second)
+	within(4, false, 4*time.Second, 8*time.Second)
+	within(20, false, 30*time.Second, time.Minute) // capped at the refresh interval
+	within(1, true, 2*time.Second, 4*time.Second)  // throttling backs off harder
+	within(20, true, 2*time.Minute, 4*time.Minute)
+	for range 50 {
+		if d := jitter(time.Minute, refreshJitter); d < 54*time.Second || d > 66*time.Second {
+			t.Fatalf("jitter(1m) = %v", d)
+		}
+	}
+}
+
+// TestPollersShared: the same account asked by two instances is polled once, and the last
+// release stops it.
+func TestPollersShared(t *testing.T) {
+	_, acct := fakeAccount(t)
+	a := acquirePoller(acct, time.Hour)
+	b := acquirePoller(acct, time.Hour)
+	c := acquirePoller(acct, 2*time.Hour)
+	if a != b || a == c {
+		t.Fatalf("pollers: a==b %v, a==c %v; want one per account and refresh", a == b, a == c)
+	}
+	a.release()
+	if pollerCount() != 2 {
+		t.Fatalf("%d pollers after one of two releases", pollerCount())
+	}
+	b.release()
+	c.release()
+	if pollerCount() != 0 {
+		t.Fatalf("%d pollers after every release", pollerCount())
+	}
+	select {
+	case <-a.done:
+	default:
+		t.Fatal("the released poller is still running")
+	}
+}
+
+func pollerCount() int {
+	pollers.Lock()
+	defer pollers.Unlock()
+	return len(pollers.m)
+}
+

@@ -211,4 +211,3 @@ func pollerCount() int {
 	defer pollers.Unlock()
 	return len(pollers.m)
 }
-

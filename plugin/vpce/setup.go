@@ -269,4 +269,3 @@ func normalizeZones(zones []string) (plain, dotted []string) {
 	}
 	return plain, dotted
 }
-

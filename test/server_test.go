@@ -45,7 +45,7 @@ func startServer(t *testing.T, corefile string) (udp, tcp string) {
 	if err != nil {
 		t.Fatalf("could not start CoreDNS: %v", err)
 	}
-	t.Cleanup(func() { i.Stop() })
+	t.Cleanup(func() { i.Stop(); i.ShutdownCallbacks() }) // as on SIGTERM: the pollers stop too
 	return udp, tcp
 }
 

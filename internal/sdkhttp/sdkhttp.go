@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
 // OwnBody wraps base so that the transport reads its own copy of each request body.
@@ -17,7 +18,20 @@ import (
 // standard retryer retries that, but every retry is one more call against the account's EC2
 // API rate limit, which every other tool in the account shares, and about 1% of calls with
 // responses of some tens of KB hit it. Describe requests are small forms: the copy is cheap.
-func OwnBody(base aws.HTTPClient) aws.HTTPClient { return ownBody{base} }
+//
+// The SDK's buildable client is turned into a plain *http.Client with its transport (CA
+// bundle, proxy and timeouts included), so that CloseIdleConnections reaches the transport;
+// the SDK's own client hides it. Redirects are not followed: the EC2 API sends none.
+func OwnBody(base aws.HTTPClient) aws.HTTPClient {
+	if b, ok := base.(*awshttp.BuildableClient); ok {
+		base = &http.Client{
+			Transport:     b.GetTransport(),
+			Timeout:       b.GetTimeout(),
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	return ownBody{base}
+}
 
 type ownBody struct{ base aws.HTTPClient }
 
@@ -34,4 +48,12 @@ func (c ownBody) Do(r *http.Request) (*http.Response, error) {
 	own.Body = io.NopCloser(bytes.NewReader(body))
 	own.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	return c.base.Do(own)
+}
+
+// CloseIdleConnections closes the base client's idle connections, so that a client that is
+// done with leaves no connection (and no goroutine) behind.
+func (c ownBody) CloseIdleConnections() {
+	if closer, ok := c.base.(interface{ CloseIdleConnections() }); ok {
+		closer.CloseIdleConnections()
+	}
 }

@@ -39,27 +39,15 @@ func fakeAccount(t testing.TB) (*ec2fake.Server, account) {
 }
 
 // putEndpoint adds an available interface endpoint with one interface per address to the
-// fake: its regional name vpce-<n>-rnd.<svc>.us-east-1.vpce.amazonaws.com and private name.
+// fake: its regional name vpce-<n>-rnd.svc.us-east-1.vpce.amazonaws.com and a private name.
 func putEndpoint(fake *ec2fake.Server, n int, vpc, private string, addrs ...string) {
 	id := fmt.Sprintf("vpce-%017x", n)
-	var enis []string
-	for i, addr := range addrs {
-		eni := fmt.Sprintf("eni-%08x%09x", n, i)
-		fake.PutInterface(types.NetworkInterface{
-			NetworkInterfaceId: aws.String(eni), VpcId: aws.String(vpc), InterfaceType: types.NetworkInterfaceTypeVpcEndpoint,
-			AvailabilityZone: aws.String(fmt.Sprintf("us-east-1%c", 'a'+i)), PrivateIpAddress: aws.String(addr),
-		})
-		enis = append(enis, eni)
-	}
-	entries := []types.DnsEntry{{DnsName: aws.String(id + "-rnd.svc.us-east-1.vpce.amazonaws.com")}}
+	names := []string{id + "-rnd.svc.us-east-1.vpce.amazonaws.com"}
 	if private != "" {
-		entries = append(entries, types.DnsEntry{DnsName: aws.String(private)})
+		names = append(names, private)
 	}
-	fake.PutEndpoint(types.VpcEndpoint{
-		VpcEndpointId: aws.String(id), VpcEndpointType: types.VpcEndpointTypeInterface, VpcId: aws.String(vpc),
-		State: "available", PrivateDnsEnabled: aws.Bool(private != ""), NetworkInterfaceIds: enis, DnsEntries: entries,
-		CreationTimestamp: aws.Time(time.Date(2024, 1, 1, 0, 0, n, 0, time.UTC)),
-	})
+	fake.AddEndpoint(ec2fake.Endpoint{ID: id, VPC: vpc, Names: names, Addrs: addrs, PrivateDNS: private != "",
+		Created: time.Date(2024, 1, 1, 0, 0, n, 0, time.UTC)})
 }
 
 func TestFetchCallCounts(t *testing.T) {

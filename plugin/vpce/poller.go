@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/smithy-go"
 )
 
@@ -128,8 +129,9 @@ func (p *poller) publish(inv *Inventory) {
 // exponential backoff and jitter while it fails. A failed refresh publishes nothing, so the
 // last good view keeps serving. It logs state changes only, not every attempt.
 func (p *poller) loop(ctx context.Context) {
+	var client ec2API
+	defer func() { closeIdle(client) }()
 	var (
-		client    ec2API
 		last      [sha256.Size]byte
 		failures  int
 		failingAt time.Time
@@ -160,6 +162,15 @@ func (p *poller) loop(ctx context.Context) {
 		}
 		if !p.sleep(ctx, wait) {
 			return
+		}
+	}
+}
+
+// closeIdle closes the idle connections of a client that is done with.
+func closeIdle(client ec2API) {
+	if c, ok := client.(*ec2.Client); ok {
+		if hc, ok := c.Options().HTTPClient.(interface{ CloseIdleConnections() }); ok {
+			hc.CloseIdleConnections()
 		}
 	}
 }

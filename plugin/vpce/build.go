@@ -3,6 +3,7 @@ package vpce
 import (
 	"fmt"
 	"net"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -38,6 +39,7 @@ type endpoint struct {
 	interfaces []*eni
 	ipType     types.DnsRecordIpType
 	rank       int // position of its VPC in the priority list
+	region     string
 }
 
 // eni is an endpoint network interface's AZ and parsed addresses.
@@ -61,7 +63,7 @@ func buildIndex(inv *Inventory, opts buildOptions) (*index, buildReport) {
 		exact:  map[string]claim{},
 		wild:   map[string]claim{},
 		soas:   map[string]*dns.SOA{},
-		served: map[string]bool{},
+		served: map[string]*endpoint{},
 		ids:    map[string]bool{},
 	}
 	for i := range inv.VpcEndpoints {
@@ -72,21 +74,63 @@ func buildIndex(inv *Inventory, opts buildOptions) (*index, buildReport) {
 		wild:  make(map[string]*rrset, len(b.wild)),
 		ttl:   opts.ttl,
 	}
+	ix.stats.regions = map[string]*regionStats{}
 	for name, c := range b.exact {
 		ix.exact[name] = c.rs
-		ix.stats.names[c.rs.kind]++
+		ix.stats.count(c)
 	}
 	for name, c := range b.wild {
 		ix.wild[name] = c.rs
-		ix.stats.names[c.rs.kind]++
+		ix.stats.count(c)
+	}
+	for _, e := range b.served {
+		ix.stats.region(e.region).endpoints++
+		ix.stats.endpoints++
 	}
 	if opts.authoritative && len(b.zones) > 0 {
 		ix.zones = b.zones
 	}
-	ix.stats.endpoints = len(b.served)
+	ix.stats.conflicts = len(b.report.conflicts)
 	slices.Sort(b.report.conflicts)
 	return ix, b.report
 }
+
+func (s *viewStats) count(c claim) {
+	s.names[c.rs.kind]++
+	s.region(c.owner.region).names[c.rs.kind]++
+}
+
+func (s *viewStats) region(r string) *regionStats {
+	rs, ok := s.regions[r]
+	if !ok {
+		rs = &regionStats{}
+		s.regions[r] = rs
+	}
+	return rs
+}
+
+// endpointRegion is the region an endpoint serves, for metrics: ServiceRegion, or the region
+// in its service name (com.amazonaws.<region>.<service>, com.amazonaws.vpce.<region>.vpce-svc-...).
+// Anything that does not look like a region counts as "other", so the label stays bounded.
+func endpointRegion(ep *types.VpcEndpoint) string {
+	region := aws.ToString(ep.ServiceRegion)
+	if region == "" {
+		parts := strings.Split(aws.ToString(ep.ServiceName), ".")
+		if len(parts) > 3 && parts[2] == "vpce" {
+			parts = parts[1:]
+		}
+		if len(parts) > 2 {
+			region = parts[2]
+		}
+	}
+	if !regionPattern.MatchString(region) {
+		return "other"
+	}
+	return region
+}
+
+// regionPattern matches AWS region names: us-east-1, ap-northeast-1, us-gov-west-1, eusc-de-east-1.
+var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
 
 type builder struct {
 	opts   buildOptions
@@ -95,7 +139,7 @@ type builder struct {
 	wild   map[string]claim
 	soas   map[string]*dns.SOA // by zone apex, shared by the names of a zone
 	zones  map[string]*dns.SOA // private zone apexes
-	served map[string]bool     // endpoint ids that own at least one name
+	served map[string]*endpoint // by id: the endpoints that own at least one name
 	ids    map[string]bool     // endpoint ids seen
 	report buildReport
 }
@@ -153,7 +197,7 @@ func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
 	if len(b.opts.vpcs) > 0 && !slices.Contains(b.opts.vpcs, aws.ToString(ep.VpcId)) {
 		return
 	}
-	e := &endpoint{ep: ep, id: id, ipType: recordIPType(ep), rank: len(b.opts.vpcs)}
+	e := &endpoint{ep: ep, id: id, ipType: recordIPType(ep), rank: len(b.opts.vpcs), region: endpointRegion(ep)}
 	if i := slices.Index(b.opts.vpcs, aws.ToString(ep.VpcId)); i >= 0 {
 		e.rank = i
 	}
@@ -240,7 +284,7 @@ func (b *builder) add(name string, wildcard bool, e *endpoint, rs *rrset, soa *d
 		return
 	}
 	names[name] = claim{owner: e, rs: rs}
-	b.served[e.id] = true
+	b.served[e.id] = e
 }
 
 // better reports whether a should serve a name that b offers too: VPC priority first, then

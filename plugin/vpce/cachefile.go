@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // cacheFile keeps the last good view of the EC2 API on disk, in the snapshot format, so that
 // a restart serves at once whatever AWS does, and so that the file doubles as a snapshot.
 type cacheFile struct {
-	path  string
-	saved [sha256.Size]byte
+	path    string
+	saved   [sha256.Size]byte
+	modTime time.Time // of the file load read
 }
 
 // load reads the cache; any error means there is no usable cache, never a failed start.
@@ -19,6 +21,9 @@ func (c *cacheFile) load() (*Inventory, error) {
 	data, err := os.ReadFile(c.path)
 	if err != nil {
 		return nil, err
+	}
+	if fi, err := os.Stat(c.path); err == nil {
+		c.modTime = fi.ModTime()
 	}
 	inv, err := parseSnapshot(c.path, data)
 	if err != nil {

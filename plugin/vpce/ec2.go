@@ -2,17 +2,21 @@ package vpce
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/sdkhttp"
 )
@@ -110,6 +114,7 @@ func newEC2Client(ctx context.Context, a account) (ec2API, error) {
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
 	return ec2.NewFromConfig(cfg, func(o *ec2.Options) {
+		o.APIOptions = append(o.APIOptions, countRequests)
 		if a.endpoint != "" {
 			o.BaseEndpoint = aws.String(a.endpoint)
 		}
@@ -165,4 +170,33 @@ func nextPage[T any](ctx context.Context, next func(context.Context, ...func(*ec
 	ctx, cancel := context.WithTimeout(ctx, pageTimeout)
 	defer cancel()
 	return next(ctx)
+}
+
+// countRequests adds a step that counts every request attempt (retries included) by operation
+// and outcome, for api_requests_total. It wraps the operation's deserializer, which turns an
+// error response into the API error; the retry loop runs outside the deserialize step.
+func countRequests(stack *middleware.Stack) error {
+	return stack.Deserialize.Add(middleware.DeserializeMiddlewareFunc("vpceRequestMetrics",
+		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+			out, md, err := next.HandleDeserialize(ctx, in)
+			apiRequests.WithLabelValues(awsmiddleware.GetOperationName(ctx), errorCode(err)).Inc()
+			return out, md, err
+		}), middleware.Before)
+}
+
+// errorCode names an API call's outcome: OK, the API's error code, or the kind of failure.
+func errorCode(err error) string {
+	var ae smithy.APIError
+	var de *smithy.DeserializationError
+	switch {
+	case err == nil:
+		return "OK"
+	case errors.As(err, &ae):
+		return ae.ErrorCode()
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return "Timeout"
+	case errors.As(err, &de):
+		return "MalformedResponse"
+	}
+	return "NetworkError"
 }

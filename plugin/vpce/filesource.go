@@ -69,7 +69,7 @@ func (s *fileSource) stamps() []fileStamp {
 	return st
 }
 
-func (s *fileSource) run(ctx context.Context, publish func(*Inventory)) {
+func (s *fileSource) run(ctx context.Context, to sink) {
 	tick := time.NewTicker(snapshotPoll)
 	defer tick.Stop()
 	var failing error
@@ -81,6 +81,7 @@ func (s *fileSource) run(ctx context.Context, publish func(*Inventory)) {
 		}
 		st := s.stamps()
 		if failing == nil && equalStamps(st, s.seen) {
+			to.confirm()
 			continue
 		}
 		s.seen = st
@@ -96,7 +97,7 @@ func (s *fileSource) run(ctx context.Context, publish func(*Inventory)) {
 				log.Infof("Snapshot readable again")
 			}
 			failing = nil
-			publish(inv)
+			to.update(inv)
 		}
 	}
 }

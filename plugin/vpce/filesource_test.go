@@ -49,7 +49,7 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 	got := make(chan *Inventory, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { fs.run(ctx, func(inv *Inventory) { got <- inv }); close(done) }()
+	go func() { fs.run(ctx, chanSink(got)); close(done) }()
 	defer func() { cancel(); <-done }()
 
 	next := func() *Inventory {

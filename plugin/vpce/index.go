@@ -46,6 +46,14 @@ type index struct {
 type viewStats struct {
 	endpoints int
 	names     [numKinds]int
+	conflicts int
+	regions   map[string]*regionStats
+}
+
+// regionStats counts one region's part of a view.
+type regionStats struct {
+	endpoints int
+	names     [numKinds]int
 }
 
 // result is the outcome of a lookup.

@@ -41,8 +41,8 @@ type poller struct {
 	done   chan struct{}
 }
 
-// subscription is one consumer's callback.
-type subscription struct{ deliver func(*Inventory) }
+// subscription is one consumer.
+type subscription struct{ to sink }
 
 // pollers holds the running pollers by account key and refresh interval.
 var pollers = struct {
@@ -99,13 +99,13 @@ func (p *poller) release() {
 
 // subscribe registers deliver for every new inventory, and calls it at once with the latest
 // one if there is one. Deliveries happen under p.mu, so a subscriber sees versions in order.
-func (p *poller) subscribe(deliver func(*Inventory)) *subscription {
-	s := &subscription{deliver: deliver}
+func (p *poller) subscribe(to sink) *subscription {
+	s := &subscription{to: to}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.subs[s] = struct{}{}
 	if p.latest != nil {
-		deliver(p.latest)
+		to.update(p.latest)
 	}
 	return s
 }
@@ -121,7 +121,16 @@ func (p *poller) publish(inv *Inventory) {
 	defer p.mu.Unlock()
 	p.latest = inv
 	for s := range p.subs {
-		s.deliver(inv)
+		s.to.update(inv)
+	}
+}
+
+// confirm tells the subscribers that a refresh found the inventory unchanged.
+func (p *poller) confirm() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for s := range p.subs {
+		s.to.confirm()
 	}
 }
 
@@ -137,12 +146,16 @@ func (p *poller) loop(ctx context.Context) {
 		failingAt time.Time
 	)
 	for {
+		began := time.Now()
 		inv, err := p.refreshOnce(ctx, &client)
 		if ctx.Err() != nil {
 			return
 		}
+		region := p.region(client)
+		refreshDuration.WithLabelValues(region).Observe(time.Since(began).Seconds())
 		var wait time.Duration
 		if err != nil {
+			refreshes.WithLabelValues(region, "failed").Inc()
 			failures++
 			if failures == 1 {
 				failingAt = time.Now()
@@ -154,9 +167,14 @@ func (p *poller) loop(ctx context.Context) {
 				log.Infof("Refresh from %s recovered after %d failed attempts since %s", p.acct, failures, failingAt.Format(time.RFC3339))
 			}
 			failures = 0
+			lastSuccess.WithLabelValues(region).SetToCurrentTime()
 			if sum := fingerprint(inv); sum != last {
 				last = sum
+				refreshes.WithLabelValues(region, "changed").Inc()
 				p.publish(inv)
+			} else {
+				refreshes.WithLabelValues(region, "unchanged").Inc()
+				p.confirm()
 			}
 			wait = jitter(p.refresh, refreshJitter)
 		}
@@ -164,6 +182,18 @@ func (p *poller) loop(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// region is the metrics' region label: the configured one, else the client's (from the
+// environment, profile or instance metadata), else "default" until a client exists.
+func (p *poller) region(client ec2API) string {
+	if p.acct.region != "" {
+		return p.acct.region
+	}
+	if c, ok := client.(*ec2.Client); ok {
+		return c.Options().Region
+	}
+	return "default"
 }
 
 // closeIdle closes the idle connections of a client that is done with.
@@ -241,9 +271,9 @@ type apiSource struct {
 
 func (s apiSource) String() string { return s.acct.String() }
 
-func (s apiSource) run(ctx context.Context, publish func(*Inventory)) {
+func (s apiSource) run(ctx context.Context, to sink) {
 	p := acquirePoller(s.acct, s.refresh)
-	sub := p.subscribe(publish)
+	sub := p.subscribe(to)
 	<-ctx.Done()
 	p.unsubscribe(sub)
 	p.release()

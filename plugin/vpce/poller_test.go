@@ -42,7 +42,7 @@ func runPoller(t *testing.T, acct account, refresh time.Duration) (*poller, chan
 	t.Helper()
 	p := newPoller(acct, refresh)
 	got := make(chan *Inventory, 100)
-	p.subscribe(func(inv *Inventory) { got <- inv })
+	p.subscribe(chanSink(got))
 	p.start()
 	t.Cleanup(p.stop)
 	return p, got
@@ -211,3 +211,9 @@ func pollerCount() int {
 	defer pollers.Unlock()
 	return len(pollers.m)
 }
+
+// chanSink sends every new inventory to a channel and ignores confirmations.
+type chanSink chan *Inventory
+
+func (c chanSink) update(inv *Inventory) { c <- inv }
+func (c chanSink) confirm()              {}

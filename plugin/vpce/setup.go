@@ -2,6 +2,7 @@ package vpce
 
 import (
 	"context"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -28,6 +29,7 @@ const (
 
 // settings is one vpce block of a Corefile.
 type settings struct {
+	server    string // the metrics' server label
 	zones     []string
 	build     buildOptions
 	snapshots []string
@@ -49,6 +51,7 @@ func setup(c *caddy.Controller) error {
 	if err != nil {
 		return plugin.Error(pluginName, err)
 	}
+	s.server = serverLabel(dnsserver.GetConfig(c))
 	v, err := newVPCE(s)
 	if err != nil {
 		return plugin.Error(pluginName, err)
@@ -67,7 +70,7 @@ func setup(c *caddy.Controller) error {
 func newVPCE(s *settings) (*VPCE, error) {
 	v := &VPCE{}
 	v.zones, v.dotted = normalizeZones(s.zones)
-	v.viewer = &viewer{opts: s.build, publish: v.view.Store}
+	v.viewer = &viewer{opts: s.build, publish: v.view.Store, server: s.server}
 	if len(s.snapshots) > 0 {
 		fs, err := newFileSource(s.snapshots)
 		if err != nil {
@@ -112,6 +115,7 @@ func (v *VPCE) start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
 	v.viewer.run(ctx, &v.running)
+	viewAges.add(v.viewer)
 	return nil
 }
 
@@ -121,6 +125,7 @@ func (v *VPCE) stop() error {
 		v.cancel()
 	}
 	v.running.Wait()
+	viewAges.remove(v.viewer)
 	return nil
 }
 
@@ -250,6 +255,20 @@ func parseOption(c *caddy.Controller, s *settings, root string) error {
 		return c.Errf("unknown property %q", option)
 	}
 	return nil
+}
+
+// serverLabel is the server label CoreDNS's metrics give queries of this server block: its
+// transport and first listen address, as the server's address is formed.
+func serverLabel(cfg *dnsserver.Config) string {
+	host := ""
+	if len(cfg.ListenHosts) > 0 {
+		host = cfg.ListenHosts[0]
+	}
+	addr := net.JoinHostPort(host, cfg.Port)
+	if a, err := net.ResolveTCPAddr("tcp", addr); err == nil {
+		addr = a.String()
+	}
+	return cfg.Transport + "://" + addr
 }
 
 // rooted takes a relative path from the root plugin's directory, as the hosts plugin does.

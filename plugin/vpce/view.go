@@ -5,14 +5,31 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 )
 
 // source is where inventories come from: snapshot files or an account's EC2 API. A source
-// delivers whole inventories only, never a partial one, through publish until ctx ends.
+// tells its sink of every new inventory (whole ones only, never a partial one) and of every
+// check that found the current one still current, until ctx ends.
 type source interface {
-	run(ctx context.Context, publish func(*Inventory))
+	run(ctx context.Context, to sink)
 	String() string
 }
+
+// sink receives one source's news.
+type sink interface {
+	update(inv *Inventory)
+	confirm()
+}
+
+// sourceSink is the viewer's sink for its source i.
+type sourceSink struct {
+	vw *viewer
+	i  int
+}
+
+func (s sourceSink) update(inv *Inventory) { s.vw.update(s.i, inv) }
+func (s sourceSink) confirm()              { s.vw.confirm(s.i) }
 
 // viewer merges the latest inventory of each source of one plugin instance and publishes the
 // index built from them all. Builds are serialised; queries never wait for one.
@@ -22,9 +39,13 @@ type viewer struct {
 	publish func(*index)
 	cache   *cacheFile // nil without cache_file
 
+	server string // the metrics' server label
+
 	mu          sync.Mutex
 	parts       []*Inventory // by source, nil until that source delivered
+	confirmed   []time.Time  // by source, when it last confirmed its inventory
 	fallback    *Inventory   // the cache file's view, served until every source has delivered
+	fallbackAt  time.Time    // when the cache file was written
 	cacheFailed bool
 }
 
@@ -37,7 +58,7 @@ func (vw *viewer) loadCache() {
 	}
 	vw.mu.Lock()
 	defer vw.mu.Unlock()
-	vw.fallback = inv
+	vw.fallback, vw.fallbackAt = inv, vw.cache.modTime
 	vw.rebuild("cache file " + vw.cache.path)
 }
 
@@ -45,10 +66,8 @@ func (vw *viewer) loadCache() {
 func (vw *viewer) update(i int, inv *Inventory) {
 	vw.mu.Lock()
 	defer vw.mu.Unlock()
-	if vw.parts == nil {
-		vw.parts = make([]*Inventory, len(vw.sources))
-	}
-	vw.parts[i] = inv
+	vw.init()
+	vw.parts[i], vw.confirmed[i] = inv, time.Now()
 	complete := !slicesContainsNil(vw.parts)
 	if complete {
 		vw.fallback = nil
@@ -57,6 +76,43 @@ func (vw *viewer) update(i int, inv *Inventory) {
 	if complete && vw.cache != nil {
 		vw.saveCache()
 	}
+}
+
+// confirm records that source i found its inventory still current.
+func (vw *viewer) confirm(i int) {
+	vw.mu.Lock()
+	defer vw.mu.Unlock()
+	vw.init()
+	vw.confirmed[i] = time.Now()
+}
+
+func (vw *viewer) init() {
+	if vw.parts == nil {
+		vw.parts = make([]*Inventory, len(vw.sources))
+		vw.confirmed = make([]time.Time, len(vw.sources))
+	}
+}
+
+// dataTime is when the data of the served view was last confirmed: the oldest confirmation
+// among the sources that contribute, the cache file's for those still served from it.
+func (vw *viewer) dataTime() (time.Time, bool) {
+	vw.mu.Lock()
+	defer vw.mu.Unlock()
+	var oldest time.Time
+	consider := func(t time.Time) {
+		if !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
+			oldest = t
+		}
+	}
+	for i := range vw.sources {
+		switch {
+		case vw.parts != nil && vw.parts[i] != nil:
+			consider(vw.confirmed[i])
+		case vw.fallback != nil:
+			consider(vw.fallbackAt)
+		}
+	}
+	return oldest, !oldest.IsZero()
 }
 
 // rebuild builds and publishes the index of every source's part, and the cache file's view
@@ -71,6 +127,7 @@ func (vw *viewer) rebuild(cause string) {
 		log.Warningf("Skipped: %s", s)
 	}
 	vw.publish(ix)
+	recordView(vw.server, ix.stats)
 	log.Infof("View from %s: %d endpoints, %d names (%s)", cause, ix.stats.endpoints, ix.stats.total(), ix.stats)
 }
 
@@ -88,7 +145,7 @@ func (vw *viewer) saveCache() {
 // run runs every source until ctx ends.
 func (vw *viewer) run(ctx context.Context, wg *sync.WaitGroup) {
 	for i, src := range vw.sources {
-		wg.Go(func() { src.run(ctx, func(inv *Inventory) { vw.update(i, inv) }) })
+		wg.Go(func() { src.run(ctx, sourceSink{vw, i}) })
 	}
 }
 

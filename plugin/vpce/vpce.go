@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/miekg/dns"
 )
 
@@ -23,6 +24,7 @@ type VPCE struct {
 	dotted []string // the zones with a leading dot, for allocation-free suffix tests
 	view   atomic.Pointer[index]
 
+	qc      atomic.Pointer[queryCounters]
 	viewer  *viewer
 	cancel  context.CancelFunc
 	running sync.WaitGroup
@@ -34,39 +36,47 @@ func (v *VPCE) Name() string { return pluginName }
 // ServeDNS implements plugin.Handler.
 func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	if len(r.Question) != 1 || r.Question[0].Qclass != dns.ClassINET {
-		return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
+		return v.passOn(ctx, v.counters(metrics.WithServer(ctx)), w, r)
 	}
+	qc := v.counters(metrics.WithServer(ctx))
 	ix := v.view.Load()
 	if ix == nil {
-		return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
+		return v.passOn(ctx, qc, w, r)
 	}
 	q := r.Question[0]
 	name := strings.ToLower(q.Name) // no allocation for an all-lower-case name
 	if !v.inZones(name) {
-		return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
+		return v.passOn(ctx, qc, w, r)
 	}
 	rs, soa, res := ix.lookup(name)
 	var p *reply
 	switch res {
 	case miss:
-		return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
+		return v.passOn(ctx, qc, w, r)
 	case nxdomain:
 		p = newReply(r, dns.RcodeNameError)
 		p.setSOA(soa)
+		qc.answers[kindPrivate][resultNXDomain].Inc()
 	case nodata:
 		p = newReply(r, dns.RcodeSuccess)
 		p.setSOA(soa)
+		qc.answers[kindPrivate][resultNodata].Inc()
 	case found:
 		p = newReply(r, dns.RcodeSuccess)
-		rs.answer(p, q.Name, q.Qtype, ix.ttl)
+		qc.answers[rs.kind][rs.answer(p, q.Name, q.Qtype, ix.ttl)].Inc()
 	}
 	w.WriteMsg(&p.msg)
 	return p.msg.Rcode, nil
 }
 
+func (v *VPCE) passOn(ctx context.Context, qc *queryCounters, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	qc.passed.Inc()
+	return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
+}
+
 // answer fills p with the records of type qtype, rotated; a name without such records gets
 // an empty NOERROR answer with the zone's SOA (NODATA).
-func (rs *rrset) answer(p *reply, qname string, qtype uint16, ttl uint32) {
+func (rs *rrset) answer(p *reply, qname string, qtype uint16, ttl uint32) answerResult {
 	start := int(rs.next.Add(1) - 1) // the first answer keeps interface order
 	if qtype == dns.TypeA || qtype == dns.TypeANY {
 		p.addA(qname, ttl, rs.a, start)
@@ -76,7 +86,9 @@ func (rs *rrset) answer(p *reply, qname string, qtype uint16, ttl uint32) {
 	}
 	if len(p.msg.Answer) == 0 {
 		p.setSOA(rs.soa)
+		return resultNodata
 	}
+	return resultAnswer
 }
 
 // inZones reports whether the lower-case FQDN name is in one of the plugin's zones.

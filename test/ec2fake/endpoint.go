@@ -12,6 +12,7 @@ import (
 type Endpoint struct {
 	ID      string   // vpce-...
 	VPC     string   // vpc-...
+	Service string   // ServiceName, e.g. com.amazonaws.us-east-1.ssm; optional
 	State   string   // wire form; "available" when empty
 	Names   []string // DnsEntries; private names are served when PrivateDNS is set
 	Addrs   []string // one interface per address, in AZs us-east-1a, -1b, ...
@@ -30,6 +31,9 @@ func (s *Server) AddEndpoint(e Endpoint) {
 		VpcEndpointId: aws.String(e.ID), VpcEndpointType: types.VpcEndpointTypeInterface, VpcId: aws.String(e.VPC),
 		State: types.State(state), PrivateDnsEnabled: aws.Bool(e.PrivateDNS), CreationTimestamp: aws.Time(e.Created),
 		DnsOptions: &types.DnsOptions{DnsRecordIpType: types.DnsRecordIpTypeIpv4}, IpAddressType: types.IpAddressTypeIpv4,
+	}
+	if e.Service != "" {
+		ep.ServiceName = aws.String(e.Service)
 	}
 	for _, name := range e.Names {
 		ep.DnsEntries = append(ep.DnsEntries, types.DnsEntry{DnsName: aws.String(name)})

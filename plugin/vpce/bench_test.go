@@ -1,0 +1,424 @@
+package vpce
+
+// Benchmarks of the query path and of view builds, over generated inventories. They run only
+// under `go test -bench`; see BENCHMARKS.md for the command and the numbers of one run.
+//
+//	go test -run '^$' -bench . -benchmem ./plugin/vpce
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"runtime"
+	"runtime/metrics"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/miekg/dns"
+)
+
+// benchServices are the services of generated endpoints, in turn; s3 has wildcard names.
+var benchServices = []string{"ssm", "ec2", "sts", "kms", "logs", "s3", "ecr.api", "ecr.dkr", "secretsmanager", "sqs"}
+
+// benchNames lists a generated inventory's served names by the kind of query they make.
+type benchNames struct {
+	regional []string // exact regional names, A
+	zonal    []string // exact zonal names, A
+	private  []string // exact private DNS names, A
+	wildcard []string // names below a wildcard entry (none of them exact), A
+	v4only   []string // regional names of ipv4-only endpoints: AAAA gets NODATA
+	dual     []string // regional names of dualstack endpoints, which have AAAA records
+	total    int      // names the index holds (exact and wildcard entries)
+}
+
+// benchInventory generates n available interface endpoints in us-east-1, each with 2 or 3
+// interfaces (one per AZ) as DescribeVpcEndpoints and DescribeNetworkInterfaces return them:
+// a regional name, one zonal name per AZ and, for 4 in 5, a private DNS name. Every 10th
+// endpoint is an s3 one, whose regional and zonal names are wildcards too and whose private
+// names are an exact and a wildcard one; every 4th is dualstack. Names are unique, so that
+// every one is served (private names carry the endpoint's number).
+func benchInventory(n int) (*Inventory, benchNames) {
+	inv := &Inventory{
+		VpcEndpoints:      make([]types.VpcEndpoint, 0, n),
+		NetworkInterfaces: make([]types.NetworkInterface, 0, n*5/2+1),
+	}
+	var names benchNames
+	created := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	eniNum := 0
+	for i := range n {
+		svc := benchServices[i%len(benchServices)]
+		id := fmt.Sprintf("vpce-0%016x", uint64(i+1)*0x9e3779b97f4a7c15)
+		label := id + "-" + benchRand(i)
+		zone := svc + ".us-east-1.vpce.amazonaws.com"
+		dual := i%4 == 3
+		ipType := "ipv4"
+		if dual {
+			ipType = "dualstack"
+		}
+		azs := []string{"us-east-1a", "us-east-1b", "us-east-1c"}[:2+(i+1)%2]
+		ep := types.VpcEndpoint{
+			VpcEndpointId:     aws.String(id),
+			VpcEndpointType:   types.VpcEndpointTypeInterface,
+			VpcId:             aws.String(fmt.Sprintf("vpc-0%016x", uint64(i/50+1)*0x2545f4914f6cdd1d)),
+			ServiceName:       aws.String("com.amazonaws.us-east-1." + svc),
+			State:             "available",
+			IpAddressType:     types.IpAddressType(ipType),
+			DnsOptions:        &types.DnsOptions{DnsRecordIpType: types.DnsRecordIpType(ipType)},
+			PrivateDnsEnabled: aws.Bool(i%5 != 4),
+			CreationTimestamp: aws.Time(created.Add(time.Duration(i) * time.Second)),
+		}
+		entry := func(name string) {
+			ep.DnsEntries = append(ep.DnsEntries, types.DnsEntry{DnsName: aws.String(name), HostedZoneId: aws.String("Z7HUB22UULQXV")})
+		}
+		s3 := svc == "s3"
+		if s3 {
+			entry("*." + label + "." + zone)
+			names.wildcard = append(names.wildcard, fmt.Sprintf("bucket-%d.%s.%s.", i, label, zone))
+		}
+		entry(label + "." + zone)
+		names.regional = append(names.regional, label+"."+zone+".")
+		if dual {
+			names.dual = append(names.dual, label+"."+zone+".")
+		} else {
+			names.v4only = append(names.v4only, label+"."+zone+".")
+		}
+		for j, az := range azs {
+			if s3 {
+				entry("*." + label + "-" + az + "." + zone)
+			}
+			entry(label + "-" + az + "." + zone)
+			names.zonal = append(names.zonal, label+"-"+az+"."+zone+".")
+			eniNum++
+			k := eniNum
+			ni := types.NetworkInterface{
+				NetworkInterfaceId: aws.String(fmt.Sprintf("eni-0%016x", uint64(k)*0x9e3779b97f4a7c15)),
+				InterfaceType:      types.NetworkInterfaceTypeVpcEndpoint,
+				AvailabilityZone:   aws.String(az),
+				VpcId:              ep.VpcId,
+				SubnetId:           aws.String(fmt.Sprintf("subnet-0%016x", uint64(i/50*3+j+1))),
+				Status:             types.NetworkInterfaceStatusInUse,
+				PrivateIpAddress:   aws.String(benchIPv4(k)),
+				PrivateIpAddresses: []types.NetworkInterfacePrivateIpAddress{{
+					Primary: aws.Bool(true), PrivateIpAddress: aws.String(benchIPv4(k)),
+				}},
+			}
+			if dual {
+				ni.Ipv6Addresses = []types.NetworkInterfaceIpv6Address{{Ipv6Address: aws.String(benchIPv6(k))}}
+			}
+			inv.NetworkInterfaces = append(inv.NetworkInterfaces, ni)
+			ep.NetworkInterfaceIds = append(ep.NetworkInterfaceIds, *ni.NetworkInterfaceId)
+		}
+		if aws.ToBool(ep.PrivateDnsEnabled) {
+			private := fmt.Sprintf("%s-%d.us-east-1.amazonaws.com", strings.ReplaceAll(svc, ".", "-"), i)
+			entry(private)
+			names.private = append(names.private, private+".")
+			if s3 {
+				entry("*." + private)
+				names.wildcard = append(names.wildcard, "my-bucket."+private+".")
+			}
+		}
+		names.total += len(ep.DnsEntries)
+		inv.VpcEndpoints = append(inv.VpcEndpoints, ep)
+	}
+	return inv, names
+}
+
+// benchRand is the random-looking part of an endpoint's DNS label, 8 characters of [a-z0-9].
+func benchRand(i int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	x := uint64(i+1) * 0xbf58476d1ce4e5b9
+	var b [8]byte
+	for j := range b {
+		b[j] = alphabet[x%36]
+		x /= 36
+	}
+	return string(b[:])
+}
+
+// benchIPv4 is interface k's address in 10.0.0.0/8.
+func benchIPv4(k int) string {
+	return fmt.Sprintf("10.%d.%d.%d", k>>16&255, k>>8&255, k&255)
+}
+
+// benchIPv6 is interface k's address in 2600:1f18::/32.
+func benchIPv6(k int) string {
+	return fmt.Sprintf("2600:1f18:%x::%x", k>>16, k&0xffff)
+}
+
+// discardWriter is a ResponseWriter that drops what it is given: the benchmarks measure lookup
+// and answer construction, not packing and the socket.
+type discardWriter struct{ written atomic.Int64 }
+
+var (
+	benchLocal  = &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53}
+	benchRemote = &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+)
+
+func (w *discardWriter) LocalAddr() net.Addr         { return benchLocal }
+func (w *discardWriter) RemoteAddr() net.Addr        { return benchRemote }
+func (w *discardWriter) WriteMsg(*dns.Msg) error     { w.written.Add(1); return nil }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) Close() error                { return nil }
+func (w *discardWriter) TsigStatus() error           { return nil }
+func (w *discardWriter) TsigTimersOnly(bool)         {}
+func (w *discardWriter) Hijack()                     {}
+
+// discardNext is the next plugin of a pass-through: it writes nothing and allocates nothing.
+type discardNext struct{}
+
+func (discardNext) Name() string { return "discard" }
+func (discardNext) ServeDNS(context.Context, dns.ResponseWriter, *dns.Msg) (int, error) {
+	return dns.RcodeSuccess, nil
+}
+
+// benchVPCE serves the index of a generated inventory of n endpoints in the root zone.
+func benchVPCE(tb testing.TB, n int) (*VPCE, benchNames) {
+	tb.Helper()
+	inv, names := benchInventory(n)
+	ix, report := buildIndex(inv, buildOptions{ttl: 60})
+	if len(report.conflicts)+len(report.skipped) > 0 {
+		tb.Fatalf("generated inventory: %d conflicts, %d skipped: %v %v", len(report.conflicts), len(report.skipped),
+			report.conflicts, report.skipped)
+	}
+	if got := indexNames(ix); got != names.total {
+		tb.Fatalf("index of %d endpoints holds %d names, want %d", n, got, names.total)
+	}
+	v := &VPCE{Next: discardNext{}}
+	v.zones, v.dotted = normalizeZones([]string{"."})
+	v.view.Store(ix)
+	return v, names
+}
+
+func indexNames(ix *index) int {
+	n := 0
+	for _, c := range ix.stats.names {
+		n += c
+	}
+	return n
+}
+
+// benchQuery is one kind of query of the benchmarks: names to draw from, the type asked, and
+// the answer expected.
+type benchQuery struct {
+	kind    string
+	names   []string
+	qtype   uint16
+	rcode   int
+	answers bool // answer records expected (else NODATA, or nothing written for pass-through)
+	written bool
+}
+
+func benchQueries(names benchNames, n int) []benchQuery {
+	pass := make([]string, 0, 1024)
+	for i := range 1024 {
+		pass = append(pass, fmt.Sprintf("host-%d.corp.example.org.", i*max(n/1024, 1)))
+	}
+	mixed := make([]string, len(names.regional))
+	for i, name := range names.regional {
+		mixed[i] = strings.ToUpper(name[:1]) + name[1:] // a 0x20-randomizing resolver's question
+	}
+	return []benchQuery{
+		{kind: "regional", names: names.regional, qtype: dns.TypeA, answers: true, written: true},
+		{kind: "zonal", names: names.zonal, qtype: dns.TypeA, answers: true, written: true},
+		{kind: "private", names: names.private, qtype: dns.TypeA, answers: true, written: true},
+		{kind: "wildcard", names: names.wildcard, qtype: dns.TypeA, answers: true, written: true},
+		{kind: "nodata", names: names.v4only, qtype: dns.TypeAAAA, written: true},
+		{kind: "passthrough", names: pass, qtype: dns.TypeA},
+		{kind: "dualstack-aaaa", names: names.dual, qtype: dns.TypeAAAA, answers: true, written: true},
+		{kind: "regional-mixedcase", names: mixed, qtype: dns.TypeA, answers: true, written: true},
+	}
+}
+
+// benchMsgs makes up to 8192 questions of kind q, drawn at random over all its names, so that
+// lookups spread over the whole index as dnsperf's do.
+func benchMsgs(q benchQuery) []*dns.Msg {
+	rng := rand.New(rand.NewPCG(1, uint64(len(q.names))))
+	msgs := make([]*dns.Msg, min(len(q.names), 8192))
+	for i := range msgs {
+		name := q.names[i]
+		if len(q.names) > len(msgs) {
+			name = q.names[rng.IntN(len(q.names))]
+		}
+		m := new(dns.Msg)
+		m.SetQuestion(name, q.qtype)
+		m.SetEdns0(1232, false)
+		msgs[i] = m
+	}
+	return msgs
+}
+
+// BenchmarkServeDNS is the query path, lookup and answer construction, for each kind of query
+// over indexes of 20 and 100,000 endpoints.
+func BenchmarkServeDNS(b *testing.B) {
+	for _, n := range []int{20, 100_000} {
+		v, names := benchVPCE(b, n)
+		for _, q := range benchQueries(names, n) {
+			msgs := benchMsgs(q)
+			b.Run(fmt.Sprintf("endpoints=%d/%s", n, q.kind), func(b *testing.B) {
+				w := &discardWriter{}
+				ctx := context.Background()
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := range b.N {
+					v.ServeDNS(ctx, w, msgs[i%len(msgs)])
+				}
+				b.StopTimer()
+				want := int64(0)
+				if q.written {
+					want = int64(b.N)
+				}
+				if got := w.written.Load(); got != want {
+					b.Fatalf("%s: %d answers written for %d queries, want %d", q.kind, got, b.N, want)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkBuildIndex builds the view of 100,000 endpoints (250,000 interfaces) from decoded
+// API structures, as a refresh does, while the previous view is still being served. Besides
+// time and allocations it reports:
+//
+//	cpu-ms/op      process CPU time per build, GC included (both cores)
+//	peak-heap-MB   the highest live+unswept heap seen while building (sampled every ms),
+//	               inventory and previous view included
+//	build-peak-MB  peak-heap-MB less what was live before the build (inventory, previous view)
+//	inventory-MB   heap held by the decoded inventory (the input)
+//	index-MB       heap held by one built view
+//	B/name         index-MB per served name
+func BenchmarkBuildIndex(b *testing.B) {
+	const n = 100_000
+	inv, names := benchInventory(n)
+	opts := buildOptions{ttl: 60}
+	benchView, _ = buildIndex(inv, opts) // the view being served meanwhile
+
+	before := heapAfterGC()
+	sampler := startHeapSampler()
+	cpu0 := cpuTime()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		ix, _ := buildIndex(inv, opts)
+		benchView = ix // swapped in: the previous view becomes garbage
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	peak := sampler.stop()
+
+	withIndex := heapAfterGC()
+	benchView = nil
+	withoutIndex := heapAfterGC()
+	runtime.KeepAlive(inv)
+	inv = nil
+	empty := heapAfterGC()
+
+	indexBytes := float64(withIndex) - float64(withoutIndex)
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(peak)/1e6, "peak-heap-MB")
+	b.ReportMetric((float64(peak)-float64(before))/1e6, "build-peak-MB")
+	b.ReportMetric((float64(withoutIndex)-float64(empty))/1e6, "inventory-MB")
+	b.ReportMetric(indexBytes/1e6, "index-MB")
+	b.ReportMetric(indexBytes/float64(names.total), "B/name")
+	b.ReportMetric(float64(names.total), "names")
+}
+
+// benchView holds the view a build benchmark serves, so that it stays live.
+var benchView *index
+
+// heapAfterGC is the live heap after a full collection.
+func heapAfterGC() uint64 {
+	runtime.GC()
+	runtime.GC() // the second one frees what the first one's finalizers released
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapAlloc
+}
+
+// heapSampler records the highest heap seen, every millisecond, without stopping the world.
+type heapSampler struct {
+	peak atomic.Uint64
+	done chan struct{}
+	quit chan struct{}
+}
+
+func startHeapSampler() *heapSampler {
+	s := &heapSampler{done: make(chan struct{}), quit: make(chan struct{})}
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	read := func() {
+		metrics.Read(sample)
+		if v := sample[0].Value.Uint64(); v > s.peak.Load() {
+			s.peak.Store(v)
+		}
+	}
+	read()
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.quit:
+				read()
+				return
+			case <-t.C:
+				read()
+			}
+		}
+	}()
+	return s
+}
+
+func (s *heapSampler) stop() uint64 {
+	close(s.quit)
+	<-s.done
+	return s.peak.Load()
+}
+
+// cpuTime is the process's user and system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestBenchInventory checks that the generator's names answer as the benchmarks expect.
+func TestBenchInventory(t *testing.T) {
+	v, names := benchVPCE(t, 40)
+	if len(names.wildcard) == 0 || len(names.dual) == 0 || len(names.private) == 0 {
+		t.Fatalf("generator gives no wildcard, dualstack or private names: %+v", names)
+	}
+	for _, q := range benchQueries(names, 40) {
+		for _, m := range benchMsgs(q) {
+			rec := &recordingWriter{}
+			if _, err := v.ServeDNS(context.Background(), rec, m); err != nil {
+				t.Fatalf("%s %s: %v", q.kind, m.Question[0].Name, err)
+			}
+			switch {
+			case !q.written:
+				if rec.msg != nil {
+					t.Errorf("%s %s: answered, want pass-through", q.kind, m.Question[0].Name)
+				}
+			case rec.msg == nil:
+				t.Errorf("%s %s: passed through, want an answer", q.kind, m.Question[0].Name)
+			case rec.msg.Rcode != q.rcode || (len(rec.msg.Answer) > 0) != q.answers:
+				t.Errorf("%s %s: rcode %d with %d answers", q.kind, m.Question[0].Name, rec.msg.Rcode, len(rec.msg.Answer))
+			}
+		}
+	}
+}
+
+// recordingWriter keeps the message written.
+type recordingWriter struct {
+	discardWriter
+	msg *dns.Msg
+}
+
+func (w *recordingWriter) WriteMsg(m *dns.Msg) error { w.msg = m; return nil }

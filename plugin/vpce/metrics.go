@@ -1,0 +1,152 @@
+package vpce
+
+import (
+	"sync"
+	"time"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// The plugin's metrics. Labels are bounded: server by the Corefile, region by AWS's regions,
+// kind and result by the code, operation and code by the EC2 API's actions and error codes.
+var (
+	endpointsGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "endpoints",
+		Help: "Interface endpoints served in the current view, by region.",
+	}, []string{"server", "region"})
+	namesGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "names",
+		Help: "DNS names served in the current view, by region and kind (regional, zonal, private).",
+	}, []string{"server", "region", "kind"})
+	conflictsGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "conflicts",
+		Help: "Private DNS names offered by more than one endpoint in the current view.",
+	}, []string{"server"})
+	refreshes = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "refreshes_total",
+		Help: "Refreshes from the EC2 API, by region and result (changed, unchanged, failed).",
+	}, []string{"region", "result"})
+	refreshDuration = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "refresh_duration_seconds",
+		Help:    "Time a refresh from the EC2 API took, every page of every call, by region.",
+		Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
+	}, []string{"region"})
+	lastSuccess = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "last_success_timestamp_seconds",
+		Help: "When a refresh from the EC2 API last succeeded, by region.",
+	}, []string{"region"})
+	apiRequests = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "api_requests_total",
+		Help: "EC2 API requests, retries included, by operation and error code (OK on success).",
+	}, []string{"operation", "code"})
+	answers = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "answers_total",
+		Help: "Queries answered, by kind of name and result (answer, nodata, nxdomain).",
+	}, []string{"server", "kind", "result"})
+	passed = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "passed_total",
+		Help: "Queries handed to the next plugin.",
+	}, []string{"server"})
+)
+
+// answerResult is the result label of answers_total.
+type answerResult uint8
+
+const (
+	resultAnswer answerResult = iota
+	resultNodata
+	resultNXDomain
+	numResults
+)
+
+var resultNames = [numResults]string{"answer", "nodata", "nxdomain"}
+
+// queryCounters are one server's query counters, resolved once so that counting a query is
+// an atomic add, without a label lookup.
+type queryCounters struct {
+	server  string
+	answers [numKinds][numResults]prometheus.Counter
+	passed  prometheus.Counter
+}
+
+func newQueryCounters(server string) *queryCounters {
+	qc := &queryCounters{server: server, passed: passed.WithLabelValues(server)}
+	for k := range numKinds {
+		for r := range numResults {
+			qc.answers[k][r] = answers.WithLabelValues(server, k.String(), resultNames[r])
+		}
+	}
+	return qc
+}
+
+// counters returns the counters of server, the server label CoreDNS put in the context.
+func (v *VPCE) counters(server string) *queryCounters {
+	if qc := v.qc.Load(); qc != nil && qc.server == server {
+		return qc
+	}
+	qc := newQueryCounters(server)
+	v.qc.Store(qc)
+	return qc
+}
+
+// recordView sets the view gauges of server from a newly published index.
+func recordView(server string, s viewStats) {
+	endpointsGauge.DeletePartialMatch(prometheus.Labels{"server": server})
+	namesGauge.DeletePartialMatch(prometheus.Labels{"server": server})
+	for region, rs := range s.regions {
+		endpointsGauge.WithLabelValues(server, region).Set(float64(rs.endpoints))
+		for k := range numKinds {
+			namesGauge.WithLabelValues(server, region, k.String()).Set(float64(rs.names[k]))
+		}
+	}
+	conflictsGauge.WithLabelValues(server).Set(float64(s.conflicts))
+}
+
+// viewAges reports view_age_seconds when scraped: the age of each server's view is only known
+// then. During a reload two instances serve one server for a moment; the younger view counts.
+var viewAges = &ageCollector{
+	desc: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "view_age_seconds"),
+		"Seconds since the data of the served view was last confirmed by its sources.", []string{"server"}, nil),
+	viewers: map[*viewer]struct{}{},
+}
+
+func init() { prometheus.MustRegister(viewAges) }
+
+type ageCollector struct {
+	desc    *prometheus.Desc
+	mu      sync.Mutex
+	viewers map[*viewer]struct{}
+}
+
+func (c *ageCollector) add(vw *viewer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.viewers[vw] = struct{}{}
+}
+
+func (c *ageCollector) remove(vw *viewer) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.viewers, vw)
+}
+
+// Describe implements prometheus.Collector.
+func (c *ageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector.
+func (c *ageCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	youngest := map[string]time.Time{}
+	for vw := range c.viewers {
+		if t, ok := vw.dataTime(); ok && t.After(youngest[vw.server]) {
+			youngest[vw.server] = t
+		}
+	}
+	c.mu.Unlock()
+	now := time.Now()
+	for server, t := range youngest {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, now.Sub(t).Seconds(), server)
+	}
+}

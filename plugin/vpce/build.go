@@ -137,10 +137,10 @@ type builder struct {
 	enis   map[string]*eni
 	exact  map[string]claim
 	wild   map[string]claim
-	soas   map[string]*dns.SOA // by zone apex, shared by the names of a zone
-	zones  map[string]*dns.SOA // private zone apexes
+	soas   map[string]*dns.SOA  // by zone apex, shared by the names of a zone
+	zones  map[string]*dns.SOA  // private zone apexes
 	served map[string]*endpoint // by id: the endpoints that own at least one name
-	ids    map[string]bool     // endpoint ids seen
+	ids    map[string]bool      // endpoint ids seen
 	report buildReport
 }
 

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+)
+
+func TestExportWritesASnapshot(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAEXPORTTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "export-secret")
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	fake := ec2fake.New()
+	if err := fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer fake.Close()
+	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1", "10.0.2.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}})
+	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-02", VPC: "vpc-2", PrivateDNS: true, Addrs: []string{"10.9.0.1"}, Names: []string{"sts.us-east-1.amazonaws.com"}})
+
+	out := filepath.Join(t.TempDir(), "snapshot.json")
+	options := []string{"region us-east-1", "aws_endpoint " + fake.URL(), "vpc vpc-1"}
+	if err := run(context.Background(), options, out, 0, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only vpc-1 was asked for; the file holds the endpoint and both its interfaces.
+	s := string(data)
+	if !strings.Contains(s, `"vpce-01"`) || strings.Contains(s, `"vpce-02"`) || strings.Count(s, `"NetworkInterfaceId":"eni-vpce-01-`) != 2 {
+		t.Errorf("snapshot:\n%s", s)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("snapshot mode: %v %v", fi.Mode(), err)
+	}
+
+	// A failing export leaves the last good file in place.
+	fake.Inject(ec2fake.Fault{Kind: ec2fake.Unauthorized})
+	if err := run(context.Background(), options, out, 0, time.Minute); err == nil || !strings.Contains(err.Error(), "UnauthorizedOperation") {
+		t.Errorf("export during a fault: %v", err)
+	}
+	if after, _ := os.ReadFile(out); string(after) != s {
+		t.Error("a failed export changed the file")
+	}
+
+	for _, bad := range [][]string{{"snapshot x.json"}, {"bogus 1"}, {"region"}} {
+		if err := run(context.Background(), bad, out, 0, time.Minute); err == nil {
+			t.Errorf("options %q accepted", bad)
+		}
+	}
+}

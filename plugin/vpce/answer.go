@@ -1,8 +1,6 @@
 package vpce
 
 import (
-	"net"
-
 	"github.com/miekg/dns"
 )
 
@@ -41,31 +39,57 @@ func newReply(r *dns.Msg, rcode int) *reply {
 	return p
 }
 
-// addA appends the A records of ips to the answer, starting at offset start and wrapping
-// around, so that successive queries see the addresses in rotating order.
-func (p *reply) addA(name string, ttl uint32, ips []net.IP, start int) {
-	for i := range ips {
-		ip := ips[(start+i)%len(ips)]
-		rr := &dns.A{}
-		if i < inlineRecords {
-			rr = &p.a[i]
+// add appends the records of set to the answer, rotated by start. With affinity and a
+// client in a known AZ, that AZ's addresses come first (prefer) or alone (only; all of them
+// when the AZ has none), so that traffic stays in the client's AZ.
+func (p *reply) add(name string, ttl uint32, rrtype uint16, set *addrSet, start int, aff affinity, client *place) {
+	n := len(set.ips)
+	local := 0
+	if aff != affinityNone && client != nil {
+		for _, az := range set.azs {
+			if az.matches(client.az) {
+				local++
+			}
 		}
-		rr.Hdr = dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}
-		rr.A = ip
-		p.msg.Answer = append(p.msg.Answer, rr)
+	}
+	switch {
+	case local == 0 || local == n:
+		p.addMatching(name, ttl, rrtype, set, start, nil, false)
+	case aff == affinityOnly:
+		p.addMatching(name, ttl, rrtype, set, start, client, true)
+	default:
+		p.addMatching(name, ttl, rrtype, set, start, client, true)
+		p.addMatching(name, ttl, rrtype, set, start, client, false)
 	}
 }
 
-// addAAAA is addA for AAAA records.
-func (p *reply) addAAAA(name string, ttl uint32, ips []net.IP, start int) {
-	for i := range ips {
-		ip := ips[(start+i)%len(ips)]
-		rr := &dns.AAAA{}
-		if i < inlineRecords {
-			rr = &p.aaaa[i]
+// addMatching appends, in rotated order, the addresses whose AZ is (or, with in false, is
+// not) the client's; all of them without a client.
+func (p *reply) addMatching(name string, ttl uint32, rrtype uint16, set *addrSet, start int, client *place, in bool) {
+	n := len(set.ips)
+	for i := range n {
+		j := (start + i) % n
+		if client != nil && set.azs[j].matches(client.az) != in {
+			continue
 		}
-		rr.Hdr = dns.RR_Header{Name: name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}
-		rr.AAAA = ip
+		hdr := dns.RR_Header{Name: name, Rrtype: rrtype, Class: dns.ClassINET, Ttl: ttl}
+		k := len(p.msg.Answer)
+		var rr dns.RR
+		if rrtype == dns.TypeA {
+			a := &dns.A{}
+			if k < len(p.a) {
+				a = &p.a[k]
+			}
+			a.Hdr, a.A = hdr, set.ips[j]
+			rr = a
+		} else {
+			aaaa := &dns.AAAA{}
+			if k < len(p.aaaa) {
+				aaaa = &p.aaaa[k]
+			}
+			aaaa.Hdr, aaaa.AAAA = hdr, set.ips[j]
+			rr = aaaa
+		}
 		p.msg.Answer = append(p.msg.Answer, rr)
 	}
 }

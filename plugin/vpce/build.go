@@ -3,6 +3,7 @@ package vpce
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -17,6 +18,33 @@ type buildOptions struct {
 	ttl           uint32
 	authoritative bool
 	vpcs          []string // if set, only these VPCs, in priority order for a shared private name
+	privateDNS    privateDNSMode
+	affinity      affinity
+	zones         []zoneLine // client ranges outside the VPCs: on premises, VPN
+}
+
+// privateDNSMode is the private_dns option: which endpoints' private names are served.
+type privateDNSMode uint8
+
+const (
+	privateDNSEnabled privateDNSMode = iota // endpoints with PrivateDnsEnabled, as AWS does
+	privateDNSAll                           // also hub endpoints with it disabled, from ServiceDetails
+	privateDNSOff                           // regional and zonal names only
+)
+
+// affinity is the affinity option: how a client's AZ orders the answer.
+type affinity uint8
+
+const (
+	affinityNone   affinity = iota
+	affinityPrefer          // the client's AZ first, the rest after
+	affinityOnly            // the client's AZ only (all of them when it has none)
+)
+
+// zoneLine is a zone line: client ranges in an AZ (an AZ name or ID).
+type zoneLine struct {
+	az       string
+	prefixes []netip.Prefix
 }
 
 // buildReport lists what a build left out or had to decide, for one log line each per build.
@@ -44,7 +72,7 @@ type endpoint struct {
 
 // eni is an endpoint network interface's AZ and parsed addresses.
 type eni struct {
-	az     string
+	az     azKey
 	v4, v6 []net.IP
 }
 
@@ -58,21 +86,24 @@ type claim struct {
 // served (a bad name, an unknown interface) is left out and reported.
 func buildIndex(inv *Inventory, opts buildOptions) (*index, buildReport) {
 	b := builder{
-		opts:   opts,
-		enis:   parseInterfaces(inv.NetworkInterfaces),
-		exact:  map[string]claim{},
-		wild:   map[string]claim{},
-		soas:   map[string]*dns.SOA{},
-		served: map[string]*endpoint{},
-		ids:    map[string]bool{},
+		opts:     opts,
+		enis:     parseInterfaces(inv.NetworkInterfaces),
+		services: servicePrivateNames(inv.ServiceDetails),
+		exact:    map[string]claim{},
+		wild:     map[string]claim{},
+		soas:     map[string]*dns.SOA{},
+		served:   map[string]*endpoint{},
+		ids:      map[string]bool{},
 	}
 	for i := range inv.VpcEndpoints {
 		b.addEndpoint(&inv.VpcEndpoints[i])
 	}
 	ix := &index{
-		exact: make(map[string]*rrset, len(b.exact)),
-		wild:  make(map[string]*rrset, len(b.wild)),
-		ttl:   opts.ttl,
+		exact:    make(map[string]*rrset, len(b.exact)),
+		wild:     make(map[string]*rrset, len(b.wild)),
+		ttl:      opts.ttl,
+		affinity: opts.affinity,
+		clients:  buildClients(inv, opts.zones),
 	}
 	ix.stats.regions = map[string]*regionStats{}
 	for name, c := range b.exact {
@@ -133,22 +164,68 @@ func endpointRegion(ep *types.VpcEndpoint) string {
 var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
 
 type builder struct {
-	opts   buildOptions
-	enis   map[string]*eni
-	exact  map[string]claim
-	wild   map[string]claim
-	soas   map[string]*dns.SOA  // by zone apex, shared by the names of a zone
-	zones  map[string]*dns.SOA  // private zone apexes
-	served map[string]*endpoint // by id: the endpoints that own at least one name
-	ids    map[string]bool      // endpoint ids seen
-	report buildReport
+	opts     buildOptions
+	enis     map[string]*eni
+	services map[string][]string // service name -> private DNS names
+	exact    map[string]claim
+	wild     map[string]claim
+	soas     map[string]*dns.SOA  // by zone apex, shared by the names of a zone
+	zones    map[string]*dns.SOA  // private zone apexes
+	served   map[string]*endpoint // by id: the endpoints that own at least one name
+	ids      map[string]bool      // endpoint ids seen
+	report   buildReport
 }
+
+// buildClients maps client ranges to places: the subnets' CIDRs, IPv4 and IPv6, then the
+// zone lines over them. A zone line may name an AZ or an AZ ID; a name is given the ID the
+// view's subnets and interfaces know it by, so that it matches across accounts.
+func buildClients(inv *Inventory, zones []zoneLine) *clientTable {
+	t := &clientTable{}
+	ids := map[string]string{} // AZ name -> ID
+	for _, sn := range inv.Subnets {
+		pl := place{vpc: aws.ToString(sn.VpcId), az: azKey{name: strings.ToLower(aws.ToString(sn.AvailabilityZone)), id: strings.ToLower(aws.ToString(sn.AvailabilityZoneId))}}
+		if pl.az.id != "" {
+			ids[pl.az.name] = pl.az.id
+		}
+		if p, err := netip.ParsePrefix(aws.ToString(sn.CidrBlock)); err == nil {
+			t.add(p, pl)
+		}
+		for _, a := range sn.Ipv6CidrBlockAssociationSet {
+			if p, err := netip.ParsePrefix(aws.ToString(a.Ipv6CidrBlock)); err == nil {
+				t.add(p, pl)
+			}
+		}
+	}
+	for _, ni := range inv.NetworkInterfaces {
+		if name, id := aws.ToString(ni.AvailabilityZone), aws.ToString(ni.AvailabilityZoneId); id != "" {
+			ids[strings.ToLower(name)] = strings.ToLower(id)
+		}
+	}
+	for _, z := range zones {
+		az := azKey{name: z.az}
+		if azIDPattern.MatchString(z.az) {
+			az = azKey{id: z.az}
+		} else {
+			az.id = ids[z.az]
+		}
+		for _, p := range z.prefixes {
+			t.add(p, place{az: az})
+		}
+	}
+	if len(t.prefixes) == 0 {
+		return nil
+	}
+	return t
+}
+
+// azIDPattern matches AZ IDs: use1-az4, apne1-az1, usw2-lax1-az1.
+var azIDPattern = regexp.MustCompile(`^[a-z]{2,5}[0-9]+(-[a-z]+[0-9]+)?-az[0-9]+$`)
 
 func parseInterfaces(nis []types.NetworkInterface) map[string]*eni {
 	enis := make(map[string]*eni, len(nis))
 	for i := range nis {
 		ni := &nis[i]
-		e := &eni{az: strings.ToLower(aws.ToString(ni.AvailabilityZone))}
+		e := &eni{az: azKey{name: strings.ToLower(aws.ToString(ni.AvailabilityZone)), id: strings.ToLower(aws.ToString(ni.AvailabilityZoneId))}}
 		e.v4 = appendIP(e.v4, ni.PrivateIpAddress, false)
 		for _, p := range ni.PrivateIpAddresses {
 			e.v4 = appendIP(e.v4, p.PrivateIpAddress, false)
@@ -206,9 +283,15 @@ func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
 			e.interfaces = append(e.interfaces, n)
 		}
 	}
-	privateDNS := aws.ToBool(ep.PrivateDnsEnabled)
-	for _, entry := range ep.DnsEntries {
-		raw := aws.ToString(entry.DnsName)
+	privateDNS := aws.ToBool(ep.PrivateDnsEnabled) && b.opts.privateDNS != privateDNSOff
+	names := dnsNames(ep)
+	if !aws.ToBool(ep.PrivateDnsEnabled) && b.opts.privateDNS == privateDNSAll {
+		// A hub endpoint: its private names are the service's, as DescribeVpcEndpointServices
+		// gives them; they are not in its DnsEntries.
+		names = append(names, b.services[aws.ToString(ep.ServiceName)]...)
+		privateDNS = true
+	}
+	for _, raw := range names {
 		name, wildcard, ok := canonicalName(raw)
 		if !ok {
 			b.report.skipped = append(b.report.skipped, fmt.Sprintf("%s: DNS name %q is not servable", id, raw))
@@ -220,6 +303,35 @@ func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
 		}
 		b.add(name, wildcard, e, e.records(kind, az), b.soa(name, kind))
 	}
+}
+
+func dnsNames(ep *types.VpcEndpoint) []string {
+	names := make([]string, 0, len(ep.DnsEntries))
+	for _, entry := range ep.DnsEntries {
+		names = append(names, aws.ToString(entry.DnsName))
+	}
+	return names
+}
+
+// servicePrivateNames maps service names to the private DNS names their endpoints may serve:
+// PrivateDnsNames (or PrivateDnsName), for services of other owners only once the owner has
+// verified the domain, as AWS requires before it serves them.
+func servicePrivateNames(sds []types.ServiceDetail) map[string][]string {
+	m := map[string][]string{}
+	for _, sd := range sds {
+		if aws.ToString(sd.Owner) != "amazon" && !strings.EqualFold(string(sd.PrivateDnsNameVerificationState), string(types.DnsNameStateVerified)) {
+			continue
+		}
+		var names []string
+		for _, d := range sd.PrivateDnsNames {
+			names = append(names, aws.ToString(d.PrivateDnsName))
+		}
+		if len(names) == 0 && sd.PrivateDnsName != nil {
+			names = append(names, *sd.PrivateDnsName)
+		}
+		m[aws.ToString(sd.ServiceName)] = names
+	}
+	return m
 }
 
 // recordIPType is the endpoint's DnsRecordIpType, defaulting to its IpAddressType.
@@ -246,15 +358,22 @@ func (e *endpoint) records(kind nameKind, az string) *rrset {
 	}
 	rs := &rrset{kind: kind}
 	for _, n := range e.interfaces {
-		if kind == kindZonal && n.az != az {
+		if kind == kindZonal && n.az.name != az {
 			continue
 		}
-		if wantA {
-			rs.a = append(rs.a, n.v4...)
+		for _, ip := range n.v4 {
+			if wantA {
+				rs.a.add(ip, n.az)
+			}
 		}
-		if wantAAAA {
-			rs.aaaa = append(rs.aaaa, n.v6...)
+		for _, ip := range n.v6 {
+			if wantAAAA {
+				rs.aaaa.add(ip, n.az)
+			}
 		}
+	}
+	if kind == kindPrivate && e.ep.DnsOptions != nil && aws.ToBool(e.ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint) {
+		rs.inboundOnlyVPC = aws.ToString(e.ep.VpcId)
 	}
 	return rs
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,8 @@ import (
 type ec2API interface {
 	DescribeVpcEndpoints(context.Context, *ec2.DescribeVpcEndpointsInput, ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointsOutput, error)
 	DescribeNetworkInterfaces(context.Context, *ec2.DescribeNetworkInterfacesInput, ...func(*ec2.Options)) (*ec2.DescribeNetworkInterfacesOutput, error)
+	DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
+	DescribeVpcEndpointServices(context.Context, *ec2.DescribeVpcEndpointServicesInput, ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointServicesOutput, error)
 }
 
 // retryMaxAttempts is the SDK's own retries of a call (transient errors, throttling), inside
@@ -47,11 +50,19 @@ type account struct {
 	endpoint   string         // EC2 API endpoint override
 	filters    []types.Filter // extra DescribeVpcEndpoints filters
 	vpcs       []string
+	subnets    bool // always learn the VPCs' subnets (affinity), not only for inbound-only endpoints
+	services   bool // read the private DNS names of hub endpoints' services (private_dns all)
 }
 
 // key identifies the account and what is asked of it, for sharing pollers.
 func (a account) key() string {
 	parts := []string{a.region, a.profile, a.credFile, a.roleARN, a.externalID, a.endpoint, strings.Join(a.vpcs, ",")}
+	if a.subnets {
+		parts = append(parts, "+subnets")
+	}
+	if a.services {
+		parts = append(parts, "+services")
+	}
 	for _, f := range a.filters {
 		parts = append(parts, aws.ToString(f.Name)+"="+strings.Join(f.Values, ","))
 	}
@@ -159,7 +170,84 @@ func fetch(ctx context.Context, client ec2API, a account) (*Inventory, error) {
 		}
 		inv.NetworkInterfaces = append(inv.NetworkInterfaces, page.NetworkInterfaces...)
 	}
+
+	if subnetVPCs := subnetsNeeded(inv, a); len(subnetVPCs) > 0 {
+		subnets, err := fetchSubnets(ctx, client, subnetVPCs)
+		if err != nil {
+			return nil, err
+		}
+		inv.Subnets = subnets
+	}
 	return inv, nil
+}
+
+// subnetsNeeded lists the VPCs whose subnets tell where clients are: every served VPC with
+// affinity, else those of endpoints that answer only clients from outside their VPC.
+func subnetsNeeded(inv *Inventory, a account) []string {
+	var vpcs []string
+	for _, ep := range inv.VpcEndpoints {
+		inboundOnly := ep.DnsOptions != nil && aws.ToBool(ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint)
+		if vpc := aws.ToString(ep.VpcId); (a.subnets || inboundOnly) && vpc != "" && !slices.Contains(vpcs, vpc) {
+			vpcs = append(vpcs, vpc)
+		}
+	}
+	slices.Sort(vpcs)
+	return vpcs
+}
+
+// maxFilterValues is how many values EC2 takes in one filter.
+const maxFilterValues = 200
+
+func fetchSubnets(ctx context.Context, client ec2API, vpcs []string) ([]types.Subnet, error) {
+	var subnets []types.Subnet
+	for chunk := range slices.Chunk(vpcs, maxFilterValues) {
+		p := ec2.NewDescribeSubnetsPaginator(client, &ec2.DescribeSubnetsInput{
+			Filters: []types.Filter{{Name: aws.String("vpc-id"), Values: chunk}}, MaxResults: aws.Int32(pageSize),
+		})
+		for p.HasMorePages() {
+			page, err := nextPage(ctx, p.NextPage)
+			if err != nil {
+				return nil, fmt.Errorf("DescribeSubnets: %w", err)
+			}
+			subnets = append(subnets, page.Subnets...)
+		}
+	}
+	return subnets, nil
+}
+
+// hubServices lists the services of endpoints whose private DNS is disabled: their private
+// names come from DescribeVpcEndpointServices.
+func hubServices(inv *Inventory) []string {
+	var names []string
+	for _, ep := range inv.VpcEndpoints {
+		if name := aws.ToString(ep.ServiceName); !aws.ToBool(ep.PrivateDnsEnabled) && name != "" && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+func fetchServices(ctx context.Context, client ec2API, names []string) ([]types.ServiceDetail, error) {
+	var details []types.ServiceDetail
+	for chunk := range slices.Chunk(names, maxFilterValues) {
+		// The SDK has no paginator for this call; an empty token ends it, as for the others.
+		in := &ec2.DescribeVpcEndpointServicesInput{ServiceNames: chunk, MaxResults: aws.Int32(pageSize)}
+		for {
+			page, err := nextPage(ctx, func(ctx context.Context, opts ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointServicesOutput, error) {
+				return client.DescribeVpcEndpointServices(ctx, in, opts...)
+			})
+			if err != nil {
+				return nil, fmt.Errorf("DescribeVpcEndpointServices: %w", err)
+			}
+			details = append(details, page.ServiceDetails...)
+			if aws.ToString(page.NextToken) == "" {
+				break
+			}
+			in.NextToken = page.NextToken
+		}
+	}
+	return details, nil
 }
 
 // pageTimeout bounds one page's request, retries included, so that a hung connection fails

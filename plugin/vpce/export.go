@@ -39,6 +39,9 @@ func (e *Exporter) Fetch(ctx context.Context) (*Inventory, error) {
 			return nil, fmt.Errorf("%s: %w", a, err)
 		}
 		inv, err := fetch(ctx, client, a)
+		if err == nil && a.services {
+			inv.ServiceDetails, err = fetchServices(ctx, client, hubServices(inv))
+		}
 		closeIdle(client)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", a, err)

@@ -265,10 +265,10 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 	}
 	if want != nil {
 		if q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY {
-			wantA = ipStrings(want.a)
+			wantA = ipStrings(want.a.ips)
 		}
 		if q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeANY {
-			wantAAAA = ipStrings(want.aaaa)
+			wantAAAA = ipStrings(want.aaaa.ips)
 		}
 	}
 	slices.Sort(gotA)
@@ -459,12 +459,12 @@ func checkRRset(t *testing.T, name string, rs *rrset) {
 	if rs == nil || rs.soa == nil {
 		t.Fatalf("%s: no records or no SOA", name)
 	}
-	for _, ip := range rs.a {
+	for _, ip := range rs.a.ips {
 		if len(ip) != net.IPv4len || ip.To4() == nil {
 			t.Errorf("%s: A record address %v is not IPv4", name, ip)
 		}
 	}
-	for _, ip := range rs.aaaa {
+	for _, ip := range rs.aaaa.ips {
 		if len(ip) != net.IPv6len || ip.To4() != nil {
 			t.Errorf("%s: AAAA record address %v is not IPv6", name, ip)
 		}
@@ -665,7 +665,7 @@ func checkContributors(t *testing.T, inv *Inventory, opts buildOptions, ix *inde
 		}
 		for _, o := range list {
 			ok := true
-			for _, ip := range slices.Concat(rs.a, rs.aaaa) {
+			for _, ip := range slices.Concat(rs.a.ips, rs.aaaa.ips) {
 				ok = ok && o.addrs[ip.String()]
 			}
 			if ok && o.private == (rs.kind == kindPrivate) {

@@ -25,11 +25,26 @@ func (k nameKind) String() string {
 // rrset is what one name answers: its addresses, in interface order. It is immutable once
 // published, but for the rotation counter.
 type rrset struct {
-	a    []net.IP
-	aaaa []net.IP
+	a    addrSet
+	aaaa addrSet
 	kind nameKind
 	soa  *dns.SOA // the zone's SOA, for negative answers
-	next atomic.Uint32
+	// inboundOnlyVPC is set for the private names of an endpoint with
+	// PrivateDnsOnlyForInboundResolverEndpoint: clients inside that VPC reach the service
+	// another way (a gateway endpoint) and get the next plugin's answer.
+	inboundOnlyVPC string
+	next           atomic.Uint32
+}
+
+// addrSet is one address family of a name: the addresses and the AZ of each.
+type addrSet struct {
+	ips []net.IP
+	azs []azKey
+}
+
+func (s *addrSet) add(ip net.IP, az azKey) {
+	s.ips = append(s.ips, ip)
+	s.azs = append(s.azs, az)
 }
 
 // index is one immutable view of the served names, built when the inventory changes and
@@ -40,6 +55,9 @@ type index struct {
 	zones map[string]*dns.SOA // private DNS zone apexes, for authoritative NXDOMAIN
 	ttl   uint32
 	stats viewStats
+
+	clients  *clientTable // where clients are: the learned subnets and the zone lines
+	affinity affinity
 }
 
 // viewStats counts what a view serves, for logs and metrics.

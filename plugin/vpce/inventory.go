@@ -13,6 +13,7 @@ type Inventory struct {
 	VpcEndpoints      []types.VpcEndpoint      `json:",omitempty"`
 	NetworkInterfaces []types.NetworkInterface `json:",omitempty"`
 	ServiceDetails    []types.ServiceDetail    `json:",omitempty"`
+	Subnets           []types.Subnet           `json:",omitempty"`
 }
 
 // merge returns the inventories' contents in one, in order.
@@ -25,6 +26,7 @@ func merge(parts ...*Inventory) *Inventory {
 		all.VpcEndpoints = append(all.VpcEndpoints, p.VpcEndpoints...)
 		all.NetworkInterfaces = append(all.NetworkInterfaces, p.NetworkInterfaces...)
 		all.ServiceDetails = append(all.ServiceDetails, p.ServiceDetails...)
+		all.Subnets = append(all.Subnets, p.Subnets...)
 	}
 	return all
 }

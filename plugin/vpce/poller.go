@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -32,6 +34,12 @@ type poller struct {
 	refresh   time.Duration
 	newClient func(context.Context, account) (ec2API, error)
 	sleep     func(context.Context, time.Duration) bool // false when ctx ended first
+
+	// The private DNS names of hub endpoints' services change rarely: they are read again
+	// every servicesEvery refreshes, or when the endpoints need a service not read yet.
+	services    []types.ServiceDetail
+	servicesFor []string
+	servicesAge int
 
 	mu     sync.Mutex
 	subs   map[*subscription]struct{}
@@ -215,7 +223,35 @@ func (p *poller) refreshOnce(ctx context.Context, client *ec2API) (*Inventory, e
 		}
 		*client = c
 	}
-	return fetch(ctx, *client, p.acct)
+	inv, err := fetch(ctx, *client, p.acct)
+	if err != nil || !p.acct.services {
+		return inv, err
+	}
+	needed := hubServices(inv)
+	p.servicesAge++
+	if p.servicesAge >= servicesEvery || !isSubset(needed, p.servicesFor) {
+		details, err := fetchServices(ctx, *client, needed)
+		if err != nil {
+			// The endpoints are fresh: serve them, with the service names read before.
+			log.Warningf("Private DNS names of hub endpoints' services not refreshed from %s: %v", p.acct, err)
+		} else {
+			p.services, p.servicesFor, p.servicesAge = details, needed, 0
+		}
+	}
+	inv.ServiceDetails = p.services
+	return inv, nil
+}
+
+// servicesEvery is how many refreshes pass between reads of the hub services' private names.
+const servicesEvery = 10
+
+func isSubset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
 }
 
 // backoff is the wait after the n-th failure in a row: exponential, capped, with half of it

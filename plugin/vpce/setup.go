@@ -2,7 +2,9 @@ package vpce
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -41,6 +43,7 @@ type settings struct {
 	refresh   time.Duration
 	cacheFile string
 	apiOption string // the first API option seen, to name it if snapshot is set too
+	trusted   []netip.Prefix
 }
 
 // role is an assume_role line.
@@ -70,6 +73,8 @@ func setup(c *caddy.Controller) error {
 func newVPCE(s *settings) (*VPCE, error) {
 	v := &VPCE{}
 	v.zones, v.dotted = normalizeZones(s.zones)
+	v.trusted = s.trusted
+	v.gaps = newGapReport(s.server)
 	v.viewer = &viewer{opts: s.build, publish: v.view.Store, server: s.server}
 	if len(s.snapshots) > 0 {
 		fs, err := newFileSource(s.snapshots)
@@ -115,6 +120,7 @@ func (v *VPCE) start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
 	v.viewer.run(ctx, &v.running)
+	v.running.Go(func() { v.gaps.summarize(ctx) })
 	viewAges.add(v.viewer)
 	return nil
 }
@@ -148,7 +154,26 @@ func parse(c *caddy.Controller) (*settings, error) {
 		return nil, c.Errf("%s is for the EC2 API source; it cannot be combined with snapshot", s.apiOption)
 	}
 	s.acct.vpcs = s.build.vpcs
+	s.acct.subnets = s.build.affinity != affinityNone
+	s.acct.services = s.build.privateDNS == privateDNSAll
 	return s, nil
+}
+
+// parseCIDRs parses CIDRs, or single addresses as /32 and /128.
+func parseCIDRs(args []string) ([]netip.Prefix, error) {
+	var prefixes []netip.Prefix
+	for _, a := range args {
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(a)
+			if aerr != nil {
+				return nil, fmt.Errorf("%q is not a CIDR", a)
+			}
+			p = netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen())
+		}
+		prefixes = append(prefixes, p.Masked())
+	}
+	return prefixes, nil
 }
 
 func parseOption(c *caddy.Controller, s *settings, root string) error {
@@ -178,6 +203,42 @@ func parseOption(c *caddy.Controller, s *settings, root string) error {
 			return c.Errf("authoritative takes no value")
 		}
 		s.build.authoritative = true
+		return nil
+	case "private_dns":
+		modes := map[string]privateDNSMode{"enabled": privateDNSEnabled, "all": privateDNSAll, "off": privateDNSOff}
+		mode, ok := modes[strings.Join(args, " ")]
+		if !ok {
+			return c.Errf("private_dns needs one of enabled, all, off")
+		}
+		s.build.privateDNS = mode
+		return nil
+	case "affinity":
+		modes := map[string]affinity{"prefer": affinityPrefer, "only": affinityOnly}
+		mode, ok := modes[strings.Join(args, " ")]
+		if !ok {
+			return c.Errf("affinity needs one of prefer, only")
+		}
+		s.build.affinity = mode
+		return nil
+	case "zone":
+		if len(args) < 2 {
+			return c.Errf("zone needs an AZ name or ID and at least one CIDR")
+		}
+		prefixes, err := parseCIDRs(args[1:])
+		if err != nil {
+			return c.Errf("zone %s: %v", args[0], err)
+		}
+		s.build.zones = append(s.build.zones, zoneLine{az: strings.ToLower(args[0]), prefixes: prefixes})
+		return nil
+	case "trusted_forwarder":
+		if len(args) == 0 {
+			return c.Errf("trusted_forwarder needs at least one CIDR")
+		}
+		prefixes, err := parseCIDRs(args)
+		if err != nil {
+			return c.Errf("trusted_forwarder: %v", err)
+		}
+		s.trusted = append(s.trusted, prefixes...)
 		return nil
 	case "vpc":
 		if len(args) == 0 {

@@ -11,8 +11,8 @@ import (
 )
 
 // parseSnapshot decodes one snapshot file: a JSON object with any of the keys VpcEndpoints,
-// NetworkInterfaces and ServiceDetails, as `aws ec2 describe-vpc-endpoints` (and
-// describe-network-interfaces, describe-vpc-endpoint-services) print them. Other keys, such as
+// NetworkInterfaces, ServiceDetails and Subnets, as `aws ec2 describe-vpc-endpoints` (and
+// describe-network-interfaces, describe-vpc-endpoint-services, describe-subnets) print them. Other keys, such as
 // NextToken, are ignored. Errors name the file, line and column, and the object at fault.
 func parseSnapshot(file string, data []byte) (*Inventory, error) {
 	p := snapshotParser{file: file, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
@@ -37,7 +37,7 @@ func (p *snapshotParser) parse() (*Inventory, error) {
 		return nil, p.jsonErr(0, err)
 	}
 	if tok != json.Delim('{') {
-		return nil, p.errAt(0, "want a JSON object with VpcEndpoints, NetworkInterfaces or ServiceDetails")
+		return nil, p.errAt(0, "want a JSON object with VpcEndpoints, NetworkInterfaces, ServiceDetails or Subnets")
 	}
 	for p.dec.More() {
 		off := p.dec.InputOffset()
@@ -53,6 +53,8 @@ func (p *snapshotParser) parse() (*Inventory, error) {
 			err = decodeList(p, key, &inv.NetworkInterfaces, checkInterface)
 		case "ServiceDetails":
 			err = decodeList(p, key, &inv.ServiceDetails, checkService)
+		case "Subnets":
+			err = decodeList(p, key, &inv.Subnets, checkSubnet)
 		default:
 			var skip json.RawMessage
 			off = p.dec.InputOffset()
@@ -163,6 +165,13 @@ func checkInterface(ni *types.NetworkInterface) error {
 func checkService(sd *types.ServiceDetail) error {
 	if sd.ServiceName == nil || *sd.ServiceName == "" {
 		return errors.New("ServiceName missing")
+	}
+	return nil
+}
+
+func checkSubnet(sn *types.Subnet) error {
+	if sn.SubnetId == nil || *sn.SubnetId == "" {
+		return errors.New("SubnetId missing")
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package vpce
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,11 +21,13 @@ const pluginName = "vpce"
 type VPCE struct {
 	Next plugin.Handler
 
-	zones  []string // lower-case FQDNs the plugin answers in
-	dotted []string // the zones with a leading dot, for allocation-free suffix tests
-	view   atomic.Pointer[index]
+	zones   []string       // lower-case FQDNs the plugin answers in
+	dotted  []string       // the zones with a leading dot, for allocation-free suffix tests
+	trusted []netip.Prefix // forwarders whose EDNS Client Subnet is believed
+	view    atomic.Pointer[index]
 
 	qc      atomic.Pointer[queryCounters]
+	gaps    *gapReport
 	viewer  *viewer
 	cancel  context.CancelFunc
 	running sync.WaitGroup
@@ -52,6 +55,7 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 	var p *reply
 	switch res {
 	case miss:
+		v.gaps.observe(name)
 		return v.passOn(ctx, qc, w, r)
 	case nxdomain:
 		p = newReply(r, dns.RcodeNameError)
@@ -62,8 +66,17 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 		p.setSOA(soa)
 		qc.answers[kindPrivate][resultNodata].Inc()
 	case found:
+		var client *place
+		if ix.clients != nil && (ix.affinity != affinityNone || rs.inboundOnlyVPC != "") {
+			if pl, ok := ix.clients.lookup(clientAddr(w, r, v.trusted)); ok {
+				client = &pl
+			}
+		}
+		if rs.inboundOnlyVPC != "" && client != nil && client.vpc == rs.inboundOnlyVPC {
+			return v.passOn(ctx, qc, w, r) // inside the VPC: the gateway endpoint's path
+		}
 		p = newReply(r, dns.RcodeSuccess)
-		qc.answers[rs.kind][rs.answer(p, q.Name, q.Qtype, ix.ttl)].Inc()
+		qc.answers[rs.kind][rs.answer(p, q, ix, client)].Inc()
 	}
 	w.WriteMsg(&p.msg)
 	return p.msg.Rcode, nil
@@ -74,15 +87,16 @@ func (v *VPCE) passOn(ctx context.Context, qc *queryCounters, w dns.ResponseWrit
 	return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
 }
 
-// answer fills p with the records of type qtype, rotated; a name without such records gets
-// an empty NOERROR answer with the zone's SOA (NODATA).
-func (rs *rrset) answer(p *reply, qname string, qtype uint16, ttl uint32) answerResult {
+// answer fills p with the records of the question's type, rotated and ordered for the
+// client; a name without such records gets an empty NOERROR answer with the zone's SOA
+// (NODATA).
+func (rs *rrset) answer(p *reply, q dns.Question, ix *index, client *place) answerResult {
 	start := int(rs.next.Add(1) - 1) // the first answer keeps interface order
-	if qtype == dns.TypeA || qtype == dns.TypeANY {
-		p.addA(qname, ttl, rs.a, start)
+	if q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY {
+		p.add(q.Name, ix.ttl, dns.TypeA, &rs.a, start, ix.affinity, client)
 	}
-	if qtype == dns.TypeAAAA || qtype == dns.TypeANY {
-		p.addAAAA(qname, ttl, rs.aaaa, start)
+	if q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeANY {
+		p.add(q.Name, ix.ttl, dns.TypeAAAA, &rs.aaaa, start, ix.affinity, client)
 	}
 	if len(p.msg.Answer) == 0 {
 		p.setSOA(rs.soa)

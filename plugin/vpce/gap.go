@@ -1,0 +1,138 @@
+package vpce
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// The gap report: queries for AWS service names (<service>.<region>.amazonaws.com and
+// <service>.<region>.api.aws) that no endpoint serves and that went on to the next plugin.
+// Those clients reach the service over the public path: NAT charges, and failures in private
+// subnets.
+var gapQueries = promauto.NewCounterVec(prometheus.CounterOpts{
+	Namespace: plugin.Namespace, Subsystem: pluginName, Name: "gap_queries_total",
+	Help: "Queries for AWS service names that no endpoint serves, passed on, by service and region.",
+}, []string{"server", "service", "region"})
+
+// maxGapServices caps the distinct services a server reports; later ones count as "other".
+const maxGapServices = 200
+
+// gapSummaryEvery is how often the gap report is logged; a variable for tests.
+var gapSummaryEvery = 10 * time.Minute
+
+// gapReport counts one plugin instance's gaps, for the metric and the periodic log summary.
+type gapReport struct {
+	server string
+
+	mu       sync.Mutex
+	services map[string]bool   // distinct services counted so far
+	recent   map[string]uint64 // "service.region" -> queries since the last summary
+}
+
+// observe counts name (lower-case FQDN) if it is an AWS service name.
+func (g *gapReport) observe(name string) {
+	if g == nil {
+		return
+	}
+	service, region, ok := awsServiceName(name)
+	if !ok {
+		return
+	}
+	g.mu.Lock()
+	if !g.services[service] {
+		if len(g.services) >= maxGapServices {
+			service = "other"
+		} else {
+			g.services[service] = true
+		}
+	}
+	g.recent[service+"."+region]++
+	g.mu.Unlock()
+	gapQueries.WithLabelValues(g.server, service, region).Inc()
+}
+
+// awsServiceName splits <...>.<service>.<region>.amazonaws.com. and <...>.<service>.<region>.api.aws.
+// into the service (the label before the region) and a known region.
+func awsServiceName(name string) (service, region string, ok bool) {
+	var rest string
+	switch {
+	case strings.HasSuffix(name, ".amazonaws.com."):
+		rest = strings.TrimSuffix(name, ".amazonaws.com.")
+	case strings.HasSuffix(name, ".api.aws."):
+		rest = strings.TrimSuffix(name, ".api.aws.")
+	default:
+		return "", "", false
+	}
+	i := strings.LastIndexByte(rest, '.')
+	if i < 0 {
+		return "", "", false
+	}
+	region, rest = rest[i+1:], rest[:i]
+	if !slices.Contains(awsRegions, region) {
+		return "", "", false
+	}
+	service = rest[strings.LastIndexByte(rest, '.')+1:]
+	return service, region, service != ""
+}
+
+// awsRegions are the region names the gap report counts, which keeps its labels bounded.
+var awsRegions = []string{
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2",
+	"ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+	"ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ap-northeast-1",
+	"ap-northeast-2", "ap-northeast-3", "ca-central-1", "ca-west-1", "eu-central-1",
+	"eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2",
+	"eu-north-1", "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+	"us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1", "eusc-de-east-1",
+}
+
+// summarize logs, every gapSummaryEvery, the gaps counted since the last summary.
+func (g *gapReport) summarize(ctx context.Context) {
+	t := time.NewTicker(gapSummaryEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if s := g.take(); s != "" {
+			log.Infof("Gap report: queries passed on for AWS services without an endpoint in the last %s: %s", gapSummaryEvery, s)
+		}
+	}
+}
+
+// take returns the counts since the last call, most queried first, and resets them.
+func (g *gapReport) take() string {
+	g.mu.Lock()
+	recent := g.recent
+	g.recent = map[string]uint64{}
+	g.mu.Unlock()
+	keys := make([]string, 0, len(recent))
+	for k := range recent {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if recent[a] != recent[b] {
+			return int(recent[b]) - int(recent[a])
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, recent[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func newGapReport(server string) *gapReport {
+	return &gapReport{server: server, services: map[string]bool{}, recent: map[string]uint64{}}
+}

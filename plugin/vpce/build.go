@@ -197,8 +197,10 @@ func buildClients(inv *Inventory, zones []zoneLine) *clientTable {
 		}
 	}
 	for _, ni := range inv.NetworkInterfaces {
-		if name, id := aws.ToString(ni.AvailabilityZone), aws.ToString(ni.AvailabilityZoneId); id != "" {
-			ids[strings.ToLower(name)] = strings.ToLower(id)
+		// The subnets' naming first: interfaces of other accounts may name AZs differently.
+		name, id := strings.ToLower(aws.ToString(ni.AvailabilityZone)), strings.ToLower(aws.ToString(ni.AvailabilityZoneId))
+		if _, known := ids[name]; !known && id != "" {
+			ids[name] = id
 		}
 	}
 	for _, z := range zones {

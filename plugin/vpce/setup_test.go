@@ -42,6 +42,16 @@ func TestSetup(t *testing.T) {
 		{"vpce {\n refresh 0s\n}", `refresh "0s": want a positive duration`},
 		{"vpce {\n refresh soon\n}", `refresh "soon": want a positive duration`},
 		{"vpce {\n cache_file\n}", "cache_file needs one file"},
+		{"vpce {\n affinity prefer\n zone us-east-1a 192.168.0.0/16 10.8.0.1\n zone use1-az4 2001:db8::/32\n trusted_forwarder 10.0.0.10 169.254.20.10/32\n private_dns all\n}", ""},
+		{"vpce {\n affinity\n}", "affinity needs one of prefer, only"},
+		{"vpce {\n affinity sometimes\n}", "affinity needs one of prefer, only"},
+		{"vpce {\n zone us-east-1a\n}", "zone needs an AZ name or ID and at least one CIDR"},
+		{"vpce {\n zone us-east-1a 10.0.0.0/33\n}", `zone us-east-1a: "10.0.0.0/33" is not a CIDR`},
+		{"vpce {\n trusted_forwarder\n}", "trusted_forwarder needs at least one CIDR"},
+		{"vpce {\n trusted_forwarder nodelocal\n}", `trusted_forwarder: "nodelocal" is not a CIDR`},
+		{"vpce {\n private_dns\n}", "private_dns needs one of enabled, all, off"},
+		{"vpce {\n private_dns yes\n}", "private_dns needs one of enabled, all, off"},
+		{"vpce {\n snapshot testdata/affinity.json\n affinity only\n private_dns off\n}", ""},
 		{"vpce {\n snapshot\n}", "Testfile:2 - Error during parsing: snapshot needs at least one file"},
 		{"vpce {\n snapshot testdata/answers.json\n ttl\n}", "ttl needs one value in seconds"},
 		{"vpce {\n snapshot testdata/answers.json\n ttl 1 2\n}", "ttl needs one value in seconds"},
@@ -103,6 +113,21 @@ func TestSetupAPIOptions(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("accounts:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// affinity asks for the subnets, private_dns all for the services.
+	s, err = parse(caddy.NewTestController("dns", "vpce {\n affinity only\n private_dns all\n zone USE1-AZ4 10.0.0.0/8\n trusted_forwarder 169.254.20.10\n}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.acct.subnets || !s.acct.services || s.build.affinity != affinityOnly || s.build.privateDNS != privateDNSAll {
+		t.Errorf("affinity/private_dns: %+v %+v", s.acct, s.build)
+	}
+	if len(s.build.zones) != 1 || s.build.zones[0].az != "use1-az4" || s.build.zones[0].prefixes[0].String() != "10.0.0.0/8" {
+		t.Errorf("zone lines: %+v", s.build.zones)
+	}
+	if len(s.trusted) != 1 || s.trusted[0].String() != "169.254.20.10/32" {
+		t.Errorf("trusted forwarders: %v", s.trusted)
 	}
 
 	// No option at all: the SDK's default region and credential chain, polled every minute.

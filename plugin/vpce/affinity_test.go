@@ -1,0 +1,195 @@
+package vpce
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
+	"github.com/coredns/coredns/plugin/test"
+	"github.com/miekg/dns"
+)
+
+// answerFrom asks name as a client at remote (with an EDNS Client Subnet address if ecs is
+// set) and returns the answer's addresses in order, or "next" when it was passed on.
+func answerFrom(t *testing.T, v *VPCE, name string, qtype uint16, remote, ecs string) string {
+	t.Helper()
+	m := new(dns.Msg)
+	m.SetQuestion(name, qtype)
+	if ecs != "" {
+		m.SetEdns0(1232, false)
+		opt := m.IsEdns0()
+		opt.Option = append(opt.Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 32, Address: net.ParseIP(ecs)})
+	}
+	rec := dnstest.NewRecorder(&test.ResponseWriter{RemoteIP: remote})
+	if _, err := v.ServeDNS(context.Background(), rec, m); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, rr := range rec.Msg.Answer {
+		switch rr := rr.(type) {
+		case *dns.A:
+			if rr == nextMarker {
+				return "next"
+			}
+			out = append(out, rr.A.String())
+		case *dns.AAAA:
+			out = append(out, rr.AAAA.String())
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+func TestAffinity(t *testing.T) {
+	zones := []zoneLine{
+		{az: "us-east-1b", prefixes: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}}, // on premises, by AZ name
+		{az: "use1-az3", prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}},    // by AZ ID
+		{az: "use1-az3", prefixes: []netip.Prefix{netip.MustParsePrefix("10.1.1.128/25")}},    // wins over the learned subnet
+	}
+	const prefer, only, none = affinityPrefer, affinityOnly, affinityNone
+	const ssm = "ssm.us-east-1.amazonaws.com."
+	cases := []struct {
+		name   string
+		mode   affinity
+		qname  string
+		qtype  uint16
+		remote string
+		want   string
+	}{
+		// A client in subnet-a (us-east-1a) gets the interface in its AZ first, or only.
+		{"prefer, subnet a", prefer, ssm, dns.TypeA, "10.1.1.5", "10.1.1.10 10.1.2.10 10.1.3.10"},
+		{"prefer, subnet b", prefer, ssm, dns.TypeA, "10.1.2.5", "10.1.2.10 10.1.1.10 10.1.3.10"},
+		{"only, subnet a", only, ssm, dns.TypeA, "10.1.1.5", "10.1.1.10"},
+		{"only, subnet b", only, ssm, dns.TypeA, "10.1.2.5", "10.1.2.10"},
+		{"only, IPv6 client in subnet a", only, ssm, dns.TypeAAAA, "2600:1f18:1:1::99", "2600:1f18:1:1::10"},
+		{"only, regional name", only, "vpce-1-aaaa.ssm.us-east-1.vpce.amazonaws.com.", dns.TypeA, "10.1.2.5", "10.1.2.10"},
+		// A zonal name answers exactly its AZ, whatever the client's.
+		{"only, zonal name of another AZ", only, "vpce-1-aaaa-us-east-1c.ssm.us-east-1.vpce.amazonaws.com.", dns.TypeA, "10.1.1.5", "10.1.3.10"},
+		// zone lines: on premises by name, by AZ ID, and over a learned subnet.
+		{"only, on premises by AZ name", only, ssm, dns.TypeA, "192.168.7.7", "10.1.2.10"},
+		{"only, on premises by AZ ID", only, ssm, dns.TypeA, "172.20.1.1", "10.1.3.10"},
+		{"only, zone line over a subnet", only, ssm, dns.TypeA, "10.1.1.200", "10.1.3.10"},
+		// An unknown client, or an AZ without an interface, gets them all: never no service.
+		{"only, unknown client", only, ssm, dns.TypeA, "203.0.113.9", "10.1.1.10 10.1.2.10 10.1.3.10"},
+		{"only, AZ without interface", only, "s3.us-east-1.amazonaws.com.", dns.TypeA, "172.20.1.1", "10.1.1.40 10.1.2.50"},
+		// AZ names differ between accounts: the IDs match. Subnet a is use1-az1, which the
+		// other account's interface calls us-east-1b.
+		{"only, across accounts by AZ ID", only, "kms.us-east-1.amazonaws.com.", dns.TypeA, "10.1.1.5", "10.2.0.1"},
+		// Without affinity, interface order.
+		{"no affinity", none, ssm, dns.TypeA, "10.1.2.5", "10.1.1.10 10.1.2.10 10.1.3.10"},
+	}
+	for _, tc := range cases {
+		// A fresh view each time, so that every case sees the first rotation.
+		v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, affinity: tc.mode, zones: zones})
+		if got := answerFrom(t, v, tc.qname, tc.qtype, tc.remote, ""); got != tc.want {
+			t.Errorf("%s: %s from %s = %q, want %q", tc.name, tc.qname, tc.remote, got, tc.want)
+		}
+	}
+}
+
+func TestAffinityRotatesWithinGroups(t *testing.T) {
+	v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, affinity: affinityPrefer})
+	seen := map[string]bool{}
+	for range 6 {
+		got := answerFrom(t, v, "ssm.us-east-1.amazonaws.com.", dns.TypeA, "10.1.1.5", "")
+		if !strings.HasPrefix(got, "10.1.1.10 ") {
+			t.Fatalf("local interface not first: %q", got)
+		}
+		seen[got] = true
+	}
+	if len(seen) != 2 {
+		t.Errorf("the other AZs' order never rotated: %v", seen)
+	}
+}
+
+func TestTrustedForwarderECS(t *testing.T) {
+	v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, affinity: affinityOnly})
+	v.trusted = []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}
+	const ssm = "ssm.us-east-1.amazonaws.com."
+	// A trusted forwarder (a NodeLocal cache, say) passes on its client, in subnet b.
+	if got := answerFrom(t, v, ssm, dns.TypeA, "10.9.0.1", "10.1.2.5"); got != "10.1.2.10" {
+		t.Errorf("ECS from a trusted forwarder: %q, want subnet b's AZ", got)
+	}
+	// Anyone else's ECS is ignored: the packet's source (subnet a) counts.
+	if got := answerFrom(t, v, ssm, dns.TypeA, "10.1.1.5", "10.1.2.5"); got != "10.1.1.10" {
+		t.Errorf("ECS from an untrusted client: %q, want its own AZ", got)
+	}
+}
+
+func TestInboundOnlyEndpoint(t *testing.T) {
+	v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60})
+	for _, tc := range []struct{ name, remote, want string }{
+		{"s3.us-east-1.amazonaws.com.", "10.1.1.5", "next"},                   // inside vpc-1: the gateway endpoint's path
+		{"bucket.s3.us-east-1.amazonaws.com.", "10.1.2.5", "next"},            // wildcard too
+		{"s3.us-east-1.amazonaws.com.", "192.168.1.1", "10.1.1.40 10.1.2.50"}, // from outside: the interface
+		{"bucket.s3.us-east-1.amazonaws.com.", "203.0.113.1", "10.1.1.40 10.1.2.50"},
+		{"vpce-2-bbbb.s3.us-east-1.vpce.amazonaws.com.", "10.1.1.5", "10.1.1.40 10.1.2.50"}, // its own names always
+	} {
+		if got := answerFrom(t, v, tc.name, dns.TypeA, tc.remote, ""); got != tc.want {
+			t.Errorf("%s from %s: %q, want %q", tc.name, tc.remote, got, tc.want)
+		}
+	}
+}
+
+func TestPrivateDNSModes(t *testing.T) {
+	cases := []struct {
+		mode privateDNSMode
+		name string
+		want string
+	}{
+		{privateDNSEnabled, "ssm.us-east-1.amazonaws.com.", "10.1.1.10 10.1.2.10 10.1.3.10"},
+		{privateDNSEnabled, "sts.us-east-1.amazonaws.com.", "next"},  // hub endpoint, private DNS disabled
+		{privateDNSAll, "sts.us-east-1.amazonaws.com.", "10.1.1.70"}, // its service's private name
+		{privateDNSAll, "ssm.us-east-1.amazonaws.com.", "10.1.1.10 10.1.2.10 10.1.3.10"},
+		{privateDNSAll, "x.verified.example.com.", "10.1.1.80"}, // a partner's verified wildcard
+		{privateDNSAll, "api.unverified.example.com.", "next"},  // not verified: not served
+		{privateDNSOff, "ssm.us-east-1.amazonaws.com.", "next"},
+		{privateDNSOff, "vpce-1-aaaa.ssm.us-east-1.vpce.amazonaws.com.", "10.1.1.10 10.1.2.10 10.1.3.10"},
+	}
+	for _, tc := range cases {
+		v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, privateDNS: tc.mode})
+		if got := answerFrom(t, v, tc.name, dns.TypeA, "203.0.113.1", ""); got != tc.want {
+			t.Errorf("private_dns %d: %s = %q, want %q", tc.mode, tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestGapReport(t *testing.T) {
+	for _, tc := range []struct{ name, service, region string }{
+		{"ec2.us-east-1.amazonaws.com.", "ec2", "us-east-1"},
+		{"my-bucket.s3.eu-west-1.amazonaws.com.", "s3", "eu-west-1"},
+		{"dkr.ecr.ap-northeast-1.amazonaws.com.", "ecr", "ap-northeast-1"},
+		{"sts.us-west-2.api.aws.", "sts", "us-west-2"},
+		{"ec2.moon-base-1.amazonaws.com.", "", ""}, // no such region
+		{"s3.amazonaws.com.", "", ""},              // global
+		{"example.com.", "", ""},
+	} {
+		service, region, ok := awsServiceName(tc.name)
+		if ok != (tc.service != "") || service != tc.service || region != tc.region {
+			t.Errorf("awsServiceName(%s) = %q %q %v, want %q %q", tc.name, service, region, ok, tc.service, tc.region)
+		}
+	}
+
+	v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60})
+	v.gaps = newGapReport("dns://:53")
+	for _, name := range []string{"ec2.us-east-1.amazonaws.com.", "ec2.us-east-1.amazonaws.com.", "logs.us-east-1.amazonaws.com.",
+		"ssm.us-east-1.amazonaws.com.", "example.org."} { // ssm is served: no gap
+		answerFrom(t, v, name, dns.TypeA, "10.1.1.5", "")
+	}
+	if got := v.gaps.take(); got != "ec2.us-east-1 2, logs.us-east-1 1" {
+		t.Errorf("gap summary %q", got)
+	}
+	if got := v.gaps.take(); got != "" {
+		t.Errorf("summary not reset: %q", got)
+	}
+	// Distinct services are capped, so the metric's labels stay bounded.
+	g := newGapReport("dns://:53")
+	for i := range maxGapServices + 10 {
+		g.observe("svc" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ".us-east-1.amazonaws.com.")
+	}
+	if len(g.services) != maxGapServices || !strings.Contains(g.take(), "other.us-east-1 10") {
+		t.Errorf("%d services counted, want the cap %d and the rest as other", len(g.services), maxGapServices)
+	}
+}

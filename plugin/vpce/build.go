@@ -382,6 +382,11 @@ func (e *endpoint) records(kind nameKind, az string) *rrset {
 
 // add records e's claim on name; where endpoints collide, the better-ranked one keeps it.
 func (b *builder) add(name string, wildcard bool, e *endpoint, rs *rrset, soa *dns.SOA) {
+	if len(rs.a.ips) == 0 && len(rs.aaaa.ips) == 0 {
+		// No interface listed (yet, or any more: an endpoint created or deleted between the
+		// two Describe calls): the next plugin's answer beats an empty one.
+		return
+	}
 	rs.soa = soa
 	names := b.exact
 	if wildcard {

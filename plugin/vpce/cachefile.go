@@ -12,13 +12,14 @@ import (
 // a restart serves at once whatever AWS does, and so that the file doubles as a snapshot.
 type cacheFile struct {
 	path    string
+	limits  limits
 	saved   [sha256.Size]byte
 	modTime time.Time // of the file load read
 }
 
 // load reads the cache; any error means there is no usable cache, never a failed start.
 func (c *cacheFile) load() (*Inventory, error) {
-	data, err := os.ReadFile(c.path)
+	data, err := c.limits.readFile(c.path)
 	if err != nil {
 		return nil, err
 	}
@@ -27,6 +28,9 @@ func (c *cacheFile) load() (*Inventory, error) {
 	}
 	inv, err := parseSnapshot(c.path, data)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.limits.checkEndpoints(c.path, len(inv.VpcEndpoints)); err != nil {
 		return nil, err
 	}
 	c.saved = fingerprint(inv)

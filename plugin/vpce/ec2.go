@@ -42,21 +42,22 @@ const pageSize = 1000
 // account says how to reach one account in one region. Plugin instances whose accounts are
 // equal share one poller.
 type account struct {
-	region     string // empty: the SDK's default (environment, profile, instance metadata)
-	profile    string
-	credFile   string
-	roleARN    string
-	externalID string
-	endpoint   string         // EC2 API endpoint override
-	filters    []types.Filter // extra DescribeVpcEndpoints filters
-	vpcs       []string
-	subnets    bool // always learn the VPCs' subnets (affinity), not only for inbound-only endpoints
-	services   bool // read the private DNS names of hub endpoints' services (private_dns all)
+	region       string // empty: the SDK's default (environment, profile, instance metadata)
+	profile      string
+	credFile     string
+	roleARN      string
+	externalID   string
+	endpoint     string         // EC2 API endpoint override
+	filters      []types.Filter // extra DescribeVpcEndpoints filters
+	vpcs         []string
+	maxEndpoints int  // refuse a result of more endpoints (max_endpoints)
+	subnets      bool // always learn the VPCs' subnets (affinity), not only for inbound-only endpoints
+	services     bool // read the private DNS names of hub endpoints' services (private_dns all)
 }
 
 // key identifies the account and what is asked of it, for sharing pollers.
 func (a account) key() string {
-	parts := []string{a.region, a.profile, a.credFile, a.roleARN, a.externalID, a.endpoint, strings.Join(a.vpcs, ",")}
+	parts := []string{a.region, a.profile, a.credFile, a.roleARN, a.externalID, a.endpoint, strings.Join(a.vpcs, ","), fmt.Sprint(a.maxEndpoints)}
 	if a.subnets {
 		parts = append(parts, "+subnets")
 	}
@@ -152,6 +153,12 @@ func fetch(ctx context.Context, client ec2API, a account) (*Inventory, error) {
 			return nil, fmt.Errorf("DescribeVpcEndpoints: %w", err)
 		}
 		inv.VpcEndpoints = append(inv.VpcEndpoints, page.VpcEndpoints...)
+		// Checked per page, so that a runaway account stops the paging, not the memory.
+		if a.maxEndpoints > 0 {
+			if err := (limits{endpoints: a.maxEndpoints}).checkEndpoints("DescribeVpcEndpoints", len(inv.VpcEndpoints)); err != nil {
+				return nil, err
+			}
+		}
 	}
 
 	niFilters := []types.Filter{{Name: aws.String("interface-type"), Values: []string{"vpc_endpoint"}}}

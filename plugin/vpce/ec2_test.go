@@ -156,4 +156,13 @@ func TestFetchFailsWhole(t *testing.T) {
 	if _, err := fetch(context.Background(), client, acct); err != nil {
 		t.Errorf("after the faults: %v", err)
 	}
+	// Over max_endpoints: refused after the page that crossed it, not after all of them.
+	acct.maxEndpoints = 1500
+	fake.ResetCalls()
+	if inv, err := fetch(context.Background(), client, acct); err == nil || inv != nil || !strings.Contains(err.Error(), "max_endpoints limit of 1500") {
+		t.Errorf("over max_endpoints: %v", err)
+	}
+	if n := fake.Calls("DescribeVpcEndpoints"); n != 2 {
+		t.Errorf("%d pages read over the limit, want 2", n)
+	}
 }

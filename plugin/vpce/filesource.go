@@ -16,6 +16,7 @@ var snapshotPoll = time.Second
 type fileSource struct {
 	files   []string
 	initial *Inventory // read at setup, so that a bad file stops CoreDNS from starting
+	limits  limits
 	seen    []fileStamp
 }
 
@@ -27,8 +28,8 @@ type fileStamp struct {
 }
 
 // newFileSource reads the files once; an error here is a configuration error.
-func newFileSource(files []string) (*fileSource, error) {
-	s := &fileSource{files: files}
+func newFileSource(files []string, lim limits) (*fileSource, error) {
+	s := &fileSource{files: files, limits: lim}
 	s.seen = s.stamps()
 	inv, err := s.read()
 	if err != nil {
@@ -43,7 +44,7 @@ func (s *fileSource) String() string { return "snapshot " + strings.Join(s.files
 func (s *fileSource) read() (*Inventory, error) {
 	parts := make([]*Inventory, 0, len(s.files))
 	for _, f := range s.files {
-		data, err := os.ReadFile(f)
+		data, err := s.limits.readFile(f)
 		if err != nil {
 			return nil, err
 		}
@@ -53,7 +54,11 @@ func (s *fileSource) read() (*Inventory, error) {
 		}
 		parts = append(parts, inv)
 	}
-	return merge(parts...), nil
+	all := merge(parts...)
+	if err := s.limits.checkEndpoints(s.String(), len(all.VpcEndpoints)); err != nil {
+		return nil, err
+	}
+	return all, nil
 }
 
 func (s *fileSource) stamps() []fileStamp {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -39,7 +40,7 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 	write(e, endpointJSON("vpce-1"))
 	write(n, `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1"}]}`)
 
-	fs, err := newFileSource([]string{e, n})
+	fs, err := newFileSource([]string{e, n}, limits{bytes: 1000, endpoints: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +85,18 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 	write(e, endpointJSON("vpce-4"))
 	if inv := next(); len(inv.VpcEndpoints) != 1 || *inv.VpcEndpoints[0].VpcEndpointId != "vpce-4" {
 		t.Fatalf("after recovery: %+v", inv.VpcEndpoints)
+	}
+	// Over the limits: refused, the last good view stays.
+	write(e, endpointJSON("vpce-1", "vpce-2", "vpce-3", "vpce-4"))
+	quiet("too many endpoints")
+	write(e, endpointJSON("vpce-1")+strings.Repeat(" ", 1000))
+	quiet("too many bytes")
+	if _, err := fs.read(); err == nil || !strings.Contains(err.Error(), "over the max_bytes limit of 1000 bytes") {
+		t.Errorf("read over max_bytes: %v", err)
+	}
+	write(e, endpointJSON("vpce-1", "vpce-2", "vpce-3", "vpce-4"))
+	if _, err := fs.read(); err == nil || !strings.Contains(err.Error(), "more than the max_endpoints limit of 3 endpoints") {
+		t.Errorf("read over max_endpoints: %v", err)
 	}
 	quiet("unchanged files")
 }

@@ -76,7 +76,7 @@ func fuzzHandlers(tb testing.TB) []fuzzHandler {
 	}{
 		{"plain", false, []string{"."}},
 		{"authoritative", true, []string{"."}},
-		{"zoned", true, []string{"US-EAST-1.vpce.amazonaws.com", "s3.ap-northeast-1.amazonaws.com.", "example.com"}},
+		{"zoned", true, []string{"US-EAST-1.vpce.amazonaws.com", "s3.ap-northeast-1.amazonaws.com.", "bucket.s3.us-east-1.amazonaws.com", "example.com"}},
 	} {
 		ix, _ := buildIndex(inv, buildOptions{ttl: 60, authoritative: c.auth})
 		v := &VPCE{Next: fuzzNext}

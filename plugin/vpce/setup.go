@@ -3,6 +3,7 @@ package vpce
 import (
 	"context"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -44,6 +45,7 @@ type settings struct {
 	cacheFile string
 	apiOption string // the first API option seen, to name it if snapshot is set too
 	trusted   []netip.Prefix
+	limits    limits
 }
 
 // role is an assume_role line.
@@ -77,7 +79,7 @@ func newVPCE(s *settings) (*VPCE, error) {
 	v.gaps = newGapReport(s.server)
 	v.viewer = &viewer{opts: s.build, publish: v.view.Store, server: s.server}
 	if len(s.snapshots) > 0 {
-		fs, err := newFileSource(s.snapshots)
+		fs, err := newFileSource(s.snapshots, s.limits)
 		if err != nil {
 			return nil, err
 		}
@@ -89,7 +91,7 @@ func newVPCE(s *settings) (*VPCE, error) {
 		v.viewer.sources = append(v.viewer.sources, apiSource{acct: a, refresh: s.refresh})
 	}
 	if s.cacheFile != "" {
-		v.viewer.cache = &cacheFile{path: s.cacheFile}
+		v.viewer.cache = &cacheFile{path: s.cacheFile, limits: s.limits}
 		v.viewer.loadCache()
 	}
 	return v, nil
@@ -138,7 +140,7 @@ func (v *VPCE) stop() error {
 // parse reads one vpce block. It only reads the Corefile: no file is opened, no API called.
 func parse(c *caddy.Controller) (*settings, error) {
 	root := dnsserver.GetConfig(c).Root
-	s := &settings{build: buildOptions{ttl: defaultTTL}, refresh: defaultRefresh}
+	s := &settings{build: buildOptions{ttl: defaultTTL}, refresh: defaultRefresh, limits: defaultLimits}
 	for i := 0; c.Next(); i++ {
 		if i > 0 {
 			return nil, plugin.ErrOnce
@@ -155,6 +157,7 @@ func parse(c *caddy.Controller) (*settings, error) {
 	}
 	s.acct.vpcs = s.build.vpcs
 	s.acct.subnets = s.build.affinity != affinityNone
+	s.acct.maxEndpoints = s.limits.endpoints
 	s.acct.services = s.build.privateDNS == privateDNSAll
 	return s, nil
 }
@@ -239,6 +242,20 @@ func parseOption(c *caddy.Controller, s *settings, root string) error {
 			return c.Errf("trusted_forwarder: %v", err)
 		}
 		s.trusted = append(s.trusted, prefixes...)
+		return nil
+	case "max_bytes", "max_endpoints":
+		if len(args) != 1 {
+			return c.Errf("%s needs one number", option)
+		}
+		n, err := strconv.ParseInt(args[0], 10, 64)
+		if err != nil || n <= 0 || n > math.MaxInt32 && option == "max_endpoints" {
+			return c.Errf("%s %q: want a positive whole number", option, args[0])
+		}
+		if option == "max_bytes" {
+			s.limits.bytes = n
+		} else {
+			s.limits.endpoints = int(n)
+		}
 		return nil
 	case "vpc":
 		if len(args) == 0 {

@@ -44,6 +44,12 @@ func TestSetup(t *testing.T) {
 		{"vpce {\n cache_file\n}", "cache_file needs one file"},
 		{"vpce {\n affinity prefer\n zone us-east-1a 192.168.0.0/16 10.8.0.1\n zone use1-az4 2001:db8::/32\n trusted_forwarder 10.0.0.10 169.254.20.10/32\n private_dns all\n}", ""},
 		{"vpce {\n affinity\n}", "affinity needs one of prefer, only"},
+		{"vpce {\n snapshot testdata/answers.json\n max_bytes 1000000\n max_endpoints 50\n}", ""},
+		{"vpce {\n snapshot testdata/answers.json\n max_bytes 100\n}", "testdata/answers.json: over the max_bytes limit of 100 bytes"},
+		{"vpce {\n snapshot testdata/answers.json\n max_endpoints 5\n}", "more than the max_endpoints limit of 5 endpoints"},
+		{"vpce {\n max_bytes\n}", "max_bytes needs one number"},
+		{"vpce {\n max_bytes 1G\n}", `max_bytes "1G": want a positive whole number`},
+		{"vpce {\n max_endpoints 0\n}", `max_endpoints "0": want a positive whole number`},
 		{"vpce {\n affinity sometimes\n}", "affinity needs one of prefer, only"},
 		{"vpce {\n zone us-east-1a\n}", "zone needs an AZ name or ID and at least one CIDR"},
 		{"vpce {\n zone us-east-1a 10.0.0.0/33\n}", `zone us-east-1a: "10.0.0.0/33" is not a CIDR`},
@@ -106,10 +112,10 @@ func TestSetupAPIOptions(t *testing.T) {
 	}
 	filters := `"tag:env=prod,staging" "service-name=com.amazonaws.us-east-1.s3"`
 	want := []string{
-		`["us-east-1" "dev" "/srv/creds.ini" "arn:aws:iam::123456789012:role/r" "ext" "http://127.0.0.1:4566" "vpc-1,vpc-2" ` + filters + `]`,
-		`["eu-west-1" "dev" "/srv/creds.ini" "arn:aws:iam::123456789012:role/r" "ext" "http://127.0.0.1:4566" "vpc-1,vpc-2" ` + filters + `]`,
-		`["us-east-1" "dev" "/srv/creds.ini" "arn:aws:iam::210987654321:role/r" "" "http://127.0.0.1:4566" "vpc-1,vpc-2" ` + filters + `]`,
-		`["eu-west-1" "dev" "/srv/creds.ini" "arn:aws:iam::210987654321:role/r" "" "http://127.0.0.1:4566" "vpc-1,vpc-2" ` + filters + `]`,
+		`["us-east-1" "dev" "/srv/creds.ini" "arn:aws:iam::123456789012:role/r" "ext" "http://127.0.0.1:4566" "vpc-1,vpc-2" "200000" ` + filters + `]`,
+		`["eu-west-1" "dev" "/srv/creds.ini" "arn:aws:iam::123456789012:role/r" "ext" "http://127.0.0.1:4566" "vpc-1,vpc-2" "200000" ` + filters + `]`,
+		`["us-east-1" "dev" "/srv/creds.ini" "arn:aws:iam::210987654321:role/r" "" "http://127.0.0.1:4566" "vpc-1,vpc-2" "200000" ` + filters + `]`,
+		`["eu-west-1" "dev" "/srv/creds.ini" "arn:aws:iam::210987654321:role/r" "" "http://127.0.0.1:4566" "vpc-1,vpc-2" "200000" ` + filters + `]`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("accounts:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -135,7 +141,7 @@ func TestSetupAPIOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if accts := s.accounts(); len(accts) != 1 || accts[0].key() != `["" "" "" "" "" "" ""]` || s.refresh != time.Minute {
+	if accts := s.accounts(); len(accts) != 1 || accts[0].key() != `["" "" "" "" "" "" "" "200000"]` || s.refresh != time.Minute {
 		t.Errorf("defaults: %v, refresh %v", accts, s.refresh)
 	}
 }

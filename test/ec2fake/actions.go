@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Server) describeVpcEndpoints(c *call) (any, error) {
-	page, next, err := endpointResource.query(s, c, s.Snapshot().VpcEndpoints)
+	page, next, err := endpointResource.query(s, c, c.acct.Snapshot().VpcEndpoints)
 	if err != nil {
 		return nil, err
 	}
@@ -23,7 +23,7 @@ func (s *Server) describeVpcEndpoints(c *call) (any, error) {
 }
 
 func (s *Server) describeNetworkInterfaces(c *call) (any, error) {
-	page, next, err := eniResource.query(s, c, s.Snapshot().NetworkInterfaces)
+	page, next, err := eniResource.query(s, c, c.acct.Snapshot().NetworkInterfaces)
 	if err != nil {
 		return nil, err
 	}
@@ -35,7 +35,7 @@ func (s *Server) describeNetworkInterfaces(c *call) (any, error) {
 }
 
 func (s *Server) describeVpcEndpointServices(c *call) (any, error) {
-	page, next, err := serviceResource.query(s, c, s.Snapshot().ServiceDetails)
+	page, next, err := serviceResource.query(s, c, c.acct.Snapshot().ServiceDetails)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +52,7 @@ func (s *Server) describeVpcEndpointServices(c *call) (any, error) {
 }
 
 func (s *Server) describeSubnets(c *call) (any, error) {
-	page, next, err := subnetResource.query(s, c, s.Snapshot().Subnets)
+	page, next, err := subnetResource.query(s, c, c.acct.Snapshot().Subnets)
 	if err != nil {
 		return nil, err
 	}

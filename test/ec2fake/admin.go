@@ -30,6 +30,13 @@ type FaultSpec struct {
 	Delay  string
 }
 
+// RoleSpec is the body of POST /_fake/roles: a role that AssumeRole issues
+// credentials for (see Server.AddRole).
+type RoleSpec struct {
+	Arn        string
+	ExternalID string `json:"ExternalId,omitempty"`
+}
+
 // AdminHandler serves the JSON admin API, which ServeHTTP also routes to
 // under /_fake/:
 //
@@ -39,6 +46,10 @@ type FaultSpec struct {
 //	GET    /_fake/state                        dump the State
 //	POST   /_fake/faults                       FaultSpec: inject a fault
 //	DELETE /_fake/faults                       clear faults
+//	POST   /_fake/roles                        RoleSpec: add a role
+//
+// All but the last act on the default account, or with the query parameter
+// account=ID on that account.
 func (s *Server) AdminHandler() http.Handler { return s.admin }
 
 func (s *Server) newAdminHandler() http.Handler {
@@ -46,19 +57,38 @@ func (s *Server) newAdminHandler() http.Handler {
 	mux.HandleFunc("POST /_fake/endpoints", s.adminPutEndpoint)
 	mux.HandleFunc("DELETE /_fake/endpoints/{id}", s.adminDeleteEndpoint)
 	mux.HandleFunc("POST /_fake/endpoints/{id}/state", s.adminSetEndpointState)
-	mux.HandleFunc("GET /_fake/state", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET /_fake/state", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(s.Snapshot())
+		_ = json.NewEncoder(w).Encode(s.adminAccount(r).Snapshot())
 	})
 	mux.HandleFunc("POST /_fake/faults", s.adminInject)
-	mux.HandleFunc("DELETE /_fake/faults", func(w http.ResponseWriter, _ *http.Request) {
-		s.ClearFaults()
+	mux.HandleFunc("DELETE /_fake/faults", func(w http.ResponseWriter, r *http.Request) {
+		s.adminAccount(r).ClearFaults()
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("POST /_fake/roles", s.adminAddRole)
 	return mux
 }
 
+// adminAccount is the account an admin request acts on.
+func (s *Server) adminAccount(r *http.Request) *Account {
+	return s.Account(r.URL.Query().Get("account"))
+}
+
+func (s *Server) adminAddRole(w http.ResponseWriter, r *http.Request) {
+	var spec RoleSpec
+	if !decodeJSON(w, r, &spec) {
+		return
+	}
+	if err := s.addRole(spec.Arn, spec.ExternalID); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
 func (s *Server) adminPutEndpoint(w http.ResponseWriter, r *http.Request) {
+	a := s.adminAccount(r)
 	var spec EndpointSpec
 	if !decodeJSON(w, r, &spec) {
 		return
@@ -69,21 +99,22 @@ func (s *Server) adminPutEndpoint(w http.ResponseWriter, r *http.Request) {
 	}
 	// Interfaces first, so no listing shows the endpoint without them.
 	for _, ni := range spec.NetworkInterfaces {
-		s.PutInterface(ni)
+		a.PutInterface(ni)
 	}
-	s.PutEndpoint(spec.VpcEndpoint)
+	a.PutEndpoint(spec.VpcEndpoint)
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) adminDeleteEndpoint(w http.ResponseWriter, r *http.Request) {
-	ep, ok := s.deleteEndpoint(r.PathValue("id"))
+	a := s.adminAccount(r)
+	ep, ok := a.deleteEndpoint(r.PathValue("id"))
 	if !ok {
 		http.Error(w, "no such endpoint", http.StatusNotFound)
 		return
 	}
 	// AWS deletes an endpoint's interfaces with it.
 	for _, id := range ep.NetworkInterfaceIds {
-		s.DeleteInterface(id)
+		a.DeleteInterface(id)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -94,7 +125,7 @@ func (s *Server) adminSetEndpointState(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "state query parameter is required", http.StatusBadRequest)
 		return
 	}
-	if !s.setEndpointState(r.PathValue("id"), state) {
+	if !s.adminAccount(r).setEndpointState(r.PathValue("id"), state) {
 		http.Error(w, "no such endpoint", http.StatusNotFound)
 		return
 	}
@@ -119,7 +150,7 @@ func (s *Server) adminInject(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Kind is required", http.StatusBadRequest)
 		return
 	}
-	s.Inject(f)
+	s.adminAccount(r).Inject(f)
 	w.WriteHeader(http.StatusNoContent)
 }
 

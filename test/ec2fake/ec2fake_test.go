@@ -1156,17 +1156,7 @@ func TestAdminAPI(t *testing.T) {
 	ctx := context.Background()
 	admin := func(method, path, body string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequest(method, s.URL()+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		return adminCall(t, s, method, path, body)
 	}
 	mustStatus := func(what string, got int, body string, want int) {
 		t.Helper()
@@ -1261,6 +1251,23 @@ func TestAdminAPI(t *testing.T) {
 	if s.Calls(actDVE) != 4 || len(s.Requests()) != 5 {
 		t.Errorf("admin requests logged as EC2 calls: %+v", s.Requests())
 	}
+}
+
+// adminCall sends a request to the fake's admin API and returns the status
+// and body of the answer.
+func adminCall(t *testing.T, s *ec2fake.Server, method, path, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL()+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 // TestHTTPClientSurvivesSDKBodyClose guards sdkhttp.OwnBody's workaround:

@@ -22,7 +22,7 @@ type Endpoint struct {
 }
 
 // AddEndpoint puts the endpoint and its network interfaces (eni-<endpoint id>-<n>).
-func (s *Server) AddEndpoint(e Endpoint) {
+func (a *account) AddEndpoint(e Endpoint) {
 	state := e.State
 	if state == "" {
 		state = "available"
@@ -40,12 +40,12 @@ func (s *Server) AddEndpoint(e Endpoint) {
 	}
 	for i, addr := range e.Addrs {
 		id := fmt.Sprintf("eni-%s-%d", e.ID, i)
-		s.PutInterface(types.NetworkInterface{
+		a.PutInterface(types.NetworkInterface{
 			NetworkInterfaceId: aws.String(id), VpcId: aws.String(e.VPC), InterfaceType: types.NetworkInterfaceTypeVpcEndpoint,
 			AvailabilityZone: aws.String(fmt.Sprintf("us-east-1%c", 'a'+i)), PrivateIpAddress: aws.String(addr),
 			Description: aws.String("VPC Endpoint Interface " + e.ID), Status: types.NetworkInterfaceStatusInUse,
 		})
 		ep.NetworkInterfaceIds = append(ep.NetworkInterfaceIds, id)
 	}
-	s.PutEndpoint(ep)
+	a.PutEndpoint(ep)
 }

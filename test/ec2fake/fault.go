@@ -72,7 +72,8 @@ var faultErrors = map[FaultKind]*apiError{
 
 // Fault makes matching requests fail.
 type Fault struct {
-	// Action limits the fault to one EC2 action; "" matches any.
+	// Action limits the fault to one action; "" matches any EC2 action.
+	// STS actions (AssumeRole) are faulted only by faults that name them.
 	Action string
 	// Page limits the fault to one page of a listing (1-based: page N is the
 	// request carrying the token page N-1 returned); 0 matches any.
@@ -86,37 +87,43 @@ type Fault struct {
 
 // Inject adds a fault. When several match a request, the earliest injected
 // applies. It panics on an unknown Kind, a bug in the calling test.
-func (s *Server) Inject(f Fault) {
+func (a *account) Inject(f Fault) {
 	if _, ok := faultKindNames[f.Kind]; !ok {
 		panic(fmt.Sprintf("ec2fake: Inject: unknown fault kind %d", int(f.Kind)))
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = append(s.faults, f)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.faults = append(a.faults, f)
 }
 
 // ClearFaults removes all faults.
-func (s *Server) ClearFaults() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults = nil
+func (a *account) ClearFaults() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.faults = nil
 }
 
 // takeFault returns the fault that applies to c, using up one of its Count.
-func (s *Server) takeFault(c *call) (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i, f := range s.faults {
-		if (f.Action != "" && f.Action != c.action) || (f.Page != 0 && f.Page != c.page) {
+func (a *account) takeFault(c *call) (Fault, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, f := range a.faults {
+		if !f.matches(c) {
 			continue
 		}
 		if f.Count > 0 {
-			s.faults[i].Count--
-			if s.faults[i].Count == 0 {
-				s.faults = slices.Delete(s.faults, i, i+1)
+			a.faults[i].Count--
+			if a.faults[i].Count == 0 {
+				a.faults = slices.Delete(a.faults, i, i+1)
 			}
 		}
 		return f, true
 	}
 	return Fault{}, false
+}
+
+// matches reports whether f applies to c.
+func (f Fault) matches(c *call) bool {
+	action := f.Action == c.action || (f.Action == "" && c.svc.wildcard)
+	return action && (f.Page == 0 || f.Page == c.page)
 }

@@ -12,10 +12,15 @@ import (
 	"strings"
 )
 
-// call is one parsed EC2 API request.
+// call is one parsed EC2 or STS API request.
 type call struct {
 	action string
 	params url.Values
+	svc    *service
+	// acct is the account the request's credentials belong to, and principal
+	// the ARN of their caller.
+	acct      *account
+	principal string
 	// page is the 1-based page asked for; 0 when the NextToken is invalid.
 	page int
 	// offset is the index of the page's first item in the filtered listing.

@@ -6,6 +6,11 @@
 // with AWS-style filters, paging and error bodies, plus injectable faults and
 // a request log. A small JSON admin API lives under /_fake/ on the same
 // listener (see AdminHandler).
+//
+// The same listener also answers STS AssumeRole for roles that tests register
+// (AddRole), so one fake can stand for several accounts: EC2 requests signed
+// with credentials it issued for a role go to that role's Account, all others
+// to the default account, the Server's own state.
 package ec2fake
 
 import (
@@ -16,17 +21,17 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// Request is one EC2 API request as the server saw it.
+// Request is one EC2 or STS API request as the server saw it.
 type Request struct {
 	Action string
+	// Account is the ID of the account that served the request, "" for the
+	// default account.
+	Account string
 	// Params is the form-encoded request body. Headers, and with them the
 	// request signature and any session token, are never recorded.
 	Params url.Values
@@ -38,23 +43,27 @@ type Request struct {
 	Status int
 }
 
-// Server is a fake EC2 endpoint. Its state, faults and request log are safe
-// for concurrent use while it serves.
+// Server is a fake EC2 (and STS) endpoint. Its state, faults and request log,
+// promoted from its default account, are safe for concurrent use while it
+// serves, as are its other accounts and roles.
 type Server struct {
+	// account is the default account: the state, faults and request log of
+	// requests signed with any access key that AssumeRole did not issue.
+	*account
+
 	// nonce ties paging tokens to this server, so tokens from another server
 	// are rejected as stale.
 	nonce string
 	// done is closed by Close to release handlers blocked in a Slow fault.
 	done chan struct{}
 
-	mu        sync.Mutex
-	endpoints map[string]types.VpcEndpoint
-	enis      map[string]types.NetworkInterface
-	services  map[string]types.ServiceDetail // keyed by ServiceName
-	subnets   map[string]types.Subnet
-	faults    []Fault
-	log       []Request
 	onRequest func(Request)
+
+	iamMu    sync.Mutex
+	accounts map[string]*Account
+	roles    map[string]role    // keyed by role ARN
+	sessions map[string]session // keyed by access key ID
+	lifetime time.Duration      // of issued credentials; 0: as requested
 
 	admin http.Handler
 	srv   *http.Server
@@ -64,11 +73,14 @@ type Server struct {
 // New returns a server with empty state that is not yet listening.
 func New() *Server {
 	s := &Server{
-		nonce: rand.Text()[:8],
-		done:  make(chan struct{}),
+		account:  newAccount(""),
+		nonce:    rand.Text()[:8],
+		done:     make(chan struct{}),
+		accounts: map[string]*Account{},
+		roles:    map[string]role{},
+		sessions: map[string]session{},
 	}
 	s.admin = s.newAdminHandler()
-	s.reset()
 	return s
 }
 
@@ -105,51 +117,12 @@ func (s *Server) Close() {
 	s.srv = nil
 }
 
-// OnRequest sets a function called after each EC2 API request is answered,
-// e.g. to log it. Set it before Start.
+// OnRequest sets a function called after each EC2 or STS API request is
+// answered, in any account, e.g. to log it. Set it before Start.
 func (s *Server) OnRequest(fn func(Request)) { s.onRequest = fn }
 
-// Calls counts the requests received for action, including failed ones.
-func (s *Server) Calls(action string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, r := range s.log {
-		if r.Action == action {
-			n++
-		}
-	}
-	return n
-}
-
-// Requests returns a copy of the request log, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]Request, len(s.log))
-	for i, r := range s.log {
-		r.Params = cloneValues(r.Params)
-		out[i] = r
-	}
-	return out
-}
-
-// ResetCalls empties the request log.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = nil
-}
-
-func cloneValues(v url.Values) url.Values {
-	out := make(url.Values, len(v))
-	for k, vs := range v {
-		out[k] = slices.Clone(vs)
-	}
-	return out
-}
-
-// ServeHTTP routes /_fake/ to the admin API and everything else to the EC2 API.
+// ServeHTTP routes /_fake/ to the admin API and everything else to the EC2
+// and STS APIs.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, adminPrefix) {
 		s.admin.ServeHTTP(w, r)
@@ -166,37 +139,69 @@ var actions = map[string]func(*Server, *call) (any, error){
 	"DescribeSubnets":             (*Server).describeSubnets,
 }
 
-// sigV4Prefix is how every SigV4-signed request's Authorization header
-// starts; the signature itself is not verified.
-const sigV4Prefix = "AWS4-HMAC-SHA256 Credential="
+// service is what differs between the APIs the listener serves: their
+// actions and how they fail.
+type service struct {
+	actions map[string]func(*Server, *call) (any, error)
+	// wildcard says whether faults without an Action apply to its requests.
+	wildcard bool
+	// unsigned answers requests without a SigV4 Authorization header, and
+	// badToken those whose session token is not the one issued with their
+	// access key.
+	unsigned, badToken *apiError
+	// faults answers the fault kinds that fail with an error, and
+	// faults[ExpiredCredentials] requests signed with expired credentials.
+	faults       map[FaultKind]*apiError
+	internal     *apiError
+	marshalError func(*apiError) []byte
+}
+
+var ec2Service = &service{
+	actions:      actions,
+	wildcard:     true,
+	unsigned:     errAuthFailure,
+	badToken:     errAuthFailure,
+	faults:       faultErrors,
+	internal:     errInternal,
+	marshalError: marshalError,
+}
+
+// serviceFor returns the service of an action; unknown actions are EC2's.
+func serviceFor(action string) *service {
+	if _, ok := stsService.actions[action]; ok {
+		return stsService
+	}
+	return ec2Service
+}
 
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		writeError(w, errInvalidRequest(err))
+		ec2Service.writeError(w, errInvalidRequest(err))
 		return
 	}
 	c := s.newCall(r.PostForm)
+	c.svc = serviceFor(c.action)
+	var problem authProblem
+	c.acct, c.principal, problem = s.authenticate(r)
 	rec := &statusRecorder{ResponseWriter: w}
 	defer func() {
-		req := Request{Action: c.action, Params: r.PostForm, Page: c.page, Status: rec.status}
-		s.mu.Lock()
-		s.log = append(s.log, req)
-		s.mu.Unlock()
+		req := Request{Action: c.action, Account: c.acct.id, Params: r.PostForm, Page: c.page, Status: rec.status}
+		c.acct.record(req)
 		if s.onRequest != nil {
 			s.onRequest(req)
 		}
 	}()
 
-	if !strings.HasPrefix(r.Header.Get("Authorization"), sigV4Prefix) {
-		writeError(rec, errAuthFailure)
+	if err := c.svc.authError(problem); err != nil {
+		c.svc.writeError(rec, err)
 		return
 	}
-	handler, ok := actions[c.action]
+	handler, ok := c.svc.actions[c.action]
 	if !ok {
-		writeError(rec, errInvalidAction(c.action))
+		c.svc.writeError(rec, errInvalidAction(c.action))
 		return
 	}
-	f, faulted := s.takeFault(c)
+	f, faulted := c.acct.takeFault(c)
 	if faulted && f.Kind == Slow {
 		if !s.sleep(r.Context(), f.Delay) {
 			// Drop the connection: returning would send an empty 200, which
@@ -206,17 +211,17 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		faulted = false
 	}
 	if faulted && f.Kind != Malformed {
-		writeError(rec, faultErrors[f.Kind])
+		c.svc.writeError(rec, c.svc.faults[f.Kind])
 		return
 	}
 	resp, err := handler(s, c)
 	if err != nil {
-		writeError(rec, err)
+		c.svc.writeError(rec, err)
 		return
 	}
 	body, err := marshalResponse(resp)
 	if err != nil {
-		writeError(rec, errInternal)
+		c.svc.writeError(rec, c.svc.internal)
 		return
 	}
 	if faulted {
@@ -270,14 +275,14 @@ type apiError struct {
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
 
-// writeError answers with the EC2 error body for err, which is an *apiError
-// for everything but bugs.
-func writeError(w http.ResponseWriter, err error) {
+// writeError answers with the service's error body for err, which is an
+// *apiError for everything but bugs.
+func (svc *service) writeError(w http.ResponseWriter, err error) {
 	var ae *apiError
 	if !errors.As(err, &ae) {
-		ae = errInternal
+		ae = svc.internal
 	}
-	writeXML(w, ae.status, marshalError(ae))
+	writeXML(w, ae.status, svc.marshalError(ae))
 }
 
 func writeXML(w http.ResponseWriter, status int, body []byte) {

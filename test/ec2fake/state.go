@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// State is the fake account's resources, each list sorted by ID. Its JSON form
+// State is one fake account's resources, each list sorted by ID. Its JSON form
 // uses the SDK field names, like AWS CLI output, so describe-* output can be
 // pasted in.
 type State struct {
@@ -24,103 +24,103 @@ type State struct {
 // copying.
 
 // PutEndpoint adds or replaces a VPC endpoint, keyed by VpcEndpointId.
-func (s *Server) PutEndpoint(ep types.VpcEndpoint) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.endpoints[aws.ToString(ep.VpcEndpointId)] = ep
+func (a *account) PutEndpoint(ep types.VpcEndpoint) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.endpoints[aws.ToString(ep.VpcEndpointId)] = ep
 }
 
 // DeleteEndpoint removes a VPC endpoint; its network interfaces stay.
-func (s *Server) DeleteEndpoint(id string) { s.deleteEndpoint(id) }
+func (a *account) DeleteEndpoint(id string) { a.deleteEndpoint(id) }
 
-func (s *Server) deleteEndpoint(id string) (types.VpcEndpoint, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ep, ok := s.endpoints[id]
-	delete(s.endpoints, id)
+func (a *account) deleteEndpoint(id string) (types.VpcEndpoint, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ep, ok := a.endpoints[id]
+	delete(a.endpoints, id)
 	return ep, ok
 }
 
 // SetEndpointState sets an endpoint's State to the raw wire string, e.g.
 // "pendingAcceptance" or "available". Unknown IDs are ignored.
-func (s *Server) SetEndpointState(id string, state string) { s.setEndpointState(id, state) }
+func (a *account) SetEndpointState(id string, state string) { a.setEndpointState(id, state) }
 
-func (s *Server) setEndpointState(id string, state string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ep, ok := s.endpoints[id]
+func (a *account) setEndpointState(id string, state string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ep, ok := a.endpoints[id]
 	if ok {
 		// ep is a copy, so requests already holding the old value are unaffected.
 		ep.State = types.State(state)
-		s.endpoints[id] = ep
+		a.endpoints[id] = ep
 	}
 	return ok
 }
 
 // PutInterface adds or replaces a network interface, keyed by NetworkInterfaceId.
-func (s *Server) PutInterface(ni types.NetworkInterface) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.enis[aws.ToString(ni.NetworkInterfaceId)] = ni
+func (a *account) PutInterface(ni types.NetworkInterface) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.enis[aws.ToString(ni.NetworkInterfaceId)] = ni
 }
 
 // DeleteInterface removes a network interface.
-func (s *Server) DeleteInterface(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.enis, id)
+func (a *account) DeleteInterface(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.enis, id)
 }
 
 // PutService adds or replaces an endpoint service, keyed by ServiceName.
-func (s *Server) PutService(sd types.ServiceDetail) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.services[aws.ToString(sd.ServiceName)] = sd
+func (a *account) PutService(sd types.ServiceDetail) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.services[aws.ToString(sd.ServiceName)] = sd
 }
 
 // PutSubnet adds or replaces a subnet, keyed by SubnetId.
-func (s *Server) PutSubnet(sn types.Subnet) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.subnets[aws.ToString(sn.SubnetId)] = sn
+func (a *account) PutSubnet(sn types.Subnet) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.subnets[aws.ToString(sn.SubnetId)] = sn
 }
 
 // Load replaces all state.
-func (s *Server) Load(eps []types.VpcEndpoint, nis []types.NetworkInterface, sds []types.ServiceDetail, sns []types.Subnet) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reset()
+func (a *account) Load(eps []types.VpcEndpoint, nis []types.NetworkInterface, sds []types.ServiceDetail, sns []types.Subnet) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.reset()
 	for _, ep := range eps {
-		s.endpoints[aws.ToString(ep.VpcEndpointId)] = ep
+		a.endpoints[aws.ToString(ep.VpcEndpointId)] = ep
 	}
 	for _, ni := range nis {
-		s.enis[aws.ToString(ni.NetworkInterfaceId)] = ni
+		a.enis[aws.ToString(ni.NetworkInterfaceId)] = ni
 	}
 	for _, sd := range sds {
-		s.services[aws.ToString(sd.ServiceName)] = sd
+		a.services[aws.ToString(sd.ServiceName)] = sd
 	}
 	for _, sn := range sns {
-		s.subnets[aws.ToString(sn.SubnetId)] = sn
+		a.subnets[aws.ToString(sn.SubnetId)] = sn
 	}
 }
 
-// reset empties the state; the caller holds mu (or owns s exclusively).
-func (s *Server) reset() {
-	s.endpoints = map[string]types.VpcEndpoint{}
-	s.enis = map[string]types.NetworkInterface{}
-	s.services = map[string]types.ServiceDetail{}
-	s.subnets = map[string]types.Subnet{}
+// reset empties the state; the caller holds mu (or owns a exclusively).
+func (a *account) reset() {
+	a.endpoints = map[string]types.VpcEndpoint{}
+	a.enis = map[string]types.NetworkInterface{}
+	a.services = map[string]types.ServiceDetail{}
+	a.subnets = map[string]types.Subnet{}
 }
 
 // Snapshot returns the current state.
-func (s *Server) Snapshot() State {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+func (a *account) Snapshot() State {
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	return State{
-		VpcEndpoints:      sortedValues(s.endpoints),
-		NetworkInterfaces: sortedValues(s.enis),
-		ServiceDetails:    sortedValues(s.services),
-		Subnets:           sortedValues(s.subnets),
+		VpcEndpoints:      sortedValues(a.endpoints),
+		NetworkInterfaces: sortedValues(a.enis),
+		ServiceDetails:    sortedValues(a.services),
+		Subnets:           sortedValues(a.subnets),
 	}
 }
 

@@ -183,3 +183,32 @@ func TestGapReport(t *testing.T) {
 		t.Error("a served name counted as a gap")
 	}
 }
+
+// TestTwoAccountsMerged: two roles, in two accounts, each polled on its own; the views merge,
+// and throttling in one account does not delay the other.
+func TestTwoAccountsMerged(t *testing.T) {
+	fake := startFake(t)
+	t.Setenv("AWS_ENDPOINT_URL_STS", fake.URL())
+	const roleA, roleB = "arn:aws:iam::111111111111:role/vpce-reader", "arn:aws:iam::222222222222:role/vpce-reader"
+	fake.AddRole(roleA, "ext-a")
+	fake.AddRole(roleB, "")
+	a, b := fake.Account("111111111111"), fake.Account("222222222222")
+	a.AddEndpoint(ec2fake.Endpoint{ID: "vpce-0a", VPC: "vpc-a", PrivateDNS: true, Addrs: []string{"10.1.0.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}})
+	b.AddEndpoint(ec2fake.Endpoint{ID: "vpce-0b", VPC: "vpc-b", PrivateDNS: true, Addrs: []string{"10.2.0.1"}, Names: []string{"sts.us-east-1.amazonaws.com"}})
+	udp, _ := startLive(t, fake.URL(), "assume_role "+roleA+" ext-a\n        assume_role "+roleB)
+	expectAddrs(t, udp, "ssm.us-east-1.amazonaws.com.", "10.1.0.1")
+	expectAddrs(t, udp, "sts.us-east-1.amazonaws.com.", "10.2.0.1")
+
+	a.Inject(ec2fake.Fault{Kind: ec2fake.Throttle})
+	b.AddEndpoint(ec2fake.Endpoint{ID: "vpce-1b", VPC: "vpc-b", PrivateDNS: true, Addrs: []string{"10.2.0.2"}, Names: []string{"kms.us-east-1.amazonaws.com"}})
+	expectAddrs(t, udp, "kms.us-east-1.amazonaws.com.", "10.2.0.2")                // B refreshes meanwhile
+	if got := addrsOf(t, udp, "ssm.us-east-1.amazonaws.com."); got != "10.1.0.1" { // A's last good view
+		t.Errorf("throttled account's name: %q", got)
+	}
+	if a.Calls("DescribeVpcEndpoints") == 0 || b.Calls("DescribeVpcEndpoints") == 0 {
+		t.Error("each account was not polled with its own role")
+	}
+	a.ClearFaults()
+	a.DeleteEndpoint("vpce-0a")
+	expectAddrs(t, udp, "ssm.us-east-1.amazonaws.com.", "upstream")
+}

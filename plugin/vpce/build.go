@@ -499,7 +499,8 @@ func canonicalName(raw string) (name string, wildcard bool, ok bool) {
 	if rest, cut := strings.CutPrefix(name, "*."); cut {
 		name, wildcard = rest, true
 	}
-	if name == "." || len(name) > 254 {
+	// 255 bytes on the wire: an FQDN of 254 characters, 252 below a "*.".
+	if name == "." || len(name) > 254 || wildcard && len(name) > 252 {
 		return "", false, false
 	}
 	labels := 0

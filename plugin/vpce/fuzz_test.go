@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"regexp"
 	"slices"
@@ -223,6 +224,9 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 			t.Fatalf("%s: question name %q does not pack", h.name, r.Question[0].Name)
 		}
 		want, res = h.oracle(labels)
+	}
+	if res == found && want.inboundOnlyVPC != "" && h.ix.clients != nil && passed {
+		return // an inbound-only endpoint's private name, asked from inside its VPC
 	}
 	if res == miss {
 		if !passed {
@@ -500,9 +504,10 @@ var (
 	fuzzTypes       = []types.VpcEndpointType{"Interface", "interface", "Gateway", "GatewayLoadBalancer", "Resource", "bogus", ""}
 	fuzzStates      = []types.State{"available", "Available", "AVAILABLE", "pendingAcceptance", "pending", "deleting", "deleted",
 		"rejected", "failed", "expired", "partial", "bogus", ""}
-	fuzzIPTypes = []string{"ipv4", "ipv6", "dualstack", "service-defined", "IPV6", "Dualstack", "not-specified", "bogus", ""}
-	fuzzAZs     = []string{"us-east-1a", "US-EAST-1B", "us-east-1c", ""}
-	fuzzVPCs    = []string{"vpc-1", "vpc-2", "vpc-3", ""}
+	fuzzIPTypes  = []string{"ipv4", "ipv6", "dualstack", "service-defined", "IPV6", "Dualstack", "not-specified", "bogus", ""}
+	fuzzAZs      = []string{"us-east-1a", "US-EAST-1B", "us-east-1c", ""}
+	fuzzVPCs     = []string{"vpc-1", "vpc-2", "vpc-3", ""}
+	fuzzServices = []string{"com.amazonaws.us-east-1.s3", "com.amazonaws.vpce.us-east-1.vpce-svc-0abc", "", "com.amazonaws.us-east-1.ssm"}
 )
 
 // FuzzBuild builds an inventory from fuzzed parts (names, addresses, and control bytes that
@@ -523,6 +528,11 @@ func FuzzBuild(f *testing.F) {
 		ix, _ := buildIndex(inv, opts)
 		checkIndex(t, ix)
 		checkContributors(t, inv, opts, ix)
+		for _, a := range strings.Split(addrs, "\n") {
+			if ip, err := netip.ParseAddr(a); err == nil {
+				ix.clients.lookup(ip)
+			}
+		}
 	})
 }
 
@@ -544,6 +554,29 @@ func fuzzInventoryOf(ctl []byte, names, addrs []string) (*Inventory, buildOption
 		}
 		inv.NetworkInterfaces = append(inv.NetworkInterfaces, ni)
 	}
+	for range r.next() % 4 {
+		sd := types.ServiceDetail{
+			ServiceName:                     aws.String(pick(r, fuzzServices)),
+			Owner:                           r.optString(pick(r, []string{"amazon", "123456789012", "AMAZON"})),
+			PrivateDnsNameVerificationState: pick(r, []types.DnsNameState{"verified", "pendingVerification", "failed", "Verified", ""}),
+			PrivateDnsName:                  r.optString(pick(r, names)),
+		}
+		for range r.next() % 3 {
+			sd.PrivateDnsNames = append(sd.PrivateDnsNames, types.PrivateDnsDetails{PrivateDnsName: r.optString(pick(r, names))})
+		}
+		inv.ServiceDetails = append(inv.ServiceDetails, sd)
+	}
+	for range r.next() % 3 {
+		inv.Subnets = append(inv.Subnets, types.Subnet{
+			VpcId:              r.optString(pick(r, fuzzVPCs)),
+			AvailabilityZone:   r.optString(pick(r, fuzzAZs)),
+			AvailabilityZoneId: r.optString(pick(r, []string{"use1-az1", "USE1-AZ2", "", "bogus"})),
+			CidrBlock:          r.optString(pick(r, addrs) + pick(r, []string{"/24", "/32", "/0", "/33", "", "/64"})),
+			Ipv6CidrBlockAssociationSet: []types.SubnetIpv6CidrBlockAssociation{
+				{Ipv6CidrBlock: r.optString(pick(r, addrs) + pick(r, []string{"/64", "/128", "/129", ""}))},
+			},
+		})
+	}
 	for range r.next() % 7 {
 		id := pick(r, fuzzEndpointIDs)
 		ep := types.VpcEndpoint{
@@ -552,9 +585,11 @@ func fuzzInventoryOf(ctl []byte, names, addrs []string) (*Inventory, buildOption
 			State:           pick(r, fuzzStates),
 			VpcId:           r.optString(pick(r, fuzzVPCs)),
 			IpAddressType:   types.IpAddressType(pick(r, fuzzIPTypes)),
+			ServiceName:     r.optString(pick(r, fuzzServices)),
 		}
 		if r.next()%2 == 0 {
-			ep.DnsOptions = &types.DnsOptions{DnsRecordIpType: types.DnsRecordIpType(pick(r, fuzzIPTypes))}
+			ep.DnsOptions = &types.DnsOptions{DnsRecordIpType: types.DnsRecordIpType(pick(r, fuzzIPTypes)),
+				PrivateDnsOnlyForInboundResolverEndpoint: aws.Bool(r.next()%2 == 0)}
 		}
 		switch r.next() % 3 {
 		case 0:
@@ -586,7 +621,8 @@ func fuzzInventoryOf(ctl []byte, names, addrs []string) (*Inventory, buildOption
 		}
 		inv.VpcEndpoints = append(inv.VpcEndpoints, ep)
 	}
-	opts := buildOptions{ttl: uint32(r.next()), authoritative: r.next()%2 == 1}
+	opts := buildOptions{ttl: uint32(r.next()), authoritative: r.next()%2 == 1,
+		privateDNS: pick(r, []privateDNSMode{privateDNSEnabled, privateDNSAll, privateDNSOff})}
 	switch r.next() % 3 {
 	case 1:
 		opts.vpcs = []string{"vpc-2"}
@@ -607,6 +643,20 @@ func checkContributors(t *testing.T, inv *Inventory, opts buildOptions, ix *inde
 		if id := aws.ToString(ni.NetworkInterfaceId); id != "" && enis[id] == nil {
 			enis[id] = ni
 		}
+	}
+	services := map[string][]string{} // service name -> private names, for hub endpoints
+	for _, sd := range inv.ServiceDetails {
+		if aws.ToString(sd.Owner) != "amazon" && !strings.EqualFold(string(sd.PrivateDnsNameVerificationState), "verified") {
+			continue
+		}
+		var names []string
+		for _, d := range sd.PrivateDnsNames {
+			names = append(names, aws.ToString(d.PrivateDnsName))
+		}
+		if len(names) == 0 && sd.PrivateDnsName != nil {
+			names = append(names, *sd.PrivateDnsName)
+		}
+		services[aws.ToString(sd.ServiceName)] = names
 	}
 	type offer struct {
 		private bool
@@ -647,11 +697,22 @@ func checkContributors(t *testing.T, inv *Inventory, opts buildOptions, ix *inde
 				}
 			}
 		}
+		// Private names: of endpoints with private DNS (unless private_dns off), and with
+		// private_dns all, of hub endpoints without it, from their service.
+		enabled := aws.ToBool(ep.PrivateDnsEnabled)
+		privateOK := enabled && opts.privateDNS != privateDNSOff || !enabled && opts.privateDNS == privateDNSAll
+		var names []string
 		for _, e := range ep.DnsEntries {
-			key := strings.ToLower(dns.Fqdn(aws.ToString(e.DnsName)))
+			names = append(names, aws.ToString(e.DnsName))
+		}
+		if !enabled && opts.privateDNS == privateDNSAll {
+			names = append(names, services[aws.ToString(ep.ServiceName)]...)
+		}
+		for _, raw := range names {
+			key := strings.ToLower(dns.Fqdn(raw))
 			label, _, _ := strings.Cut(strings.TrimPrefix(key, "*."), ".")
 			private := !strings.HasPrefix(label, id+"-")
-			if private && !aws.ToBool(ep.PrivateDnsEnabled) {
+			if private && !privateOK {
 				continue
 			}
 			offers[key] = append(offers[key], offer{private: private, addrs: addrs})

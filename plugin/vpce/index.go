@@ -2,7 +2,6 @@ package vpce
 
 import (
 	"net"
-	"strings"
 	"sync/atomic"
 
 	"github.com/miekg/dns"
@@ -90,12 +89,7 @@ func (ix *index) lookup(name string) (*rrset, *dns.SOA, result) {
 	if rs, ok := ix.exact[name]; ok {
 		return rs, rs.soa, found
 	}
-	for parent := name; ; {
-		i := strings.IndexByte(parent, '.')
-		if i < 0 || i == len(parent)-1 {
-			break
-		}
-		parent = parent[i+1:]
+	for parent, ok := parentOf(name); ok; parent, ok = parentOf(parent) {
 		if rs, ok := ix.wild[parent]; ok {
 			return rs, rs.soa, found
 		}
@@ -106,14 +100,36 @@ func (ix *index) lookup(name string) (*rrset, *dns.SOA, result) {
 	if soa, ok := ix.zones[name]; ok {
 		return nil, soa, nodata
 	}
-	for parent := name; ; {
-		i := strings.IndexByte(parent, '.')
-		if i < 0 || i == len(parent)-1 {
-			return nil, nil, miss
-		}
-		parent = parent[i+1:]
+	for parent, ok := parentOf(name); ok; parent, ok = parentOf(parent) {
 		if soa, ok := ix.zones[parent]; ok {
 			return nil, soa, nxdomain
 		}
 	}
+	return nil, nil, miss
+}
+
+// parentOf returns the name below the first label of name (in presentation form), or false
+// at the root. A dot inside a label is escaped ("x\.s3...") and separates nothing.
+func parentOf(name string) (string, bool) {
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '\\':
+			i++ // the escaped character (the digits of a \DDD escape are no dots either)
+		case '.':
+			if i == len(name)-1 {
+				return "", false
+			}
+			return name[i+1:], true
+		}
+	}
+	return "", false
+}
+
+// escaped reports whether the dot at name[i] is escaped: after an odd run of backslashes.
+func escaped(name string, i int) bool {
+	n := 0
+	for i--; i >= 0 && name[i] == '\\'; i-- {
+		n++
+	}
+	return n%2 == 1
 }

@@ -108,7 +108,7 @@ func (rs *rrset) answer(p *reply, q dns.Question, ix *index, client *place) answ
 // inZones reports whether the lower-case FQDN name is in one of the plugin's zones.
 func (v *VPCE) inZones(name string) bool {
 	for i, z := range v.zones {
-		if z == "." || name == z || strings.HasSuffix(name, v.dotted[i]) {
+		if z == "." || name == z || strings.HasSuffix(name, v.dotted[i]) && !escaped(name, len(name)-len(v.dotted[i])) {
 			return true
 		}
 	}

@@ -57,13 +57,14 @@ func TestMetrics(t *testing.T) {
 	time.Sleep(500 * time.Millisecond)
 
 	server := `server="dns://127.0.0.1:0"`
+	block := server + `,view=""` // no view plugin in this block
 	want := []string{
-		`coredns_vpce_endpoints{region="us-west-1",` + server + `} 1`, // vpce-02 lost its only name
-		`coredns_vpce_names{kind="regional",region="us-west-1",` + server + `} 1`,
-		`coredns_vpce_names{kind="zonal",region="us-west-1",` + server + `} 1`,
-		`coredns_vpce_names{kind="private",region="us-west-1",` + server + `} 1`,
-		`coredns_vpce_conflicts{` + server + `} `,
-		`coredns_vpce_view_age_seconds{` + server + `} `,
+		`coredns_vpce_endpoints{region="us-west-1",` + block + `} 1`, // vpce-02 lost its only name
+		`coredns_vpce_names{kind="regional",region="us-west-1",` + block + `} 1`,
+		`coredns_vpce_names{kind="zonal",region="us-west-1",` + block + `} 1`,
+		`coredns_vpce_names{kind="private",region="us-west-1",` + block + `} 1`,
+		`coredns_vpce_conflicts{` + block + `} `,
+		`coredns_vpce_view_age_seconds{` + block + `} `,
 		`coredns_vpce_refreshes_total{region="us-west-1",result="changed"} 1`,
 		`coredns_vpce_refreshes_total{region="us-west-1",result="unchanged"} `,
 		`coredns_vpce_refreshes_total{region="us-west-1",result="failed"} `,

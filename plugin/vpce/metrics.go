@@ -15,15 +15,15 @@ var (
 	endpointsGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "endpoints",
 		Help: "Interface endpoints served in the current view, by region.",
-	}, []string{"server", "region"})
+	}, []string{"server", "view", "region"})
 	namesGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "names",
 		Help: "DNS names served in the current view, by region and kind (regional, zonal, private).",
-	}, []string{"server", "region", "kind"})
+	}, []string{"server", "view", "region", "kind"})
 	conflictsGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "conflicts",
 		Help: "Private DNS names offered by more than one endpoint in the current view.",
-	}, []string{"server"})
+	}, []string{"server", "view"})
 	refreshes = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "refreshes_total",
 		Help: "Refreshes from the EC2 API, by region and result (changed, unchanged, failed).",
@@ -91,24 +91,26 @@ func (v *VPCE) counters(server string) *queryCounters {
 	return qc
 }
 
-// recordView sets the view gauges of server from a newly published index.
-func recordView(server string, s viewStats) {
-	endpointsGauge.DeletePartialMatch(prometheus.Labels{"server": server})
-	namesGauge.DeletePartialMatch(prometheus.Labels{"server": server})
+// recordView sets the gauges of a server block (server, and the view plugin's view name, so
+// that several blocks on one address keep their own) from a newly published index.
+func recordView(server, view string, s viewStats) {
+	block := prometheus.Labels{"server": server, "view": view}
+	endpointsGauge.DeletePartialMatch(block)
+	namesGauge.DeletePartialMatch(block)
 	for region, rs := range s.regions {
-		endpointsGauge.WithLabelValues(server, region).Set(float64(rs.endpoints))
+		endpointsGauge.WithLabelValues(server, view, region).Set(float64(rs.endpoints))
 		for k := range numKinds {
-			namesGauge.WithLabelValues(server, region, k.String()).Set(float64(rs.names[k]))
+			namesGauge.WithLabelValues(server, view, region, k.String()).Set(float64(rs.names[k]))
 		}
 	}
-	conflictsGauge.WithLabelValues(server).Set(float64(s.conflicts))
+	conflictsGauge.WithLabelValues(server, view).Set(float64(s.conflicts))
 }
 
 // viewAges reports view_age_seconds when scraped: the age of each server's view is only known
 // then. During a reload two instances serve one server for a moment; the younger view counts.
 var viewAges = &ageCollector{
 	desc: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "view_age_seconds"),
-		"Seconds since the data of the served view was last confirmed by its sources.", []string{"server"}, nil),
+		"Seconds since the data of the served view was last confirmed by its sources.", []string{"server", "view"}, nil),
 	viewers: map[*viewer]struct{}{},
 }
 
@@ -138,15 +140,17 @@ func (c *ageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
 // Collect implements prometheus.Collector.
 func (c *ageCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
-	youngest := map[string]time.Time{}
+	type block struct{ server, view string }
+	youngest := map[block]time.Time{}
 	for vw := range c.viewers {
-		if t, ok := vw.dataTime(); ok && t.After(youngest[vw.server]) {
-			youngest[vw.server] = t
+		b := block{vw.server, vw.viewName()}
+		if t, ok := vw.dataTime(); ok && t.After(youngest[b]) {
+			youngest[b] = t
 		}
 	}
 	c.mu.Unlock()
 	now := time.Now()
-	for server, t := range youngest {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, now.Sub(t).Seconds(), server)
+	for b, t := range youngest {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, now.Sub(t).Seconds(), b.server, b.view)
 	}
 }

@@ -62,7 +62,11 @@ func setup(c *caddy.Controller) error {
 	if err != nil {
 		return plugin.Error(pluginName, err)
 	}
-	c.OnStartup(v.start)
+	conf := dnsserver.GetConfig(c)
+	c.OnStartup(func() error {
+		v.viewer.setView(conf.ViewName)
+		return v.start()
+	})
 	c.OnShutdown(v.stop)
 	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
 		v.Next = next

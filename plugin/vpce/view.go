@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // source is where inventories come from: snapshot files or an account's EC2 API. A source
@@ -42,11 +44,36 @@ type viewer struct {
 	server string // the metrics' server label
 
 	mu          sync.Mutex
+	view        string       // the view plugin's name of the server block, known at start-up
 	parts       []*Inventory // by source, nil until that source delivered
 	confirmed   []time.Time  // by source, when it last confirmed its inventory
 	fallback    *Inventory   // the cache file's view, served until every source has delivered
 	fallbackAt  time.Time    // when the cache file was written
 	cacheFailed bool
+	last        viewStats // of the published index, for the gauges
+}
+
+// setView names the server block's view (set by the view plugin's setup, which runs after
+// this plugin's) and labels the gauges with it.
+func (vw *viewer) setView(name string) {
+	vw.mu.Lock()
+	defer vw.mu.Unlock()
+	if vw.view == name {
+		return
+	}
+	endpointsGauge.DeletePartialMatch(prometheus.Labels{"server": vw.server, "view": vw.view})
+	namesGauge.DeletePartialMatch(prometheus.Labels{"server": vw.server, "view": vw.view})
+	conflictsGauge.DeleteLabelValues(vw.server, vw.view)
+	vw.view = name
+	if vw.last.regions != nil {
+		recordView(vw.server, vw.view, vw.last)
+	}
+}
+
+func (vw *viewer) viewName() string {
+	vw.mu.Lock()
+	defer vw.mu.Unlock()
+	return vw.view
 }
 
 // loadCache serves the cache file's view, if it has a good one, until the sources deliver.
@@ -127,7 +154,8 @@ func (vw *viewer) rebuild(cause string) {
 		log.Warningf("Skipped: %s", s)
 	}
 	vw.publish(ix)
-	recordView(vw.server, ix.stats)
+	vw.last = ix.stats
+	recordView(vw.server, vw.view, ix.stats)
 	log.Infof("View from %s: %d endpoints, %d names (%s)", cause, ix.stats.endpoints, ix.stats.total(), ix.stats)
 }
 

@@ -644,20 +644,7 @@ func checkContributors(t *testing.T, inv *Inventory, opts buildOptions, ix *inde
 			enis[id] = ni
 		}
 	}
-	services := map[string][]string{} // service name -> private names, for hub endpoints
-	for _, sd := range inv.ServiceDetails {
-		if aws.ToString(sd.Owner) != "amazon" && !strings.EqualFold(string(sd.PrivateDnsNameVerificationState), "verified") {
-			continue
-		}
-		var names []string
-		for _, d := range sd.PrivateDnsNames {
-			names = append(names, aws.ToString(d.PrivateDnsName))
-		}
-		if len(names) == 0 && sd.PrivateDnsName != nil {
-			names = append(names, *sd.PrivateDnsName)
-		}
-		services[aws.ToString(sd.ServiceName)] = names
-	}
+	services := servicePrivateNames(inv.ServiceDetails) // its owner check is TestPrivateDNSModes's
 	type offer struct {
 		private bool
 		addrs   map[string]bool

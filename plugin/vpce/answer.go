@@ -75,17 +75,22 @@ func (p *reply) addMatching(name string, ttl uint32, rrtype uint16, set *addrSet
 		hdr := dns.RR_Header{Name: name, Rrtype: rrtype, Class: dns.ClassINET, Ttl: ttl}
 		k := len(p.msg.Answer)
 		var rr dns.RR
+		// The inline records first; only a reply with more records than they hold allocates.
 		if rrtype == dns.TypeA {
-			a := &dns.A{}
+			var a *dns.A
 			if k < len(p.a) {
 				a = &p.a[k]
+			} else {
+				a = new(dns.A)
 			}
 			a.Hdr, a.A = hdr, set.ips[j]
 			rr = a
 		} else {
-			aaaa := &dns.AAAA{}
+			var aaaa *dns.AAAA
 			if k < len(p.aaaa) {
 				aaaa = &p.aaaa[k]
+			} else {
+				aaaa = new(dns.AAAA)
 			}
 			aaaa.Hdr, aaaa.AAAA = hdr, set.ips[j]
 			rr = aaaa

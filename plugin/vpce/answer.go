@@ -5,8 +5,9 @@ import (
 )
 
 // inlineRecords is how many records of each address type a reply holds without a second
-// allocation: an endpoint has one interface per AZ, and regions have at most six AZs.
-const inlineRecords = 6
+// allocation: an endpoint has one interface per AZ, most in two to four AZs. The reply is
+// allocated per query, so its size is what each answer costs the garbage collector.
+const inlineRecords = 4
 
 // reply is a response with room for its records in one allocation: the query path builds
 // fresh records for every answer (the owner name echoes the question's case, and plugins

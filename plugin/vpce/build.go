@@ -220,6 +220,23 @@ func buildClients(inv *Inventory, zones []zoneLine) *clientTable {
 	return t
 }
 
+// hostChars are the bytes of a plain host name label, lower case.
+var hostChars = func() (t [256]bool) {
+	for _, c := range "abcdefghijklmnopqrstuvwxyz0123456789-_" {
+		t[c] = true
+	}
+	return t
+}()
+
+func hostLabel(label string) bool {
+	for i := 0; i < len(label); i++ {
+		if !hostChars[label[i]] {
+			return false
+		}
+	}
+	return true
+}
+
 // azIDPattern matches AZ IDs: use1-az4, apne1-az1, usw2-lax1-az1.
 var azIDPattern = regexp.MustCompile(`^[a-z]{2,5}[0-9]+(-[a-z]+[0-9]+)?-az[0-9]+$`)
 
@@ -505,7 +522,7 @@ func canonicalName(raw string) (name string, wildcard bool, ok bool) {
 	}
 	labels := 0
 	for label := range strings.SplitSeq(strings.TrimSuffix(name, "."), ".") {
-		if label == "" || len(label) > 63 || strings.Trim(label, "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+		if label == "" || len(label) > 63 || !hostLabel(label) {
 			return "", false, false
 		}
 		labels++

@@ -16,8 +16,19 @@ type Inventory struct {
 	Subnets           []types.Subnet           `json:",omitempty"`
 }
 
-// merge returns the inventories' contents in one, in order.
+// merge returns the inventories' contents in one, in order. A single inventory is returned
+// as it is: nothing changes an inventory once it is delivered.
 func merge(parts ...*Inventory) *Inventory {
+	var only *Inventory
+	n := 0
+	for _, p := range parts {
+		if p != nil {
+			only, n = p, n+1
+		}
+	}
+	if n == 1 {
+		return only
+	}
 	all := &Inventory{}
 	for _, p := range parts {
 		if p == nil {

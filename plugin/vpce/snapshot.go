@@ -28,8 +28,8 @@ type snapshotParser struct {
 func (p *snapshotParser) parse() (*Inventory, error) {
 	// A full syntax check first: it gives exact offsets, which the streaming decoder below
 	// does not for syntax errors, and it rejects anything after the top-level value.
-	if err := json.Unmarshal(p.data, new(json.RawMessage)); err != nil {
-		return nil, p.jsonErr(0, err)
+	if !json.Valid(p.data) {
+		return nil, p.jsonErr(0, json.Unmarshal(p.data, new(json.RawMessage))) // for the offset
 	}
 	inv := &Inventory{}
 	tok, err := p.dec.Token()

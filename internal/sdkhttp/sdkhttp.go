@@ -19,10 +19,16 @@ import (
 // API rate limit, which every other tool in the account shares, and about 1% of calls with
 // responses of some tens of KB hit it. Describe requests are small forms: the copy is cheap.
 //
-// The SDK's buildable client is turned into a plain *http.Client with its transport (CA
-// bundle, proxy and timeouts included), so that CloseIdleConnections reaches the transport;
-// the SDK's own client hides it. Redirects are not followed: the EC2 API sends none.
+// base is the configuration's client. LoadDefaultConfig sets one only where a CA bundle is
+// configured; nil stands for the SDK's default, which service clients would otherwise build
+// themselves: a buildable client with the proxy from the environment (HTTPS_PROXY, NO_PROXY)
+// and the SDK's timeouts. The buildable client is turned into a plain *http.Client with its
+// transport, so that CloseIdleConnections reaches the transport; the SDK's own client hides
+// it. Redirects are not followed: the EC2 API sends none.
 func OwnBody(base aws.HTTPClient) aws.HTTPClient {
+	if base == nil {
+		base = awshttp.NewBuildableClient()
+	}
 	if b, ok := base.(*awshttp.BuildableClient); ok {
 		base = &http.Client{
 			Transport:     b.GetTransport(),

@@ -39,37 +39,41 @@ const exampleCorefile = `.:0 {
 
 func TestSeedTranscripts(t *testing.T) {
 	udp, tcp := startServer(t, strings.ReplaceAll(exampleCorefile, "SNAPSHOT", "../example/snapshot.json"))
-	for _, net := range []string{"udp", "tcp"} {
-		addr := map[string]string{"udp": udp, "tcp": tcp}[net]
-		for _, q := range seed {
-			resp := query(t, net, addr, q.name, dns.TypeA)
-			// ->>HEADER<<- status: NOERROR; flags: qr rd ra; QUERY: 1, ANSWER: n, AUTHORITY: 0, ADDITIONAL: 1
-			if resp.Rcode != dns.RcodeSuccess || !resp.Response || !resp.RecursionDesired || !resp.RecursionAvailable ||
-				resp.Authoritative || resp.Truncated || resp.AuthenticatedData {
-				t.Errorf("%s %s: header %s, want NOERROR with flags qr rd ra", net, q.name, strings.SplitN(resp.String(), "\n", 3)[1])
-			}
-			if len(resp.Ns) != 0 || len(resp.Extra) != 1 {
-				t.Errorf("%s %s: AUTHORITY %d, ADDITIONAL %d, want 0 and 1 (OPT)", net, q.name, len(resp.Ns), len(resp.Extra))
-			}
-			if opt := resp.IsEdns0(); opt == nil || opt.UDPSize() != 4096 || opt.Version() != 0 {
-				t.Errorf("%s %s: OPT %v, want EDNS version 0, udp 4096", net, q.name, opt)
-			}
-			got, want := records(resp.Answer), q.answer
-			if net == "tcp" { // the order has rotated since the first queries
-				slices.Sort(got)
-				want = slices.Sorted(slices.Values(want))
-			}
-			// On the first query, the order too: it keeps the interfaces' order, as in the seed.
-			if !slices.Equal(got, want) {
-				t.Errorf("%s %s:\nanswer %q\nwant   %q", net, q.name, got, want)
-			}
-		}
-	}
+	checkSeed(t, "udp", udp, true)
+	checkSeed(t, "tcp", tcp, false) // the order has rotated since the first queries
 	// Asked again and again, the same records in rotating order.
 	third := records(query(t, "udp", udp, seed[0].name, dns.TypeA).Answer)
 	fourth := records(query(t, "udp", udp, seed[0].name, dns.TypeA).Answer)
 	if len(third) != 2 || !slices.Equal(third, []string{fourth[1], fourth[0]}) {
 		t.Errorf("successive answers %q and %q, want the same two records rotated", third, fourth)
+	}
+}
+
+// checkSeed asks the seed's three questions over net and checks the replies as dig printed
+// them; firstQueries: these are the server's first queries, which keep the interfaces' order.
+func checkSeed(t *testing.T, net, addr string, firstQueries bool) {
+	t.Helper()
+	for _, q := range seed {
+		resp := query(t, net, addr, q.name, dns.TypeA)
+		// ->>HEADER<<- status: NOERROR; flags: qr rd ra; QUERY: 1, ANSWER: n, AUTHORITY: 0, ADDITIONAL: 1
+		if resp.Rcode != dns.RcodeSuccess || !resp.Response || !resp.RecursionDesired || !resp.RecursionAvailable ||
+			resp.Authoritative || resp.Truncated || resp.AuthenticatedData {
+			t.Errorf("%s %s: header %s, want NOERROR with flags qr rd ra", net, q.name, strings.SplitN(resp.String(), "\n", 3)[1])
+		}
+		if len(resp.Ns) != 0 || len(resp.Extra) != 1 {
+			t.Errorf("%s %s: AUTHORITY %d, ADDITIONAL %d, want 0 and 1 (OPT)", net, q.name, len(resp.Ns), len(resp.Extra))
+		}
+		if opt := resp.IsEdns0(); opt == nil || opt.UDPSize() != 4096 || opt.Version() != 0 {
+			t.Errorf("%s %s: OPT %v, want EDNS version 0, udp 4096", net, q.name, opt)
+		}
+		got, want := records(resp.Answer), q.answer
+		if !firstQueries {
+			slices.Sort(got)
+			want = slices.Sorted(slices.Values(want))
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s %s:\nanswer %q\nwant   %q", net, q.name, got, want)
+		}
 	}
 }
 

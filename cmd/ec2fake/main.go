@@ -10,9 +10,7 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
-	"fmt"
 	"log"
 	"os"
 	"os/signal"
@@ -28,7 +26,7 @@ func main() {
 
 	s := ec2fake.New()
 	if *stateFile != "" {
-		st, err := readState(*stateFile)
+		st, err := ec2fake.ReadState(*stateFile)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -48,19 +46,4 @@ func main() {
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	<-stop
 	s.Close()
-}
-
-func readState(path string) (ec2fake.State, error) {
-	var st ec2fake.State
-	f, err := os.Open(path)
-	if err != nil {
-		return st, err
-	}
-	defer f.Close()
-	dec := json.NewDecoder(f)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&st); err != nil {
-		return st, fmt.Errorf("%s: %w", path, err)
-	}
-	return st, nil
 }

@@ -66,6 +66,12 @@ func TestSDKClientInEveryEnvironment(t *testing.T) {
 		{name: "ca_bundle in the profile", endpoint: "https://127.0.0.1:" + tlsPort, config: "[default]\nca_bundle = " + caFile + "\n"},
 		{name: "ca_bundle in a named profile", endpoint: "https://127.0.0.1:" + tlsPort, env: []string{"AWS_PROFILE=ops"},
 			config: "[profile ops]\nca_bundle = " + caFile + "\n"},
+		{name: "no HOME", endpoint: plain.URL, env: []string{"HOME="}},
+		{name: "a config file that is not INI", endpoint: plain.URL, config: "\x00\x01 not [an ini file\n= =\n"},
+		{name: "a profile that does not exist", endpoint: plain.URL, env: []string{"AWS_PROFILE=nope"},
+			wantErr: "failed to get shared config profile, nope"},
+		{name: "AWS_CA_BUNDLE naming no file", endpoint: plain.URL, env: []string{"AWS_CA_BUNDLE=/nonexistent/ca.pem"},
+			wantErr: "/nonexistent/ca.pem"},
 		{name: "TLS without the CA", endpoint: "https://127.0.0.1:" + tlsPort, wantErr: "certificate signed by unknown authority"},
 		{name: "HTTP_PROXY", endpoint: "http://" + madeUpHost, env: []string{"HTTP_PROXY=" + httpProxy}, proxied: httpProxied},
 		{name: "HTTPS_PROXY and AWS_CA_BUNDLE", endpoint: "https://" + madeUpHost, env: []string{"HTTPS_PROXY=" + httpsProxy, "AWS_CA_BUNDLE=" + caFile},
@@ -88,6 +94,7 @@ func TestSDKClientInEveryEnvironment(t *testing.T) {
 				before = tc.proxied.Load()
 			}
 			cmd := exec.Command(os.Args[0], "-test.run=^TestSDKClientInEveryEnvironment$", "-test.count=1", "-test.v")
+			// A later variable of the same name wins (os/exec keeps the last).
 			cmd.Env = append([]string{
 				"PATH=" + os.Getenv("PATH"), "HOME=" + home,
 				"AWS_ACCESS_KEY_ID=" + testAccessKey, "AWS_SECRET_ACCESS_KEY=" + testSecretKey,

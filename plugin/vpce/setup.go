@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -76,7 +77,8 @@ func setup(c *caddy.Controller) error {
 }
 
 // newVPCE builds the handler and its sources. Snapshot files are read here, so that CoreDNS
-// refuses to start on a bad one; the EC2 API is not called until start, in the background.
+// refuses to start on a bad one, and a credentials file must exist (the SDK would skip a
+// missing one in silence); the EC2 API is not called until start, in the background.
 func newVPCE(s *settings) (*VPCE, error) {
 	v := &VPCE{}
 	v.zones, v.dotted = normalizeZones(s.zones)
@@ -91,6 +93,11 @@ func newVPCE(s *settings) (*VPCE, error) {
 		v.viewer.sources = []source{fs}
 		v.viewer.update(0, fs.initial)
 		return v, nil
+	}
+	if f := s.acct.credFile; f != "" {
+		if _, err := os.Stat(f); err != nil {
+			return nil, fmt.Errorf("credentials %s %s: %w", s.acct.profile, f, err)
+		}
 	}
 	for _, a := range s.accounts() {
 		v.viewer.sources = append(v.viewer.sources, apiSource{acct: a, refresh: s.refresh})

@@ -12,6 +12,10 @@ import (
 )
 
 func TestSetup(t *testing.T) {
+	creds := filepath.Join(t.TempDir(), "credentials")
+	if err := os.WriteFile(creds, []byte("[dev]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	bad := filepath.Join(t.TempDir(), "bad.json")
 	if err := os.WriteFile(bad, []byte("{\n \"VpcEndpoints\": [\n  {\"VpcEndpointId\": \"vpce-1\", \"State\": \"gone\"}]}"), 0o644); err != nil {
 		t.Fatal(err)
@@ -24,7 +28,7 @@ func TestSetup(t *testing.T) {
 		{"vpce example.com. amazonaws.com {\n snapshot testdata/answers.json ../../example/snapshot.json\n ttl 0\n authoritative\n}", ""},
 		{"vpce {\n snapshot testdata/answers.json\n ttl 86400\n}", ""},
 		{"vpce", ""},
-		{"vpce {\n region us-east-1 eu-west-1\n vpc vpc-1 vpc-2\n filter tag:env prod staging\n credentials dev /tmp/creds\n assume_role arn:aws:iam::123456789012:role/r ext\n assume_role arn:aws:iam::210987654321:role/r\n aws_endpoint http://127.0.0.1:4566\n refresh 30s\n cache_file /tmp/vpce.json\n}", ""},
+		{"vpce {\n region us-east-1 eu-west-1\n vpc vpc-1 vpc-2\n filter tag:env prod staging\n credentials dev " + creds + "\n assume_role arn:aws:iam::123456789012:role/r ext\n assume_role arn:aws:iam::210987654321:role/r\n aws_endpoint http://127.0.0.1:4566\n refresh 30s\n cache_file /tmp/vpce.json\n}", ""},
 		{"vpce {\n snapshot testdata/answers.json\n region us-east-1\n}", "region is for the EC2 API source; it cannot be combined with snapshot"},
 		{"vpce {\n refresh 1m\n snapshot testdata/answers.json\n}", "refresh is for the EC2 API source; it cannot be combined with snapshot"},
 		{"vpce {\n region\n}", "region needs at least one region name"},
@@ -34,6 +38,7 @@ func TestSetup(t *testing.T) {
 		{"vpce {\n credentials\n}", "credentials needs a profile and optionally a file"},
 		{"vpce {\n credentials a b c\n}", "credentials needs a profile and optionally a file"},
 		{"vpce {\n credentials a\n credentials b\n}", "credentials given twice"},
+		{"vpce {\n credentials dev /nonexistent/credentials\n}", "credentials dev /nonexistent/credentials: stat /nonexistent/credentials: no such file or directory"},
 		{"vpce {\n assume_role\n}", "assume_role needs a role ARN and optionally an external id"},
 		{"vpce {\n assume_role my-role\n}", `assume_role "my-role": want a role ARN`},
 		{"vpce {\n aws_endpoint\n}", "aws_endpoint needs one URL"},

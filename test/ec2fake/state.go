@@ -1,7 +1,10 @@
 package ec2fake
 
 import (
+	"encoding/json"
+	"fmt"
 	"maps"
+	"os"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -83,6 +86,23 @@ func (a *account) PutSubnet(sn types.Subnet) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.subnets[aws.ToString(sn.SubnetId)] = sn
+}
+
+// ReadState reads a state file: a JSON object with any of State's keys, each holding AWS CLI
+// style JSON (the output of aws ec2 describe-vpc-endpoints, or a coredns-vpce snapshot).
+func ReadState(path string) (State, error) {
+	var st State
+	f, err := os.Open(path)
+	if err != nil {
+		return st, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(f)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&st); err != nil {
+		return st, fmt.Errorf("%s: %w", path, err)
+	}
+	return st, nil
 }
 
 // Load replaces all state.

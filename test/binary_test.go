@@ -1,0 +1,138 @@
+package test
+
+// The built programs, run as a user runs them: the coredns and vpce-snapshot binaries in
+// processes of their own, with the environment of a fresh machine (PATH, an empty HOME, static
+// credentials, nothing else), against the EC2 fake holding the example snapshot's account.
+// Nothing of the machine running the tests (its AWS_CA_BUNDLE, proxy or CA variables, its
+// ~/.aws) reaches them.
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+)
+
+// buildCommand builds the program of package pkg (relative to test/) into a temporary
+// directory, statically as `make build` does, and returns its path.
+func buildCommand(t *testing.T, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
+	}
+	return bin
+}
+
+// userEnv is a fresh machine's environment with static AWS credentials: PATH, an empty HOME.
+func userEnv(t *testing.T) []string {
+	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
+		"AWS_ACCESS_KEY_ID=" + testAccessKey, "AWS_SECRET_ACCESS_KEY=" + testSecretKey}
+}
+
+// exampleAccount serves the example snapshot's account from a fake on 127.0.0.1. It sets no
+// environment: the programs under test get theirs from userEnv.
+func exampleAccount(t *testing.T) *ec2fake.Server {
+	t.Helper()
+	st, err := ec2fake.ReadState("../example/snapshot.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := ec2fake.New()
+	fake.Load(st.VpcEndpoints, st.NetworkInterfaces, st.ServiceDetails, st.Subnets)
+	if err := fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(fake.Close)
+	return fake
+}
+
+const binaryCorefile = `.:PORT {
+    bind 127.0.0.1
+    ready READY
+    vpce {
+        region ap-northeast-1
+        aws_endpoint EC2
+        refresh 200ms
+    }
+    forward . UPSTREAM
+}`
+
+func TestBinaryLiveMode(t *testing.T) {
+	bin := buildCommand(t, "../cmd/coredns")
+	fake := exampleAccount(t)
+	addr, readyAddr := freeAddr(t), freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	corefile := filepath.Join(t.TempDir(), "Corefile")
+	r := strings.NewReplacer("PORT", port, "READY", readyAddr, "EC2", fake.URL(), "UPSTREAM", startUpstream(t))
+	if err := os.WriteFile(corefile, []byte(r.Replace(binaryCorefile)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := startProcess(t, bin, userEnv(t), "-conf", corefile)
+	eventually(t, 20*time.Second, func() error {
+		resp, err := http.Get("http://" + readyAddr + "/ready")
+		if err != nil {
+			return fmt.Errorf("ready: %v\n%s", err, logs)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("not ready:\n%s", logs)
+		}
+		return nil
+	})
+
+	checkSeed(t, "udp", addr, true)
+	checkSeed(t, "tcp", addr, false)
+	// An endpoint created in the account answers within a refresh; deleted, its name goes on.
+	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-0new00000000000001", VPC: "vpc-0c5f4e3d2b1a09876", PrivateDNS: true,
+		Addrs: []string{"172.20.130.77"}, Names: []string{"logs.ap-northeast-1.amazonaws.com"}})
+	expectAddrs(t, addr, "logs.ap-northeast-1.amazonaws.com.", "172.20.130.77")
+	fake.DeleteEndpoint("vpce-0new00000000000001")
+	expectAddrs(t, addr, "logs.ap-northeast-1.amazonaws.com.", "upstream")
+	if strings.Contains(logs.String(), "panic") {
+		t.Fatalf("the server panicked:\n%s", logs)
+	}
+}
+
+func TestBinarySnapshotExport(t *testing.T) {
+	bin := buildCommand(t, "../cmd/vpce-snapshot")
+	fake := exampleAccount(t)
+	out := filepath.Join(t.TempDir(), "snapshot.json")
+	cmd := exec.Command(bin, "-out", out, "-o", "region ap-northeast-1", "-o", "aws_endpoint "+fake.URL())
+	cmd.Env = userEnv(t)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("vpce-snapshot: %v\n%s", err, msg)
+	}
+	// The export serves the seed's answers as a snapshot.
+	udp, tcp := startServer(t, strings.ReplaceAll(exampleCorefile, "SNAPSHOT", out))
+	checkSeed(t, "udp", udp, true)
+	checkSeed(t, "tcp", tcp, false)
+}
+
+// startProcess runs bin in the background for the rest of the test; it returns its output
+// as it is written.
+func startProcess(t *testing.T, bin string, env []string, args ...string) *syncBuffer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = env
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	return out
+}

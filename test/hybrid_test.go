@@ -149,6 +149,49 @@ func hybridStart(t *testing.T, tool string, args ...string) *syncBuffer {
 	return out
 }
 
+// hybridUnbound starts Unbound on a loopback port, with options added to its server clause
+// and clauses (forward zones, say) after it; names that they do not forward go nowhere. It
+// returns Unbound's address.
+func hybridUnbound(t *testing.T, options, clauses string) string {
+	t.Helper()
+	unbound := hybridTool(t, "unbound", "unbound")
+	dir := t.TempDir()
+	port := hybridPort(t)
+	conf := fmt.Sprintf(`server:
+    interface: 127.0.0.1
+    port: %d
+    do-ip6: no
+    do-daemonize: no
+    username: ""
+    chroot: ""
+    directory: "%s"
+    pidfile: "%s/unbound.pid"
+    use-syslog: no
+    logfile: ""
+    verbosity: 1
+    num-threads: 1
+    access-control: 127.0.0.0/8 allow
+    do-not-query-localhost: no
+%s
+remote-control:
+    control-enable: no
+
+%s
+
+# Nothing else leaves the loopback interface.
+forward-zone:
+    name: "."
+    forward-addr: 127.0.0.1@9
+`, port, dir, dir, options, clauses)
+	file := filepath.Join(dir, "unbound.conf")
+	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	hybridCheckConf(t, hybridTool(t, "unbound-checkconf", "unbound"), file)
+	hybridStart(t, unbound, "-d", "-c", file)
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
 func hybridAsk(addr, name string, qtype uint16) (*dns.Msg, error) {
 	m := new(dns.Msg)
 	m.SetQuestion(dns.Fqdn(name), qtype)
@@ -238,45 +281,11 @@ func TestHybridGuide(t *testing.T) {
 	})
 
 	t.Run("unbound", func(t *testing.T) {
-		unbound := hybridTool(t, "unbound", "unbound")
-		dir := t.TempDir()
-		port := hybridPort(t)
-		conf := fmt.Sprintf(`server:
-    interface: 127.0.0.1
-    port: %d
-    do-ip6: no
-    do-daemonize: no
-    username: ""
-    chroot: ""
-    directory: "%s"
-    pidfile: "%s/unbound.pid"
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    num-threads: 1
-    access-control: 127.0.0.0/8 allow
-    do-not-query-localhost: no
-    # A hardened resolver: private addresses are dropped from answers outside private-domain.
+		unbound := hybridUnbound(t, `    # A hardened resolver: private addresses are dropped from answers outside private-domain.
     private-address: 10.0.0.0/8
     private-address: 172.16.0.0/12
-    private-address: 192.168.0.0/16
-remote-control:
-    control-enable: no
-
-%s
-
-# Nothing else leaves the loopback interface.
-forward-zone:
-    name: "."
-    forward-addr: 127.0.0.1@9
-`, port, dir, dir, hybridServers(t, hybridSnippet(t, "unbound"), "127.0.0.1@"+vpcePort))
-		file := filepath.Join(dir, "unbound.conf")
-		if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		hybridCheckConf(t, hybridTool(t, "unbound-checkconf", "unbound"), file)
-		hybridStart(t, unbound, "-d", "-c", file)
-		hybridCheck(t, fmt.Sprintf("127.0.0.1:%d", port), vpce)
+    private-address: 192.168.0.0/16`, hybridServers(t, hybridSnippet(t, "unbound"), "127.0.0.1@"+vpcePort))
+		hybridCheck(t, unbound, vpce)
 	})
 
 	t.Run("bind", func(t *testing.T) {

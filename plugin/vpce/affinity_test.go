@@ -12,23 +12,45 @@ import (
 	"github.com/miekg/dns"
 )
 
-// answerFrom asks name as a client at remote (with an EDNS Client Subnet address if ecs is
-// set) and returns the answer's addresses in order, or "next" when it was passed on.
-func answerFrom(t *testing.T, v *VPCE, name string, qtype uint16, remote, ecs string) string {
+// askFrom asks name as a client at remote, with an EDNS Client Subnet option for the prefix
+// ecs if it is set, and returns the reply.
+func askFrom(t *testing.T, v *VPCE, name string, qtype uint16, remote, ecs string) *dns.Msg {
 	t.Helper()
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
 	if ecs != "" {
 		m.SetEdns0(1232, false)
-		opt := m.IsEdns0()
-		opt.Option = append(opt.Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 32, Address: net.ParseIP(ecs)})
+		m.IsEdns0().Option = append(m.IsEdns0().Option, subnetOpt(ecs))
 	}
 	rec := dnstest.NewRecorder(&test.ResponseWriter{RemoteIP: remote})
 	if _, err := v.ServeDNS(context.Background(), rec, m); err != nil {
 		t.Fatal(err)
 	}
+	return rec.Msg
+}
+
+// subnetOpt is a Client Subnet option for prefix ("10.1.2.5/32"), as a forwarder sends it.
+func subnetOpt(prefix string) *dns.EDNS0_SUBNET {
+	p := netip.MustParsePrefix(prefix)
+	o := &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: uint8(p.Bits()), Address: net.IP(p.Addr().AsSlice())}
+	if p.Addr().Is6() {
+		o.Family = 2
+	}
+	return o
+}
+
+// answerFrom asks name as askFrom does and returns the answer's addresses in order, or "next"
+// when it was passed on.
+func answerFrom(t *testing.T, v *VPCE, name string, qtype uint16, remote, ecs string) string {
+	t.Helper()
+	return answerAddrs(askFrom(t, v, name, qtype, remote, ecs))
+}
+
+// answerAddrs returns the addresses of a reply's answer in order, or "next" for the next
+// plugin's.
+func answerAddrs(reply *dns.Msg) string {
 	var out []string
-	for _, rr := range rec.Msg.Answer {
+	for _, rr := range reply.Answer {
 		switch rr := rr.(type) {
 		case *dns.A:
 			if rr == nextMarker {
@@ -109,11 +131,11 @@ func TestTrustedForwarderECS(t *testing.T) {
 	v.trusted = []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}
 	const ssm = "ssm.us-east-1.amazonaws.com."
 	// A trusted forwarder (a NodeLocal cache, say) passes on its client, in subnet b.
-	if got := answerFrom(t, v, ssm, dns.TypeA, "10.9.0.1", "10.1.2.5"); got != "10.1.2.10" {
+	if got := answerFrom(t, v, ssm, dns.TypeA, "10.9.0.1", "10.1.2.5/32"); got != "10.1.2.10" {
 		t.Errorf("ECS from a trusted forwarder: %q, want subnet b's AZ", got)
 	}
 	// Anyone else's ECS is ignored: the packet's source (subnet a) counts.
-	if got := answerFrom(t, v, ssm, dns.TypeA, "10.1.1.5", "10.1.2.5"); got != "10.1.1.10" {
+	if got := answerFrom(t, v, ssm, dns.TypeA, "10.1.1.5", "10.1.2.5/32"); got != "10.1.1.10" {
 		t.Errorf("ECS from an untrusted client: %q, want its own AZ", got)
 	}
 }

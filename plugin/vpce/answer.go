@@ -106,3 +106,44 @@ func (p *reply) setSOA(soa *dns.SOA) {
 	p.soa[0] = &p.soaC
 	p.msg.Ns = p.soa[:]
 }
+
+// ecsEcho is the OPT record that echoes a query's Client Subnet option, in one allocation that
+// only queries with the option pay for.
+type ecsEcho struct {
+	opt   dns.OPT
+	opts  [1]dns.EDNS0
+	extra [1]dns.RR
+	ecs   dns.EDNS0_SUBNET
+}
+
+// setECS echoes the query's Client Subnet option ecs in m with scope, as RFC 7871 7.2.1 asks,
+// so that a cache that honours it keeps a tailored answer to the clients it was chosen for; q
+// is the query's OPT record. A reply with an OPT record of its own (the next plugin's) keeps
+// it; a Client Subnet option in it keeps the longer of both scopes. CoreDNS's server copies
+// only registered options from the query to a reply without OPT, and leaves a reply's own
+// OPT options alone: the echo has to be in the reply.
+func setECS(m *dns.Msg, q *dns.OPT, ecs *dns.EDNS0_SUBNET, scope uint8) {
+	opt := m.IsEdns0()
+	if opt != nil {
+		for _, o := range opt.Option {
+			if e, ok := o.(*dns.EDNS0_SUBNET); ok {
+				e.SourceScope = max(e.SourceScope, scope)
+				return
+			}
+		}
+	}
+	e := &ecsEcho{ecs: *ecs}
+	e.ecs.SourceScope = scope
+	if opt != nil {
+		opt.Option = append(opt.Option, &e.ecs)
+		return
+	}
+	e.opt.Hdr = dns.RR_Header{Name: ".", Rrtype: dns.TypeOPT}
+	e.opt.SetUDPSize(q.UDPSize())
+	e.opts[0] = &e.ecs
+	e.opt.Option = e.opts[:]
+	if len(m.Extra) == 0 {
+		m.Extra = e.extra[:0]
+	}
+	m.Extra = append(m.Extra, &e.opt)
+}

@@ -31,17 +31,28 @@ type place struct {
 type clientTable struct {
 	bits     []int // prefix lengths present, longest first
 	prefixes map[netip.Prefix]place
+	// outer holds the prefixes that strictly contain one of the table's (all the shorter
+	// prefixes of each), for scope.
+	outer map[netip.Prefix]struct{}
 }
 
 func (t *clientTable) add(p netip.Prefix, pl place) {
 	if t.prefixes == nil {
 		t.prefixes = map[netip.Prefix]place{}
+		t.outer = map[netip.Prefix]struct{}{}
 	}
 	p = p.Masked()
 	t.prefixes[p] = pl
 	if !slices.Contains(t.bits, p.Bits()) {
 		t.bits = append(t.bits, p.Bits())
 		slices.SortFunc(t.bits, func(a, b int) int { return b - a })
+	}
+	for bits := p.Bits() - 1; bits >= 0; bits-- {
+		o, _ := p.Addr().Prefix(bits)
+		if _, ok := t.outer[o]; ok {
+			break // and so are the shorter ones
+		}
+		t.outer[o] = struct{}{}
 	}
 }
 
@@ -65,34 +76,79 @@ func (t *clientTable) lookup(addr netip.Addr) (place, bool) {
 	return place{}, false
 }
 
-// clientAddr is the address a query is answered for: the packet's source, or the EDNS Client
-// Subnet address when the packet comes from a trusted forwarder (a NodeLocal cache, an on-prem
-// resolver) that passes its client's address on.
-func clientAddr(w dns.ResponseWriter, r *dns.Msg, trusted []netip.Prefix) netip.Addr {
-	src := addrOf(w.RemoteAddr())
-	if len(trusted) == 0 || !src.IsValid() {
-		return src
+// scope is the Client Subnet scope (RFC 7871) of the answer chosen for addr, an option's
+// address cut to source bits: the shortest prefix of addr that strictly contains none of the
+// table's ranges, so that every client in it has addr's longest match (or, like addr, none).
+// The matched range alone can be too short: a longer one inside it (a zone line over a
+// subnet) places some of its clients elsewhere. An address that matched nothing does not get
+// scope 0 either: a cache would hand its answer, every AZ's, to clients of known ranges. The
+// scope is capped at source: the bits beyond were never sent, so the whole source prefix gets
+// this answer anyway.
+func (t *clientTable) scope(addr netip.Addr, source uint8) uint8 {
+	// outer is closed under shortening, so the prefixes of addr in it are those up to some
+	// length: a binary search finds the first one not in it.
+	lo, hi := 0, min(int(source), addr.BitLen())
+	for lo < hi {
+		mid := (lo + hi) / 2
+		p, _ := addr.Prefix(mid)
+		if _, ok := t.outer[p]; ok {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
 	}
-	fromTrusted := false
+	return uint8(lo)
+}
+
+// subnetOption returns the EDNS Client Subnet option of a query's OPT record, if any.
+func subnetOption(opt *dns.OPT) *dns.EDNS0_SUBNET {
+	if opt == nil {
+		return nil
+	}
+	for _, o := range opt.Option {
+		if ecs, ok := o.(*dns.EDNS0_SUBNET); ok {
+			return ecs
+		}
+	}
+	return nil
+}
+
+// clientAddr is the address a query is answered for: the packet's source, or the EDNS Client
+// Subnet address (ecs, if not nil) when the packet comes from a trusted forwarder (a NodeLocal
+// cache, an on-prem resolver) that passes its client's address on; fromECS says which.
+func clientAddr(w dns.ResponseWriter, ecs *dns.EDNS0_SUBNET, trusted []netip.Prefix) (addr netip.Addr, fromECS bool) {
+	src := addrOf(w.RemoteAddr())
+	if ecs == nil || !src.IsValid() {
+		return src, false
+	}
 	for _, p := range trusted {
 		if p.Contains(src) {
-			fromTrusted = true
+			if a, ok := subnetAddr(ecs); ok {
+				return a, true
+			}
 			break
 		}
 	}
-	if !fromTrusted {
-		return src
+	return src, false
+}
+
+// subnetAddr is the address of a Client Subnet option, cut to its source prefix. An IPv4
+// option's address is kept as IPv4 (miekg/dns holds it in IPv6 form); an IPv6 one stays IPv6
+// even if IPv4-mapped, so that its prefix lengths keep counting IPv6 bits.
+func subnetAddr(ecs *dns.EDNS0_SUBNET) (netip.Addr, bool) {
+	ip := ecs.Address
+	if ecs.Family != 2 {
+		ip = ip.To4() // family 1, or dig's family 0 with a /0 source
 	}
-	if opt := r.IsEdns0(); opt != nil {
-		for _, o := range opt.Option {
-			if ecs, ok := o.(*dns.EDNS0_SUBNET); ok {
-				if a, ok := netip.AddrFromSlice(ecs.Address); ok {
-					return a.Unmap()
-				}
-			}
-		}
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return netip.Addr{}, false
 	}
-	return src
+	p, err := a.Prefix(int(ecs.SourceNetmask))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return p.Addr(), true
 }
 
 func addrOf(a net.Addr) netip.Addr {

@@ -46,6 +46,30 @@ func (s *addrSet) add(ip net.IP, az azKey) {
 	s.azs = append(s.azs, az)
 }
 
+// severalAZs reports whether the set's addresses are in more than one AZ: only then does
+// affinity give clients of different AZs different answers.
+func (s *addrSet) severalAZs() bool {
+	for _, az := range s.azs {
+		if az != s.azs[0] {
+			return true
+		}
+	}
+	return false
+}
+
+// perClient reports whether the answer to qtype differs between clients: affinity over a set
+// in several AZs, or a name that clients inside its endpoint's VPC get from the next plugin.
+func (rs *rrset) perClient(qtype uint16, aff affinity) bool {
+	if rs.inboundOnlyVPC != "" {
+		return true
+	}
+	if aff == affinityNone {
+		return false
+	}
+	return (qtype == dns.TypeA || qtype == dns.TypeANY) && rs.a.severalAZs() ||
+		(qtype == dns.TypeAAAA || qtype == dns.TypeANY) && rs.aaaa.severalAZs()
+}
+
 // index is one immutable view of the served names, built when the inventory changes and
 // swapped in atomically; queries read it without locks.
 type index struct {

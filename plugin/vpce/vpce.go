@@ -52,6 +52,9 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 		return v.passOn(ctx, qc, w, r)
 	}
 	rs, soa, res := ix.lookup(name)
+	opt := r.IsEdns0()
+	ecs := subnetOption(opt)
+	var scope uint8 // the Client Subnet scope: 0 unless the client's subnet chose the answer
 	var p *reply
 	switch res {
 	case miss:
@@ -68,18 +71,43 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 	case found:
 		var client *place
 		if ix.clients != nil && (ix.affinity != affinityNone || rs.inboundOnlyVPC != "") {
-			if pl, ok := ix.clients.lookup(clientAddr(w, r, v.trusted)); ok {
+			addr, fromECS := clientAddr(w, ecs, v.trusted)
+			if pl, ok := ix.clients.lookup(addr); ok {
 				client = &pl
+			}
+			if fromECS && rs.perClient(q.Qtype, ix.affinity) {
+				scope = ix.clients.scope(addr, ecs.SourceNetmask)
 			}
 		}
 		if rs.inboundOnlyVPC != "" && client != nil && client.vpc == rs.inboundOnlyVPC {
+			if scope > 0 { // the next plugin's answer is for this VPC's clients only
+				w = &scopeWriter{ResponseWriter: w, opt: opt, ecs: ecs, scope: scope}
+			}
 			return v.passOn(ctx, qc, w, r) // inside the VPC: the gateway endpoint's path
 		}
 		p = newReply(r, dns.RcodeSuccess)
 		qc.answers[rs.kind][rs.answer(p, q, ix, client)].Inc()
 	}
+	if ecs != nil {
+		setECS(&p.msg, opt, ecs, scope)
+	}
 	w.WriteMsg(&p.msg)
 	return p.msg.Rcode, nil
+}
+
+// scopeWriter echoes the query's Client Subnet option with its scope in the next plugin's
+// reply, when passing the query on depended on the client.
+type scopeWriter struct {
+	dns.ResponseWriter
+	opt   *dns.OPT
+	ecs   *dns.EDNS0_SUBNET
+	scope uint8
+}
+
+// WriteMsg implements dns.ResponseWriter.
+func (w *scopeWriter) WriteMsg(m *dns.Msg) error {
+	setECS(m, w.opt, w.ecs, w.scope)
+	return w.ResponseWriter.WriteMsg(m)
 }
 
 func (v *VPCE) passOn(ctx context.Context, qc *queryCounters, w dns.ResponseWriter, r *dns.Msg) (int, error) {

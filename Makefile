@@ -6,7 +6,7 @@ BINARY  := coredns
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test tools image generate demo bench clean fuzz soak
+.PHONY: build run test tools vuln image generate demo bench clean fuzz soak
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/coredns
@@ -14,22 +14,59 @@ build:
 run: build
 	./$(BINARY) -conf Corefile.example
 
-test: tools
-	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+# The tests run as on a user's machine, whatever this one's settings: every AWS_* variable
+# cleared and HOME an empty temporary directory (no ~/.aws, no other dotfile), so that nothing
+# of the machine's can make a test pass. Go's own settings and caches stay (go env: GOENV,
+# GOPATH, GOMODCACHE, GOCACHE). Needs Go only: a test whose program (Unbound, named, dnsmasq) is
+# missing skips, unless VPCE_REQUIRE_TOOLS=1 (test/tools_test.go; make tools installs them).
+test:
+	@set -e; \
+	export GOENV="$$($(GO) env GOENV)" GOPATH="$$($(GO) env GOPATH)" \
+	  GOMODCACHE="$$($(GO) env GOMODCACHE)" GOCACHE="$$($(GO) env GOCACHE)"; \
+	aws=$$(env | sed -n 's/^\(AWS_[^=]*\)=.*/\1/p'); \
+	clean="env $$(for v in $$aws; do printf -- '-u %s ' "$$v"; done)"; \
+	home=$$(mktemp -d); trap 'rm -rf "$$home"' EXIT; trap 'exit 130' HUP INT TERM; \
+	export HOME="$$home"; \
+	echo "make test: HOME=$$HOME; AWS_* cleared:" $$aws; \
+	echo "$(GO) vet ./..."; $$clean $(GO) vet ./...; \
+	echo "$(GO) test -race -count=1 ./..."; $$clean $(GO) test -race -count=1 ./...
 
 # Live mode against the EC2 fake: watch an endpoint appear (see example/demo.sh).
 demo: build
 	$(GO) build -o ec2fake ./cmd/ec2fake
 	./example/demo.sh
 
-# The DNS servers test/hybrid_test.go runs docs/hybrid-dns.md's snippets in (Unbound, BIND's
-# named, dnsmasq), installed from Debian's packages when missing: a machine with only Go passes
-# make test. (/usr/sbin is not on every PATH.)
-HYBRID_TOOLS := unbound named dnsmasq
+# The programs some tests run (Unbound, BIND's named, dnsmasq: docs/hybrid-dns.md's snippets,
+# test/hybrid_test.go) and make bench's dnsperf, from Debian's packages (program:package),
+# installed when missing; a package this Debian lacks is reported and left out. Needs root (or
+# sudo) and apt-get; make test does not need them. (/usr/sbin is not on every PATH.)
+TOOLS := unbound:unbound unbound-checkconf:unbound named:bind9 named-checkconf:bind9 \
+         dnsmasq:dnsmasq-base dnsperf:dnsperf
+SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 tools:
-	@(for t in $(HYBRID_TOOLS); do command -v $$t >/dev/null 2>&1 || test -x /usr/sbin/$$t || exit 1; done) || \
-	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends unbound bind9 dnsmasq-base)
+	@set -e; missing=; \
+	for tp in $(TOOLS); do t=$${tp%%:*}; p=$${tp#*:}; \
+	  command -v $$t >/dev/null 2>&1 || test -x /usr/sbin/$$t || missing="$$missing $$p"; \
+	done; \
+	missing=$$(printf '%s\n' $$missing | sort -u); \
+	if [ -z "$$missing" ]; then echo "make tools: all installed"; exit 0; fi; \
+	$(SUDO) apt-get update -q; \
+	install=; for p in $$missing; do \
+	  if apt-cache policy $$p 2>/dev/null | grep -q 'Candidate: [^(]'; then install="$$install $$p"; \
+	  else echo "make tools: this Debian has no package $$p: not installed" >&2; fi; \
+	done; \
+	if [ -n "$$install" ]; then \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$install; \
+	fi
+
+# govulncheck: the known vulnerabilities of the code, its modules and Go's standard library. At
+# the symbol level (-scan symbol) it fails (exit 3) on one the code reaches, a vulnerable
+# function it calls; one only in a package it imports or a module it requires is printed
+# (-show verbose, which lists the modules scanned too), not failed. GOVULNDB=file:///path scans
+# against an offline copy of the database; unset, govulncheck fetches https://vuln.go.dev.
+GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
+vuln:
+	$(GO) run $(GOVULNCHECK) $(if $(GOVULNDB),-db "$(GOVULNDB)") -scan symbol -show verbose ./...
 
 # The container image without a container engine: an OCI image layout tarball of ./coredns on an
 # empty base (cmd/image; docs/kubernetes.md pushes it).

@@ -3,8 +3,8 @@ package test
 // The snippets of docs/hybrid-dns.md, run: real Unbound, BIND (named) and dnsmasq on loopback
 // ports, configured with the guide's text (read from the guide by its <!-- test: NAME -->
 // markers, so that the two cannot drift) and forwarding to a coredns-vpce started here with the
-// bundled example snapshot. The servers come from Debian's packages; `make test` installs them
-// (make tools). A missing one fails the test: it never skips.
+// bundled example snapshot. The servers come from Debian's packages (make tools installs them);
+// a missing one skips its subtest, or fails it with VPCE_REQUIRE_TOOLS=1 (requireTool).
 
 import (
 	"bytes"
@@ -62,24 +62,6 @@ func hybridServers(t *testing.T, snippet, addr string) string {
 		snippet = strings.ReplaceAll(snippet, s, addr)
 	}
 	return snippet
-}
-
-// hybridTool finds a server's binary: on PATH or in /usr/sbin (which a non-root PATH lacks).
-func hybridTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	if path, err := exec.LookPath(name); err == nil {
-		return path
-	}
-	if path := filepath.Join("/usr/sbin", name); fileExecutable(path) {
-		return path
-	}
-	t.Fatalf("%s is not installed: `make tools` installs it (apt-get install %s); this test runs the guide's snippets in it", name, pkg)
-	return ""
-}
-
-func fileExecutable(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
 }
 
 // hybridPort returns a loopback port free for both UDP and TCP (for now).
@@ -154,7 +136,7 @@ func hybridStart(t *testing.T, tool string, args ...string) *syncBuffer {
 // returns Unbound's address.
 func hybridUnbound(t *testing.T, options, clauses string) string {
 	t.Helper()
-	unbound := hybridTool(t, "unbound", "unbound")
+	unbound := requireTool(t, "unbound", "unbound")
 	dir := t.TempDir()
 	port := hybridPort(t)
 	conf := fmt.Sprintf(`server:
@@ -187,7 +169,7 @@ forward-zone:
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	hybridCheckConf(t, hybridTool(t, "unbound-checkconf", "unbound"), file)
+	hybridCheckConf(t, requireTool(t, "unbound-checkconf", "unbound"), file)
 	hybridStart(t, unbound, "-d", "-c", file)
 	return fmt.Sprintf("127.0.0.1:%d", port)
 }
@@ -289,7 +271,7 @@ func TestHybridGuide(t *testing.T) {
 	})
 
 	t.Run("bind", func(t *testing.T) {
-		named := hybridTool(t, "named", "bind9")
+		named := requireTool(t, "named", "bind9")
 		dir := t.TempDir()
 		port := hybridPort(t)
 		server := "127.0.0.1 port " + vpcePort
@@ -316,13 +298,13 @@ controls { };
 		if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		hybridCheckConf(t, hybridTool(t, "named-checkconf", "bind9"), file)
+		hybridCheckConf(t, requireTool(t, "named-checkconf", "bind9"), file)
 		hybridStart(t, named, "-g", "-4", "-n", "1", "-c", file)
 		hybridCheck(t, fmt.Sprintf("127.0.0.1:%d", port), vpce)
 	})
 
 	t.Run("dnsmasq", func(t *testing.T) {
-		dnsmasq := hybridTool(t, "dnsmasq", "dnsmasq-base")
+		dnsmasq := requireTool(t, "dnsmasq", "dnsmasq-base")
 		dir := t.TempDir()
 		port := hybridPort(t)
 		file := filepath.Join(dir, "dnsmasq.conf")

@@ -29,7 +29,7 @@ test:
 	export HOME="$$home"; \
 	echo "make test: HOME=$$HOME; AWS_* cleared:" $$aws; \
 	echo "$(GO) vet ./..."; $$clean $(GO) vet ./...; \
-	echo "$(GO) test -race -count=1 ./..."; $$clean $(GO) test -race -count=1 ./...
+	echo "$(GO) test -race -count=1 -timeout 25m ./..."; $$clean $(GO) test -race -count=1 -timeout 25m ./...
 
 # Live mode against the EC2 fake: watch an endpoint appear (see example/demo.sh).
 demo: build

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -31,8 +32,9 @@ func BuildCommand(t testing.TB, pkg string) string {
 
 // StartProcess runs the program bin with args in the background for the rest of the test, in
 // the environment env (nil: this process's). It returns the program's output, stdout and
-// stderr, as it is written. When the test ends the program is interrupted (and killed 5
-// seconds later if it is still running), and its output logged if the test failed.
+// stderr, as it is written. When the test ends the program is terminated (SIGTERM, as a
+// service manager stops it; killed 5 seconds later if it is still running), and its output
+// logged if the test failed.
 func StartProcess(t testing.TB, env []string, bin string, args ...string) *SyncBuffer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -40,7 +42,7 @@ func StartProcess(t testing.TB, env []string, bin string, args ...string) *SyncB
 	cmd.Env = env
 	out := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		cancel()

@@ -1,29 +1,21 @@
 package test
 
-// Hostile DNS input against the real server: malformed and unusual queries, raw garbage on
-// the sockets, EDNS0 extremes and answers too large for UDP. Each case asserts the rcode
-// CoreDNS (miekg/dns underneath) gives, and that the server keeps answering a known name
-// correctly afterwards.
+// Hostile DNS input against the real server: malformed and unusual queries and EDNS0 extremes
+// here, raw garbage on the sockets in hostile_garbage_test.go, answers too large for UDP in
+// hostile_truncation_test.go. Each case asserts the rcode CoreDNS (miekg/dns underneath) gives,
+// and that the server keeps answering a known name correctly afterwards.
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/miekg/dns"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
@@ -313,157 +305,6 @@ func TestHostileLongNames(t *testing.T) {
 	hostileStillServes(t, addrs)
 }
 
-// hostileGarbage is what the raw-socket cases write: truncated headers, pointer loops,
-// responses, lies about lengths and random bytes.
-func hostileGarbage() [][]byte {
-	known, _ := hostileQuery(hostileKnown, dns.TypeA).Pack()
-	g := [][]byte{
-		{},
-		{0x12},
-		known[:11],                            // a header cut short
-		known[:12],                            // QDCOUNT 1 and no question
-		known[:len(known)-3],                  // a question cut short
-		known[:len(known)-1],                  // the class cut in half
-		slices.Concat(known, []byte{1, 2, 3}), // trailing bytes
-		{0xbe, 0xef, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 12, 0, 1, 0, 1},          // a pointer to itself
-		{0xbe, 0xef, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0, 1, 0, 1},        // a pointer past the end
-		{0xbe, 0xef, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x80, 'a', 0, 0, 1, 0, 1},      // a reserved label type
-		{0xbe, 0xef, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1},           // a response: ignored
-		{0xbe, 0xef, 1, 0, 0, 1, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 1},           // ARCOUNT 65535
-		{0xbe, 0xef, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0, 0, 41, 0, 0}, // an OPT cut short
-	}
-	// An OPT record whose option length runs past the end.
-	opt := append(slices.Clone(known), 0, 0, 41, 0x10, 0, 0, 0, 0, 0, 0, 8, 0, 10, 0, 200, 1, 2)
-	opt[11] = 1
-	g = append(g, opt)
-	r := rand.New(rand.NewPCG(1, 2))
-	for range 40 {
-		b := make([]byte, r.IntN(600))
-		for i := range b {
-			b[i] = byte(r.Uint32())
-		}
-		g = append(g, b)
-	}
-	// Random bytes behind a valid header with one question.
-	for range 20 {
-		b := append([]byte(nil), known[:12]...)
-		for range r.IntN(300) {
-			b = append(b, byte(r.Uint32()))
-		}
-		g = append(g, b)
-	}
-	return g
-}
-
-func TestHostileGarbageUDP(t *testing.T) {
-	addrs := hostileServer(t)
-	conn, err := net.Dial("udp", addrs["udp"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	garbage := hostileGarbage()
-	for _, packet := range garbage {
-		if _, err := conn.Write(packet); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Replies, if any, are well-formed: errors, or answers to what survived as a query.
-	conn.SetDeadline(time.Now().Add(500 * time.Millisecond))
-	replies := 0
-	for raw := hostileRead(t, "udp", conn); raw != nil; raw = hostileRead(t, "udp", conn) {
-		replies++
-		if resp := new(dns.Msg); resp.Unpack(raw) != nil || !resp.Response {
-			t.Errorf("reply %x does not unpack as a response", raw)
-		}
-	}
-	t.Logf("%d garbage packets, %d replies", len(garbage), replies)
-	hostileStillServes(t, addrs)
-}
-
-func TestHostileGarbageTCP(t *testing.T) {
-	addrs := hostileServer(t)
-	dial := func() net.Conn {
-		conn, err := net.Dial("tcp", addrs["tcp"])
-		if err != nil {
-			t.Fatal(err)
-		}
-		conn.SetDeadline(time.Now().Add(3 * time.Second))
-		return conn
-	}
-	// Every garbage message, framed, on a connection of its own, all at once.
-	var conns []net.Conn
-	for _, packet := range hostileGarbage() {
-		conn := dial()
-		conn.Write(append(binary.BigEndian.AppendUint16(nil, uint16(len(packet))), packet...))
-		conns = append(conns, conn)
-	}
-	// Read them all at once: a connection the server leaves hanging must not eat the others'
-	// time.
-	var (
-		wg      sync.WaitGroup
-		replies atomic.Int32
-	)
-	for _, conn := range conns {
-		conn.SetDeadline(time.Now().Add(time.Second))
-		wg.Go(func() {
-			defer conn.Close()
-			var size [2]byte
-			if _, err := io.ReadFull(conn, size[:]); err != nil {
-				return // closed or left hanging
-			}
-			raw := make([]byte, binary.BigEndian.Uint16(size[:]))
-			if _, err := io.ReadFull(conn, raw); err != nil {
-				t.Errorf("reply shorter than its length prefix: %v", err)
-				return
-			}
-			replies.Add(1)
-			if resp := new(dns.Msg); resp.Unpack(raw) != nil || !resp.Response {
-				t.Errorf("reply %x does not unpack as a response", raw)
-			}
-		})
-	}
-	wg.Wait()
-	t.Logf("%d garbage messages, %d replies", len(conns), replies.Load())
-	// Framing lies: a zero length, a length longer than what follows, half a length prefix,
-	// and an unframed stream of random bytes, each on a connection then closed.
-	for _, stream := range [][]byte{
-		{0, 0},
-		{0, 0, 0, 0, 0, 0},
-		{1, 0, 'x', 'y'},
-		{0xff},
-		[]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
-		slices.Repeat([]byte{0xff, 0xff}, 2000),
-	} {
-		conn := dial()
-		conn.Write(stream)
-		conn.Close()
-	}
-	// A valid query, then garbage on the same connection: the query is answered.
-	known, _ := hostileQuery(hostileKnown, dns.TypeA).Pack()
-	conn := dial()
-	framed := append(binary.BigEndian.AppendUint16(nil, uint16(len(known))), known...)
-	conn.Write(append(framed, 0, 5, 1, 2, 3, 4, 5))
-	if raw := hostileRead(t, "tcp", conn); raw == nil {
-		t.Error("no answer to a query followed by garbage on its connection")
-	} else if resp := new(dns.Msg); resp.Unpack(raw) != nil || !slices.Equal(hostileAddrs(t, hostileKnown, resp.Answer), hostileKnownAddrs) {
-		t.Errorf("query followed by garbage: %v", resp)
-	}
-	conn.Close()
-	// Connections left idle in the middle of a message, while the server goes on serving.
-	var idle []net.Conn
-	for range 20 {
-		c := dial()
-		c.Write([]byte{0, 200, 0xbe, 0xef})
-		idle = append(idle, c)
-	}
-	hostileStillServes(t, addrs)
-	for _, c := range idle {
-		c.Close()
-	}
-	hostileStillServes(t, addrs)
-}
-
 func TestHostileEDNS(t *testing.T) {
 	addrs := hostileServer(t)
 	for _, network := range []string{"udp", "tcp"} {
@@ -513,109 +354,4 @@ func TestHostileEDNS(t *testing.T) {
 		}
 	}
 	hostileStillServes(t, addrs)
-}
-
-// hostileBigInterfaces is how many interfaces the large answer's endpoint has: 40 A records
-// make 685 bytes, beyond 512; with 40 AAAA records the answer (about 1,800 bytes) is beyond
-// 1232 too.
-const hostileBigInterfaces = 40
-
-func hostileBigSnapshot(t *testing.T) (file string, a, aaaa []string) {
-	t.Helper()
-	ep := types.VpcEndpoint{
-		VpcEndpointId: aws.String("vpce-0big"), VpcEndpointType: types.VpcEndpointTypeInterface, VpcId: aws.String("vpc-1"),
-		State: types.StateAvailable, PrivateDnsEnabled: aws.Bool(true), IpAddressType: types.IpAddressTypeDualstack,
-		DnsOptions: &types.DnsOptions{DnsRecordIpType: types.DnsRecordIpTypeDualstack},
-		DnsEntries: []types.DnsEntry{{DnsName: aws.String("vpce-0big-abcd1234.big.us-east-1.vpce.amazonaws.com")}, {DnsName: aws.String("big.us-east-1.amazonaws.com")}},
-	}
-	var nis []types.NetworkInterface
-	for i := range hostileBigInterfaces {
-		id := fmt.Sprintf("eni-big%02d", i)
-		v4, v6 := fmt.Sprintf("10.0.%d.%d", i/6, 10+i), fmt.Sprintf("2600:1f18::%x", 0x100+i)
-		nis = append(nis, types.NetworkInterface{NetworkInterfaceId: aws.String(id), AvailabilityZone: aws.String(fmt.Sprintf("us-east-1%c", 'a'+i%6)),
-			PrivateIpAddress: aws.String(v4), Ipv6Addresses: []types.NetworkInterfaceIpv6Address{{Ipv6Address: aws.String(v6)}}})
-		ep.NetworkInterfaceIds = append(ep.NetworkInterfaceIds, id)
-		a, aaaa = append(a, v4), append(aaaa, net.ParseIP(v6).String())
-	}
-	data, err := json.Marshal(map[string]any{"VpcEndpoints": []types.VpcEndpoint{ep}, "NetworkInterfaces": nis})
-	if err != nil {
-		t.Fatal(err)
-	}
-	file = filepath.Join(t.TempDir(), "big.json")
-	if err := os.WriteFile(file, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	slices.Sort(a)
-	slices.Sort(aaaa)
-	return file, a, aaaa
-}
-
-func TestHostileLargeAnswer(t *testing.T) {
-	file, a, aaaa := hostileBigSnapshot(t)
-	udp, tcp := startServer(t, strings.ReplaceAll(exampleCorefile, "SNAPSHOT", file))
-	addrs := map[string]string{"udp": udp, "tcp": tcp}
-	all := slices.Sorted(slices.Values(slices.Concat(a, aaaa)))
-	const name = "big.us-east-1.amazonaws.com."
-	cases := []struct {
-		network string
-		qtype   uint16
-		edns    uint16 // 0: no EDNS
-		want    []string
-		tc      bool
-	}{
-		{"udp", dns.TypeA, 0, a, true},
-		{"udp", dns.TypeAAAA, 0, aaaa, true},
-		{"udp", dns.TypeA, 100, a, true}, // below 512 counts as 512
-		{"udp", dns.TypeANY, 1232, all, true},
-		{"udp", dns.TypeA, 1232, a, false},
-		{"udp", dns.TypeANY, 4096, all, false},
-		{"udp", dns.TypeANY, 65535, all, false},
-		{"tcp", dns.TypeA, 0, a, false},
-		{"tcp", dns.TypeANY, 0, all, false},
-		{"tcp", dns.TypeANY, 512, all, false},
-	}
-	for _, c := range cases {
-		t.Run(fmt.Sprintf("%s %s edns %d", c.network, dns.TypeToString[c.qtype], c.edns), func(t *testing.T) {
-			m := hostileQuery(name, c.qtype)
-			limit := dns.MinMsgSize
-			if c.edns > 0 {
-				m.SetEdns0(c.edns, false)
-				limit = max(int(c.edns), dns.MinMsgSize)
-			}
-			resp, size := hostileExchange(t, c.network, addrs[c.network], m)
-			got := hostileAddrs(t, name, resp.Answer)
-			if resp.Rcode != dns.RcodeSuccess || resp.Truncated != c.tc {
-				t.Fatalf("%s tc=%v (%d records, %d bytes), want NOERROR tc=%v", dns.RcodeToString[resp.Rcode], resp.Truncated, len(got), size, c.tc)
-			}
-			if c.network == "udp" && size > limit {
-				t.Errorf("%d bytes over UDP, the client's limit is %d", size, limit)
-			}
-			if !c.tc && !slices.Equal(got, c.want) {
-				t.Errorf("%d records, want all %d", len(got), len(c.want))
-			}
-			if c.tc {
-				// A truncated answer holds only records of the set, fewer than all of them.
-				if len(got) >= len(c.want) {
-					t.Errorf("TC with all %d records", len(got))
-				}
-				for _, ip := range got {
-					if !slices.Contains(c.want, ip) {
-						t.Errorf("truncated answer holds %s, not one of the name's", ip)
-					}
-				}
-			}
-		})
-	}
-	// The client's retry over TCP of the truncated UDP answer gets everything.
-	resp := testkit.Query(t, "tcp", tcp, name, dns.TypeANY)
-	if got := hostileAddrs(t, name, resp.Answer); resp.Truncated || !slices.Equal(got, all) {
-		t.Errorf("tcp ANY: tc=%v %d records, want %d", resp.Truncated, len(got), len(all))
-	}
-	// And the server still serves the small answers.
-	for _, network := range []string{"udp", "tcp"} {
-		resp := testkit.Query(t, network, addrs[network], "vpce-0big-abcd1234.big.us-east-1.vpce.amazonaws.com.", dns.TypeA)
-		if got := hostileAddrs(t, resp.Question[0].Name, resp.Answer); !slices.Equal(got, a) {
-			t.Errorf("%s regional name: %d records, want %d", network, len(got), len(a))
-		}
-	}
 }

@@ -146,3 +146,38 @@ func TestHealthAndReadyWhileAWSHangs(t *testing.T) {
 		return nil
 	})
 }
+
+// TestGapReport: a query for a service without an endpoint is counted.
+func TestGapReport(t *testing.T) {
+	fake := testkit.StartFake(t)
+	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1"}, Names: []string{"ecs.us-east-1.amazonaws.com"}})
+	prom := testkit.FreeAddr(t)
+	udp, _ := startServer(t, fmt.Sprintf(`.:0 {
+    bind 127.0.0.1
+    prometheus %s
+    vpce {
+        region us-east-1
+        aws_endpoint %s
+    }
+    forward . UPSTREAM
+}`, prom, fake.URL()))
+	expectAddrs(t, udp, "ecs.us-east-1.amazonaws.com.", "10.0.1.1")
+	for range 3 {
+		addrsOf(t, udp, "my-bucket.s3.eu-west-1.amazonaws.com.")
+	}
+	addrsOf(t, udp, "ec2.us-east-1.api.aws.")
+	addrsOf(t, udp, "example.org.")
+	_, body := httpGet(t, "http://"+prom+"/metrics")
+	for _, series := range []string{
+		`coredns_vpce_gap_queries_total{region="eu-west-1",server="dns://127.0.0.1:0",service="s3"} 3`,
+		`coredns_vpce_gap_queries_total{region="us-east-1",server="dns://127.0.0.1:0",service="ec2"} 1`,
+	} {
+		if !strings.Contains(body, series) {
+			t.Errorf("/metrics lacks %s\n%s", series, grepLines(body, "gap"))
+		}
+	}
+	// Served names are no gap; the metrics registry is the process's, so ecs is asked only here.
+	if strings.Contains(grepLines(body, "gap_queries"), `service="ecs"`) {
+		t.Error("a served name counted as a gap")
+	}
+}

@@ -3,8 +3,6 @@
 package test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,18 +23,4 @@ func startServer(t *testing.T, corefile string) (udp, tcp string) {
 	}
 	t.Cleanup(func() { i.Stop(); i.ShutdownCallbacks() }) // as on SIGTERM: the pollers stop too
 	return udp, tcp
-}
-
-// copySnapshot copies the bundled example snapshot into a temporary directory.
-func copySnapshot(t *testing.T) string {
-	t.Helper()
-	data, err := os.ReadFile("../example/snapshot.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "snapshot.json")
-	if err := os.WriteFile(file, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return file
 }

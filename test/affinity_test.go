@@ -1,5 +1,10 @@
 package test
 
+// Answers by who asks: each client gets its AZ's interfaces, by the subnets learned from
+// DescribeSubnets, by zone lines or by a trusted forwarder's EDNS Client Subnet; an inbound-only
+// endpoint answers only clients outside its VPC; CoreDNS's view plugin gives client ranges
+// their own VPC's endpoints.
+
 import (
 	"fmt"
 	"net"
@@ -62,31 +67,6 @@ func TestAffinityFromLearnedSubnets(t *testing.T) {
 	}
 }
 
-// TestHubEndpoints: endpoints with private DNS disabled, shared from a hub VPC, serve their
-// services' private names (wildcards too) with private_dns all.
-func TestHubEndpoints(t *testing.T) {
-	fake := testkit.StartFake(t)
-	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-hub", Service: "com.amazonaws.us-east-1.ssm", Addrs: []string{"10.0.1.1"},
-		Names: []string{"vpce-01-abc.ssm.us-east-1.vpce.amazonaws.com"}})
-	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-02", VPC: "vpc-hub", Service: "com.amazonaws.us-east-1.s3", Addrs: []string{"10.0.1.2"},
-		Names: []string{"vpce-02-def.s3.us-east-1.vpce.amazonaws.com"}})
-	for svc, names := range map[string][]string{"ssm": {"ssm.us-east-1.amazonaws.com"}, "s3": {"*.s3.us-east-1.amazonaws.com"}} {
-		sd := types.ServiceDetail{ServiceName: aws.String("com.amazonaws.us-east-1." + svc), Owner: aws.String("amazon"), PrivateDnsName: aws.String(names[0])}
-		for _, n := range names {
-			sd.PrivateDnsNames = append(sd.PrivateDnsNames, types.PrivateDnsDetails{PrivateDnsName: aws.String(n)})
-		}
-		fake.PutService(sd)
-	}
-	plain, _ := startLive(t, fake.URL(), "")
-	hub, _ := startLive(t, fake.URL(), "private_dns all")
-	expectAddrs(t, hub, "ssm.us-east-1.amazonaws.com.", "10.0.1.1")
-	expectAddrs(t, hub, "my-bucket.s3.us-east-1.amazonaws.com.", "10.0.1.2")
-	expectAddrs(t, plain, "vpce-01-abc.ssm.us-east-1.vpce.amazonaws.com.", "10.0.1.1")
-	if got := addrsOf(t, plain, "ssm.us-east-1.amazonaws.com."); got != "upstream" {
-		t.Errorf("private_dns enabled serves a hub endpoint's private name: %q", got)
-	}
-}
-
 // TestInboundOnlyS3: an S3 interface endpoint next to a gateway endpoint answers clients from
 // outside its VPC, and passes on those inside it, as the inbound resolver would.
 func TestInboundOnlyS3(t *testing.T) {
@@ -137,68 +117,4 @@ func TestViewsServeDifferentVPCs(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-// TestGapReport: a query for a service without an endpoint is counted.
-func TestGapReport(t *testing.T) {
-	fake := testkit.StartFake(t)
-	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1"}, Names: []string{"ecs.us-east-1.amazonaws.com"}})
-	prom := testkit.FreeAddr(t)
-	udp, _ := startServer(t, fmt.Sprintf(`.:0 {
-    bind 127.0.0.1
-    prometheus %s
-    vpce {
-        region us-east-1
-        aws_endpoint %s
-    }
-    forward . UPSTREAM
-}`, prom, fake.URL()))
-	expectAddrs(t, udp, "ecs.us-east-1.amazonaws.com.", "10.0.1.1")
-	for range 3 {
-		addrsOf(t, udp, "my-bucket.s3.eu-west-1.amazonaws.com.")
-	}
-	addrsOf(t, udp, "ec2.us-east-1.api.aws.")
-	addrsOf(t, udp, "example.org.")
-	_, body := httpGet(t, "http://"+prom+"/metrics")
-	for _, series := range []string{
-		`coredns_vpce_gap_queries_total{region="eu-west-1",server="dns://127.0.0.1:0",service="s3"} 3`,
-		`coredns_vpce_gap_queries_total{region="us-east-1",server="dns://127.0.0.1:0",service="ec2"} 1`,
-	} {
-		if !strings.Contains(body, series) {
-			t.Errorf("/metrics lacks %s\n%s", series, grepLines(body, "gap"))
-		}
-	}
-	// Served names are no gap; the metrics registry is the process's, so ecs is asked only here.
-	if strings.Contains(grepLines(body, "gap_queries"), `service="ecs"`) {
-		t.Error("a served name counted as a gap")
-	}
-}
-
-// TestTwoAccountsMerged: two roles, in two accounts, each polled on its own; the views merge,
-// and throttling in one account does not delay the other.
-func TestTwoAccountsMerged(t *testing.T) {
-	fake := testkit.StartFake(t)
-	t.Setenv("AWS_ENDPOINT_URL_STS", fake.URL())
-	const roleA, roleB = "arn:aws:iam::111111111111:role/vpce-reader", "arn:aws:iam::222222222222:role/vpce-reader"
-	fake.AddRole(roleA, "ext-a")
-	fake.AddRole(roleB, "")
-	a, b := fake.Account("111111111111"), fake.Account("222222222222")
-	a.AddEndpoint(ec2fake.Endpoint{ID: "vpce-0a", VPC: "vpc-a", PrivateDNS: true, Addrs: []string{"10.1.0.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}})
-	b.AddEndpoint(ec2fake.Endpoint{ID: "vpce-0b", VPC: "vpc-b", PrivateDNS: true, Addrs: []string{"10.2.0.1"}, Names: []string{"sts.us-east-1.amazonaws.com"}})
-	udp, _ := startLive(t, fake.URL(), "assume_role "+roleA+" ext-a\n        assume_role "+roleB)
-	expectAddrs(t, udp, "ssm.us-east-1.amazonaws.com.", "10.1.0.1")
-	expectAddrs(t, udp, "sts.us-east-1.amazonaws.com.", "10.2.0.1")
-
-	a.Inject(ec2fake.Fault{Kind: ec2fake.Throttle})
-	b.AddEndpoint(ec2fake.Endpoint{ID: "vpce-1b", VPC: "vpc-b", PrivateDNS: true, Addrs: []string{"10.2.0.2"}, Names: []string{"kms.us-east-1.amazonaws.com"}})
-	expectAddrs(t, udp, "kms.us-east-1.amazonaws.com.", "10.2.0.2")                // B refreshes meanwhile
-	if got := addrsOf(t, udp, "ssm.us-east-1.amazonaws.com."); got != "10.1.0.1" { // A's last good view
-		t.Errorf("throttled account's name: %q", got)
-	}
-	if a.Calls("DescribeVpcEndpoints") == 0 || b.Calls("DescribeVpcEndpoints") == 0 {
-		t.Error("each account was not polled with its own role")
-	}
-	a.ClearFaults()
-	a.DeleteEndpoint("vpce-0a")
-	expectAddrs(t, udp, "ssm.us-east-1.amazonaws.com.", "upstream")
 }

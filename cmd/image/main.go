@@ -45,7 +45,7 @@ import (
 //go:embed Corefile
 var defaultCorefile []byte
 
-// The image's contract, relied upon by deploy/kubernetes and checked by test/image_test.go.
+// The image's contract, relied upon by deploy/kubernetes and checked by image_test.go.
 const (
 	binaryPath   = "/coredns"
 	corefilePath = "/etc/coredns/Corefile"

@@ -1,6 +1,6 @@
-package test
+package main
 
-// The container image of `make image`: cmd/image is built and run here on a binary (the tool's
+// The container image of `make image`: this tool is built and run here on a binary (the tool's
 // own static binary standing in for coredns, or the one COREDNS_VPCE_IMAGE_BINARY names), and
 // the OCI image layout tarball it writes is read back with go-containerregistry.
 
@@ -28,22 +28,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 // imageEpoch is the SOURCE_DATE_EPOCH the test builds with.
 const imageEpoch = 1700000000
-
-// buildImageTool builds cmd/image, statically, into dir.
-func buildImageTool(t *testing.T, dir string) string {
-	t.Helper()
-	tool := filepath.Join(dir, "image")
-	cmd := exec.Command("go", "build", "-o", tool, "../cmd/image")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ../cmd/image: %v\n%s", err, out)
-	}
-	return tool
-}
 
 // runImageTool runs the tool; it returns its combined output.
 func runImageTool(tool string, args ...string) (string, error) {
@@ -109,7 +99,7 @@ func untar(t *testing.T, file, dir string) {
 
 func TestImage(t *testing.T) {
 	dir := t.TempDir()
-	tool := buildImageTool(t, dir)
+	tool := testkit.BuildCommand(t, ".")
 	// The image tool's own binary stands in for coredns: a static Go binary like it, already
 	// built, and a tenth of its size to compress and read back (which the race detector makes
 	// slow). COREDNS_VPCE_IMAGE_BINARY=$PWD/coredns checks make build's binary instead.
@@ -119,7 +109,7 @@ func TestImage(t *testing.T) {
 	}
 	t.Logf("the image of %s", binary)
 	binDigest := fileSHA256(t, binary)
-	corefile, err := os.ReadFile("../cmd/image/Corefile")
+	corefile, err := os.ReadFile("Corefile")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +296,7 @@ func TestImageRefusesDynamicBinary(t *testing.T) {
 		t.Skipf("%s is statically linked here", dynamic)
 	}
 	dir := t.TempDir()
-	tool := buildImageTool(t, dir)
+	tool := testkit.BuildCommand(t, ".")
 	out := filepath.Join(dir, "x.oci.tar")
 	msg, err := runImageTool(tool, "-binary", dynamic, "-out", out)
 	var exit *exec.ExitError

@@ -13,8 +13,13 @@ import (
 type cacheFile struct {
 	path    string
 	limits  limits
+	write   func(path string, data []byte) error // writeFile, or a test's fault around it
 	saved   [sha256.Size]byte
 	modTime time.Time // of the file load read
+}
+
+func newCacheFile(path string, lim limits) *cacheFile {
+	return &cacheFile{path: path, limits: lim, write: writeFile}
 }
 
 // load reads the cache; any error means there is no usable cache, never a failed start.
@@ -37,9 +42,7 @@ func (c *cacheFile) load() (*Inventory, error) {
 	return inv, nil
 }
 
-// save writes inv unless the file already holds it: to a temporary file in the same
-// directory, synced, then renamed over the cache, so that a reader (or a crash) only ever
-// sees a whole file. The file is readable by its owner only: it maps the account's network.
+// save writes inv unless the file already holds it.
 func (c *cacheFile) save(inv *Inventory) error {
 	sum := fingerprint(inv)
 	if sum == c.saved {
@@ -49,7 +52,18 @@ func (c *cacheFile) save(inv *Inventory) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(c.path), "."+filepath.Base(c.path)+".*")
+	if err := c.write(c.path, data); err != nil {
+		return err
+	}
+	c.saved = sum
+	return nil
+}
+
+// writeFile writes data to a temporary file in path's directory, synced, then renamed over
+// path, so that a reader (or a crash) only ever sees a whole file. The file is readable by
+// its owner only: it maps the account's network.
+func writeFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
 	}
@@ -69,9 +83,5 @@ func (c *cacheFile) save(inv *Inventory) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), c.path); err != nil {
-		return err
-	}
-	c.saved = sum
-	return nil
+	return os.Rename(tmp.Name(), path)
 }

@@ -55,7 +55,7 @@ func (e *Exporter) Fetch(ctx context.Context) (*Inventory, error) {
 // readable by its owner only, as the cache file is written. It reports whether the file
 // changed.
 func WriteSnapshot(file string, inv *Inventory) (bool, error) {
-	c := &cacheFile{path: file, limits: defaultLimits}
+	c := newCacheFile(file, defaultLimits)
 	if old, err := c.load(); err == nil && fingerprint(old) == fingerprint(inv) {
 		return false, nil
 	}

@@ -25,7 +25,7 @@ func TestThrottledForFiveMinutes(t *testing.T) {
 	fake, acct := fakeAccount(t)
 	putEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
 
-	p := newPoller(acct, time.Minute)
+	p := newPoller(acct, time.Minute, fetch)
 	var (
 		mu        sync.Mutex
 		simulated time.Duration
@@ -54,6 +54,7 @@ func TestThrottledForFiveMinutes(t *testing.T) {
 	defer p.stop()
 
 	inv := receive(t, got)
+	p.stop() // a refresh logs after handing its result over: stopped, the loop has logged all
 	mu.Lock()
 	defer mu.Unlock()
 	if len(inv.VpcEndpoints) != 1 || simulated < throttledUntil {
@@ -137,10 +138,11 @@ func TestCacheFileFailures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			logs := captureLog(t)
 			published := 0
-			vw := &viewer{sources: []source{&fileSource{}}, cache: &cacheFile{path: path, limits: defaultLimits},
-				publish: func(*index) { published++ }}
-			vw.update(0, inv)
-			vw.update(0, &Inventory{})
+			vw := &viewer{sources: []source{&fileSource{}}, cache: newCacheFile(path, defaultLimits),
+				build: buildIndex, publish: func(*index) { published++ }}
+			if vw.update(0, inv) != nil || vw.update(0, &Inventory{}) != nil {
+				t.Error("a cache failure failed an update")
+			}
 			if published != 2 {
 				t.Errorf("%d views published, want 2: a cache failure must not stop serving", published)
 			}

@@ -12,12 +12,14 @@ import (
 var snapshotPoll = time.Second
 
 // fileSource serves snapshot files, merged, and re-reads them when one changes. A file that
-// turns bad (unreadable, invalid, deleted) is logged once and the last good view stays.
+// turns bad (unreadable, invalid, deleted), or a read that panics, is logged once and the
+// last good view stays; the files are read again every poll until a read succeeds.
 type fileSource struct {
 	files   []string
 	initial *Inventory // read at setup, so that a bad file stops CoreDNS from starting
 	limits  limits
 	seen    []fileStamp
+	guard   guard // of the reads after a change
 }
 
 // fileStamp identifies a version of a file without reading it.
@@ -90,7 +92,13 @@ func (s *fileSource) run(ctx context.Context, to sink) {
 			continue
 		}
 		s.seen = st
-		inv, err := s.read()
+		err := s.guard.run(inSnapshot, func() error {
+			inv, err := s.read()
+			if err != nil {
+				return err
+			}
+			return to.update(inv)
+		})
 		switch {
 		case err != nil:
 			if failing == nil || failing.Error() != err.Error() {
@@ -102,7 +110,6 @@ func (s *fileSource) run(ctx context.Context, to sink) {
 				log.Infof("Snapshot readable again")
 			}
 			failing = nil
-			to.update(inv)
 		}
 	}
 }

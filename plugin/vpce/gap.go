@@ -31,6 +31,7 @@ var gapSummaryEvery = 10 * time.Minute
 // gapReport counts one plugin instance's gaps, for the metric and the periodic log summary.
 type gapReport struct {
 	server string
+	guard  guard // of the summaries
 
 	mu       sync.Mutex
 	services map[string]bool   // distinct services counted so far
@@ -104,10 +105,19 @@ func (g *gapReport) summarize(ctx context.Context) {
 			return
 		case <-t.C:
 		}
+		g.summary()
+	}
+}
+
+// summary logs the gaps counted since the last one. One that panics is lost; the next one
+// counts afresh.
+func (g *gapReport) summary() {
+	_ = g.guard.run(inGapReport, func() error {
 		if s := g.take(); s != "" {
 			log.Infof("Gap report: queries passed on for AWS services without an endpoint in the last %s: %s", gapSummaryEvery, s)
 		}
-	}
+		return nil
+	})
 }
 
 // take returns the counts since the last call, most queried first, and resets them.

@@ -10,7 +10,7 @@ import (
 )
 
 // The plugin's metrics. Labels are bounded: server by the Corefile, region by AWS's regions,
-// kind and result by the code, operation and code by the EC2 API's actions and error codes.
+// kind, result and where by the code, operation and code by the EC2 API's actions and error codes.
 var (
 	endpointsGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "endpoints",
@@ -49,6 +49,10 @@ var (
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "passed_total",
 		Help: "Queries handed to the next plugin.",
 	}, []string{"server"})
+	panics = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "panics_total",
+		Help: "Panics recovered in the plugin's background work, by where (refresh, build, cache_file, snapshot, gap_report).",
+	}, []string{"where"})
 )
 
 // answerResult is the result label of answers_total.

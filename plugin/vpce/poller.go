@@ -32,8 +32,10 @@ const (
 type poller struct {
 	acct      account
 	refresh   time.Duration
+	fetch     fetchFunc
 	newClient func(context.Context, account) (ec2API, error)
 	sleep     func(context.Context, time.Duration) bool // false when ctx ended first
+	guard     guard                                     // of the refreshes
 
 	// The private DNS names of hub endpoints' services change rarely: they are read again
 	// every servicesEvery refreshes, or when the endpoints need a service not read yet.
@@ -49,8 +51,14 @@ type poller struct {
 	done   chan struct{}
 }
 
+// fetchFunc reads an account's inventory: fetch, or a test's fault around it.
+type fetchFunc func(ctx context.Context, client ec2API, a account) (*Inventory, error)
+
 // subscription is one consumer.
-type subscription struct{ to sink }
+type subscription struct {
+	to     sink
+	failed bool // the last inventory handed to it is not in its view: hand it again (under mu)
+}
 
 // pollers holds the running pollers by account key and refresh interval.
 var pollers = struct {
@@ -60,14 +68,15 @@ var pollers = struct {
 
 func pollerKey(a account, refresh time.Duration) string { return a.key() + refresh.String() }
 
-// acquirePoller returns the running poller for the account, starting one if there is none.
-func acquirePoller(a account, refresh time.Duration) *poller {
+// acquirePoller returns the running poller for the account, starting one that reads it with
+// fetch if there is none.
+func acquirePoller(a account, refresh time.Duration, fetch fetchFunc) *poller {
 	pollers.Lock()
 	defer pollers.Unlock()
 	key := pollerKey(a, refresh)
 	p, ok := pollers.m[key]
 	if !ok {
-		p = newPoller(a, refresh)
+		p = newPoller(a, refresh, fetch)
 		pollers.m[key] = p
 		p.start()
 	}
@@ -75,8 +84,8 @@ func acquirePoller(a account, refresh time.Duration) *poller {
 	return p
 }
 
-func newPoller(a account, refresh time.Duration) *poller {
-	return &poller{acct: a, refresh: refresh, newClient: newEC2Client, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
+func newPoller(a account, refresh time.Duration, fetch fetchFunc) *poller {
+	return &poller{acct: a, refresh: refresh, fetch: fetch, newClient: newEC2Client, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
 }
 
 func (p *poller) start() {
@@ -105,15 +114,16 @@ func (p *poller) release() {
 	}
 }
 
-// subscribe registers deliver for every new inventory, and calls it at once with the latest
-// one if there is one. Deliveries happen under p.mu, so a subscriber sees versions in order.
+// subscribe registers to for every new inventory, and hands it the latest one at once if
+// there is one (should that fail, again after the next refresh). Deliveries happen under
+// p.mu, so a subscriber sees versions in order.
 func (p *poller) subscribe(to sink) *subscription {
 	s := &subscription{to: to}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.subs[s] = struct{}{}
 	if p.latest != nil {
-		to.update(p.latest)
+		_ = s.deliver(p.latest)
 	}
 	return s
 }
@@ -124,27 +134,45 @@ func (p *poller) unsubscribe(s *subscription) {
 	p.mu.Unlock()
 }
 
-func (p *poller) publish(inv *Inventory) {
+// publish hands inv to every subscriber; it fails if one could not take it in.
+func (p *poller) publish(inv *Inventory) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.latest = inv
+	var errs []error
 	for s := range p.subs {
-		s.to.update(inv)
+		errs = append(errs, s.deliver(inv))
 	}
+	return errors.Join(errs...)
 }
 
-// confirm tells the subscribers that a refresh found the inventory unchanged.
-func (p *poller) confirm() {
+// confirm tells the subscribers that a refresh found the inventory unchanged, and hands it
+// again to those that could not take it in; it fails if one still cannot.
+func (p *poller) confirm() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	var errs []error
 	for s := range p.subs {
-		s.to.confirm()
+		if s.failed {
+			errs = append(errs, s.deliver(p.latest))
+		} else {
+			s.to.confirm()
+		}
 	}
+	return errors.Join(errs...)
+}
+
+func (s *subscription) deliver(inv *Inventory) error {
+	err := s.to.update(inv)
+	s.failed = err != nil
+	return err
 }
 
 // loop refreshes until ctx ends: every refresh interval (jittered) while AWS answers, with
 // exponential backoff and jitter while it fails. A failed refresh publishes nothing, so the
-// last good view keeps serving. It logs state changes only, not every attempt.
+// last good view keeps serving. A refresh that panics fails too, and so does one whose result
+// a subscriber could not build its view from (it is handed the result again next time). It
+// logs state changes only, not every attempt.
 func (p *poller) loop(ctx context.Context) {
 	var client ec2API
 	defer func() { closeIdle(client) }()
@@ -155,12 +183,34 @@ func (p *poller) loop(ctx context.Context) {
 	)
 	for {
 		began := time.Now()
-		inv, err := p.refreshOnce(ctx, &client)
-		if ctx.Err() != nil {
+		var took time.Duration // by the refresh alone, not the hand-over
+		changed := false
+		err := p.guard.run(inRefresh, func() error {
+			inv, err := p.refreshOnce(ctx, &client)
+			took = time.Since(began)
+			if err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil { // shutting down: nothing to hand over
+				return err
+			}
+			sum := fingerprint(inv)
+			if sum == last {
+				return p.confirm()
+			}
+			changed = true
+			err = p.publish(inv)
+			last = sum // a subscriber that failed is handed it again by confirm
+			return err
+		})
+		if err != nil && ctx.Err() != nil { // cut by shutdown: no failure to count
 			return
 		}
+		if took == 0 { // the refresh panicked
+			took = time.Since(began)
+		}
 		region := p.region(client)
-		refreshDuration.WithLabelValues(region).Observe(time.Since(began).Seconds())
+		refreshDuration.WithLabelValues(region).Observe(took.Seconds())
 		var wait time.Duration
 		if err != nil {
 			refreshes.WithLabelValues(region, "failed").Inc()
@@ -176,13 +226,10 @@ func (p *poller) loop(ctx context.Context) {
 			}
 			failures = 0
 			lastSuccess.WithLabelValues(region).SetToCurrentTime()
-			if sum := fingerprint(inv); sum != last {
-				last = sum
+			if changed {
 				refreshes.WithLabelValues(region, "changed").Inc()
-				p.publish(inv)
 			} else {
 				refreshes.WithLabelValues(region, "unchanged").Inc()
-				p.confirm()
 			}
 			wait = jitter(p.refresh, refreshJitter)
 		}
@@ -223,7 +270,7 @@ func (p *poller) refreshOnce(ctx context.Context, client *ec2API) (*Inventory, e
 		}
 		*client = c
 	}
-	inv, err := fetch(ctx, *client, p.acct)
+	inv, err := p.fetch(ctx, *client, p.acct)
 	if err != nil || !p.acct.services {
 		return inv, err
 	}
@@ -303,12 +350,13 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 type apiSource struct {
 	acct    account
 	refresh time.Duration
+	fetch   fetchFunc // for the poller, if this source starts it
 }
 
 func (s apiSource) String() string { return s.acct.String() }
 
 func (s apiSource) run(ctx context.Context, to sink) {
-	p := acquirePoller(s.acct, s.refresh)
+	p := acquirePoller(s.acct, s.refresh, s.fetch)
 	sub := p.subscribe(to)
 	<-ctx.Done()
 	p.unsubscribe(sub)

@@ -40,7 +40,7 @@ func (s *syncBuffer) String() string {
 // runPoller polls acct every refresh and sends what it publishes to the returned channel.
 func runPoller(t *testing.T, acct account, refresh time.Duration) (*poller, chan *Inventory) {
 	t.Helper()
-	p := newPoller(acct, refresh)
+	p := newPoller(acct, refresh, fetch)
 	got := make(chan *Inventory, 100)
 	p.subscribe(chanSink(got))
 	p.start()
@@ -68,7 +68,7 @@ func TestPollerKeepsLastGoodView(t *testing.T) {
 	logs := captureLog(t)
 	fake, acct := fakeAccount(t)
 	putEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1", "10.0.1.1")
-	_, got := runPoller(t, acct, 10*time.Millisecond)
+	p, got := runPoller(t, acct, 10*time.Millisecond)
 	if inv := receive(t, got); len(inv.VpcEndpoints) != 1 || len(inv.NetworkInterfaces) != 2 {
 		t.Fatalf("first view: %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
 	}
@@ -95,6 +95,7 @@ func TestPollerKeepsLastGoodView(t *testing.T) {
 		})
 	}
 	// One line when failing starts and one when it ends, per fault, however many attempts.
+	p.stop() // a refresh logs after handing its result over: stopped, the loop has logged all
 	out := logs.String()
 	if f, r := strings.Count(out, "failing"), strings.Count(out, "recovered"); f != 6 || r != 6 {
 		t.Errorf("logged %d failing and %d recovered lines, want 6 each:\n%s", f, r, out)
@@ -184,9 +185,9 @@ func TestBackoff(t *testing.T) {
 // release stops it.
 func TestPollersShared(t *testing.T) {
 	_, acct := fakeAccount(t)
-	a := acquirePoller(acct, time.Hour)
-	b := acquirePoller(acct, time.Hour)
-	c := acquirePoller(acct, 2*time.Hour)
+	a := acquirePoller(acct, time.Hour, fetch)
+	b := acquirePoller(acct, time.Hour, fetch)
+	c := acquirePoller(acct, 2*time.Hour, fetch)
 	if a != b || a == c {
 		t.Fatalf("pollers: a==b %v, a==c %v; want one per account and refresh", a == b, a == c)
 	}
@@ -215,5 +216,5 @@ func pollerCount() int {
 // chanSink sends every new inventory to a channel and ignores confirmations.
 type chanSink chan *Inventory
 
-func (c chanSink) update(inv *Inventory) { c <- inv }
-func (c chanSink) confirm()              {}
+func (c chanSink) update(inv *Inventory) error { c <- inv; return nil }
+func (c chanSink) confirm()                    {}

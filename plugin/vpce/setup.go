@@ -84,14 +84,16 @@ func newVPCE(s *settings) (*VPCE, error) {
 	v.zones, v.dotted = normalizeZones(s.zones)
 	v.trusted = s.trusted
 	v.gaps = newGapReport(s.server)
-	v.viewer = &viewer{opts: s.build, publish: v.view.Store, server: s.server}
+	v.viewer = &viewer{opts: s.build, build: buildIndex, publish: v.view.Store, server: s.server}
 	if len(s.snapshots) > 0 {
 		fs, err := newFileSource(s.snapshots, s.limits)
 		if err != nil {
 			return nil, err
 		}
 		v.viewer.sources = []source{fs}
-		v.viewer.update(0, fs.initial)
+		if err := v.viewer.update(0, fs.initial); err != nil {
+			return nil, err
+		}
 		return v, nil
 	}
 	if f := s.acct.credFile; f != "" {
@@ -100,10 +102,10 @@ func newVPCE(s *settings) (*VPCE, error) {
 		}
 	}
 	for _, a := range s.accounts() {
-		v.viewer.sources = append(v.viewer.sources, apiSource{acct: a, refresh: s.refresh})
+		v.viewer.sources = append(v.viewer.sources, apiSource{acct: a, refresh: s.refresh, fetch: fetch})
 	}
 	if s.cacheFile != "" {
-		v.viewer.cache = &cacheFile{path: s.cacheFile, limits: s.limits}
+		v.viewer.cache = newCacheFile(s.cacheFile, s.limits)
 		v.viewer.loadCache()
 	}
 	return v, nil

@@ -3,6 +3,7 @@ package vpce
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -18,9 +19,10 @@ type source interface {
 	String() string
 }
 
-// sink receives one source's news.
+// sink receives one source's news. An update fails if the sink could not take the inventory
+// in (its view stays as it was): the source hands it again later.
 type sink interface {
-	update(inv *Inventory)
+	update(inv *Inventory) error
 	confirm()
 }
 
@@ -30,14 +32,15 @@ type sourceSink struct {
 	i  int
 }
 
-func (s sourceSink) update(inv *Inventory) { s.vw.update(s.i, inv) }
-func (s sourceSink) confirm()              { s.vw.confirm(s.i) }
+func (s sourceSink) update(inv *Inventory) error { return s.vw.update(s.i, inv) }
+func (s sourceSink) confirm()                    { s.vw.confirm(s.i) }
 
 // viewer merges the latest inventory of each source of one plugin instance and publishes the
 // index built from them all. Builds are serialised; queries never wait for one.
 type viewer struct {
 	opts    buildOptions
 	sources []source
+	build   func(*Inventory, buildOptions) (*index, buildReport) // buildIndex, or a test's fault around it
 	publish func(*index)
 	cache   *cacheFile // nil without cache_file
 
@@ -51,6 +54,8 @@ type viewer struct {
 	fallbackAt  time.Time    // when the cache file was written
 	cacheFailed bool
 	last        viewStats // of the published index, for the gauges
+	buildGuard  guard
+	cacheGuard  guard
 }
 
 // setView names the server block's view (set by the view plugin's setup, which runs after
@@ -78,31 +83,40 @@ func (vw *viewer) viewName() string {
 
 // loadCache serves the cache file's view, if it has a good one, until the sources deliver.
 func (vw *viewer) loadCache() {
+	vw.mu.Lock()
+	defer vw.mu.Unlock()
 	inv, err := vw.cache.load()
+	if err == nil {
+		err = vw.rebuild("cache file "+vw.cache.path, []*Inventory{inv})
+	}
 	if err != nil {
 		log.Warningf("Cache file ignored: %v", err)
 		return
 	}
-	vw.mu.Lock()
-	defer vw.mu.Unlock()
 	vw.fallback, vw.fallbackAt = inv, vw.cache.modTime
-	vw.rebuild("cache file " + vw.cache.path)
 }
 
-// update replaces source i's inventory and publishes the rebuilt index.
-func (vw *viewer) update(i int, inv *Inventory) {
+// update replaces source i's inventory and publishes the rebuilt index. If the build fails,
+// nothing changes: the last good index keeps serving.
+func (vw *viewer) update(i int, inv *Inventory) error {
 	vw.mu.Lock()
 	defer vw.mu.Unlock()
 	vw.init()
-	vw.parts[i], vw.confirmed[i] = inv, time.Now()
-	complete := !slicesContainsNil(vw.parts)
+	parts := slices.Clone(vw.parts)
+	parts[i] = inv
+	complete := !slicesContainsNil(parts)
+	fallback := vw.fallback
 	if complete {
-		vw.fallback = nil
+		fallback = nil
 	}
-	vw.rebuild(vw.sources[i].String())
+	if err := vw.rebuild(vw.sources[i].String(), append(parts, fallback)); err != nil {
+		return err
+	}
+	vw.parts, vw.fallback, vw.confirmed[i] = parts, fallback, time.Now()
 	if complete && vw.cache != nil {
 		vw.saveCache()
 	}
+	return nil
 }
 
 // confirm records that source i found its inventory still current.
@@ -142,11 +156,18 @@ func (vw *viewer) dataTime() (time.Time, bool) {
 	return oldest, !oldest.IsZero()
 }
 
-// rebuild builds and publishes the index of every source's part, and the cache file's view
-// after them (the first of duplicate endpoints wins, so fresh data does).
-func (vw *viewer) rebuild(cause string) {
-	parts := append(append([]*Inventory(nil), vw.parts...), vw.fallback)
-	ix, report := buildIndex(merge(parts...), vw.opts)
+// rebuild builds and publishes the index of parts: every source's part, and the cache file's
+// view after them (the first of duplicate endpoints wins, so fresh data does). A build that
+// panics publishes nothing.
+func (vw *viewer) rebuild(cause string, parts []*Inventory) error {
+	var ix *index
+	var report buildReport
+	if err := vw.buildGuard.run(inBuild, func() error {
+		ix, report = vw.build(merge(parts...), vw.opts)
+		return nil
+	}); err != nil {
+		return err
+	}
 	for _, c := range report.conflicts {
 		log.Warningf("Conflict: %s", c)
 	}
@@ -157,10 +178,11 @@ func (vw *viewer) rebuild(cause string) {
 	vw.last = ix.stats
 	recordView(vw.server, vw.view, ix.stats)
 	log.Infof("View from %s: %d endpoints, %d names (%s)", cause, ix.stats.endpoints, ix.stats.total(), ix.stats)
+	return nil
 }
 
 func (vw *viewer) saveCache() {
-	err := vw.cache.save(merge(vw.parts...))
+	err := vw.cacheGuard.run(inCacheFile, func() error { return vw.cache.save(merge(vw.parts...)) })
 	switch {
 	case err != nil && !vw.cacheFailed:
 		log.Errorf("Cache file not written, serving goes on: %v", err)

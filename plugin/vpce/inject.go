@@ -1,0 +1,37 @@
+package vpce
+
+import (
+	"context"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/fault"
+)
+
+// InjectFault makes h run as each refresh, index build and cache file write of this instance
+// begins, so that an integration test can make one of them panic in a running server and see
+// it recovered. It must be called before the server starts (from the start-up of a plugin set
+// up before vpce): the refresh hook reaches only the pollers this instance starts.
+func (v *VPCE) InjectFault(h fault.Hook) {
+	vw := v.viewer
+	build := vw.build
+	vw.build = func(inv *Inventory, opts buildOptions) (*index, buildReport) {
+		h.At(inBuild)
+		return build(inv, opts)
+	}
+	if c := vw.cache; c != nil {
+		write := c.write
+		c.write = func(path string, data []byte) error {
+			h.At(inCacheFile)
+			return write(path, data)
+		}
+	}
+	for i, src := range vw.sources {
+		if s, ok := src.(apiSource); ok {
+			fetch := s.fetch
+			s.fetch = func(ctx context.Context, client ec2API, a account) (*Inventory, error) {
+				h.At(inRefresh)
+				return fetch(ctx, client, a)
+			}
+			vw.sources[i] = s
+		}
+	}
+}

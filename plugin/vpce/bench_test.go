@@ -24,6 +24,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -54,8 +56,8 @@ type benchNames struct {
 // endpoint is an s3 one, whose regional and zonal names are wildcards too and whose private
 // names are an exact and a wildcard one; every 4th is dualstack. Names are unique, so that
 // every one is served (private names carry the endpoint's number).
-func benchInventory(n int) (*Inventory, benchNames) {
-	inv := &Inventory{
+func benchInventory(n int) (*inventory.Inventory, benchNames) {
+	inv := &inventory.Inventory{
 		VpcEndpoints:      make([]types.VpcEndpoint, 0, n),
 		NetworkInterfaces: make([]types.NetworkInterface, 0, n*5/2+1),
 	}
@@ -371,7 +373,7 @@ func BenchmarkRefresh(b *testing.B) {
 		b.ReportAllocs()
 		cpu0 := cpuTime()
 		for range b.N {
-			fingerprint(inv)
+			inventory.Fingerprint(inv)
 		}
 		b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 	})
@@ -379,7 +381,7 @@ func BenchmarkRefresh(b *testing.B) {
 		b.ReportAllocs()
 		cpu0 := cpuTime()
 		for range b.N {
-			merge(inv, nil)
+			inventory.Merge(inv, nil)
 		}
 		b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 	})

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/miekg/dns"
@@ -84,7 +86,7 @@ type claim struct {
 
 // buildIndex turns an inventory into the serving index. It never fails: what cannot be
 // served (a bad name, an unknown interface) is left out and reported.
-func buildIndex(inv *Inventory, opts buildOptions) (*index, buildReport) {
+func buildIndex(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
 	b := builder{
 		opts:     opts,
 		enis:     parseInterfaces(inv.NetworkInterfaces),
@@ -179,7 +181,7 @@ type builder struct {
 // buildClients maps client ranges to places: the subnets' CIDRs, IPv4 and IPv6, then the
 // zone lines over them. A zone line may name an AZ or an AZ ID; a name is given the ID the
 // view's subnets and interfaces know it by, so that it matches across accounts.
-func buildClients(inv *Inventory, zones []zoneLine) *clientTable {
+func buildClients(inv *inventory.Inventory, zones []zoneLine) *clientTable {
 	t := &clientTable{}
 	ids := map[string]string{} // AZ name -> ID
 	for _, sn := range inv.Subnets {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -135,9 +137,9 @@ func newEC2Client(ctx context.Context, a account) (ec2API, error) {
 
 // fetch reads the account's interface endpoints and their network interfaces, every page. Any
 // error, on any page, fails the whole fetch: a partial inventory is never returned.
-func fetch(ctx context.Context, client ec2API, a account) (*Inventory, error) {
+func fetch(ctx context.Context, client ec2API, a account) (*inventory.Inventory, error) {
 	vpcs := a.vpcs
-	inv := &Inventory{}
+	inv := &inventory.Inventory{}
 
 	epFilters := []types.Filter{{Name: aws.String("vpc-endpoint-type"), Values: []string{"Interface"}}}
 	epFilters = append(epFilters, a.filters...)
@@ -155,7 +157,7 @@ func fetch(ctx context.Context, client ec2API, a account) (*Inventory, error) {
 		inv.VpcEndpoints = append(inv.VpcEndpoints, page.VpcEndpoints...)
 		// Checked per page, so that a runaway account stops the paging, not the memory.
 		if a.maxEndpoints > 0 {
-			if err := (limits{endpoints: a.maxEndpoints}).checkEndpoints("DescribeVpcEndpoints", len(inv.VpcEndpoints)); err != nil {
+			if err := (inventory.Limits{Endpoints: a.maxEndpoints}).CheckEndpoints("DescribeVpcEndpoints", len(inv.VpcEndpoints)); err != nil {
 				return nil, err
 			}
 		}
@@ -190,7 +192,7 @@ func fetch(ctx context.Context, client ec2API, a account) (*Inventory, error) {
 
 // subnetsNeeded lists the VPCs whose subnets tell where clients are: every served VPC with
 // affinity, else those of endpoints that answer only clients from outside their VPC.
-func subnetsNeeded(inv *Inventory, a account) []string {
+func subnetsNeeded(inv *inventory.Inventory, a account) []string {
 	var vpcs []string
 	for _, ep := range inv.VpcEndpoints {
 		inboundOnly := ep.DnsOptions != nil && aws.ToBool(ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint)
@@ -224,7 +226,7 @@ func fetchSubnets(ctx context.Context, client ec2API, vpcs []string) ([]types.Su
 
 // hubServices lists the services of endpoints whose private DNS is disabled: their private
 // names come from DescribeVpcEndpointServices.
-func hubServices(inv *Inventory) []string {
+func hubServices(inv *inventory.Inventory) []string {
 	var names []string
 	for _, ep := range inv.VpcEndpoints {
 		if name := aws.ToString(ep.ServiceName); !aws.ToBool(ep.PrivateDnsEnabled) && name != "" && !slices.Contains(names, name) {

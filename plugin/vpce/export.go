@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/coredns/caddy"
 )
 
@@ -31,8 +33,8 @@ func NewExporter(options []string) (*Exporter, error) {
 
 // Fetch reads every account and region once and merges them. It fails whole if any fails:
 // an exported snapshot is never partial.
-func (e *Exporter) Fetch(ctx context.Context) (*Inventory, error) {
-	parts := make([]*Inventory, 0, len(e.accounts))
+func (e *Exporter) Fetch(ctx context.Context) (*inventory.Inventory, error) {
+	parts := make([]*inventory.Inventory, 0, len(e.accounts))
 	for _, a := range e.accounts {
 		client, err := newEC2Client(ctx, a)
 		if err != nil {
@@ -48,16 +50,5 @@ func (e *Exporter) Fetch(ctx context.Context) (*Inventory, error) {
 		}
 		parts = append(parts, inv)
 	}
-	return merge(parts...), nil
-}
-
-// WriteSnapshot writes inv to file as a snapshot, atomically (temporary file and rename) and
-// readable by its owner only, as the cache file is written. It reports whether the file
-// changed.
-func WriteSnapshot(file string, inv *Inventory) (bool, error) {
-	c := newCacheFile(file, defaultLimits)
-	if old, err := c.load(); err == nil && fingerprint(old) == fingerprint(inv) {
-		return false, nil
-	}
-	return true, c.save(inv)
+	return inventory.Merge(parts...), nil
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/miekg/dns"
 
 	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
@@ -47,7 +49,7 @@ func TestThrottledForFiveMinutes(t *testing.T) {
 		mu.Unlock()
 		return ctx.Err() == nil
 	}
-	got := make(chan *Inventory, 100)
+	got := make(chan *inventory.Inventory, 100)
 	p.subscribe(chanSink(got))
 	fake.Inject(ec2fake.Fault{Kind: ec2fake.Throttle}) // from the very first call
 	p.start()
@@ -119,7 +121,7 @@ func TestEndpointGoneMidRefresh(t *testing.T) {
 // TestCacheFileFailures: a cache file that cannot be written (no directory, a full disk) is
 // logged once; serving goes on, and the file is written once it can be.
 func TestCacheFileFailures(t *testing.T) {
-	inv := &Inventory{}
+	inv := &inventory.Inventory{}
 	if err := jsonInventory(`{"VpcEndpoints": [{"VpcEndpointId": "vpce-1", "VpcEndpointType": "Interface", "State": "available"}]}`, inv); err != nil {
 		t.Fatal(err)
 	}
@@ -138,9 +140,9 @@ func TestCacheFileFailures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			logs := captureLog(t)
 			published := 0
-			vw := &viewer{sources: []source{&fileSource{}}, cache: newCacheFile(path, defaultLimits),
+			vw := &viewer{sources: []source{&fileSource{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
 				build: buildIndex, publish: func(*index) { published++ }}
-			if vw.update(0, inv) != nil || vw.update(0, &Inventory{}) != nil {
+			if vw.update(0, inv) != nil || vw.update(0, &inventory.Inventory{}) != nil {
 				t.Error("a cache failure failed an update")
 			}
 			if published != 2 {
@@ -153,8 +155,8 @@ func TestCacheFileFailures(t *testing.T) {
 	}
 }
 
-func jsonInventory(s string, inv *Inventory) error {
-	parsed, err := parseSnapshot("inline.json", []byte(s))
+func jsonInventory(s string, inv *inventory.Inventory) error {
+	parsed, err := inventory.Parse("inline.json", []byte(s))
 	if err == nil {
 		*inv = *parsed
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
 // snapshotPoll is how often snapshot files are checked for changes. A stat per file is cheap,
@@ -16,8 +18,8 @@ var snapshotPoll = time.Second
 // last good view stays; the files are read again every poll until a read succeeds.
 type fileSource struct {
 	files   []string
-	initial *Inventory // read at setup, so that a bad file stops CoreDNS from starting
-	limits  limits
+	initial *inventory.Inventory // read at setup, so that a bad file stops CoreDNS from starting
+	limits  inventory.Limits
 	seen    []fileStamp
 	guard   guard // of the reads after a change
 }
@@ -30,7 +32,7 @@ type fileStamp struct {
 }
 
 // newFileSource reads the files once; an error here is a configuration error.
-func newFileSource(files []string, lim limits) (*fileSource, error) {
+func newFileSource(files []string, lim inventory.Limits) (*fileSource, error) {
 	s := &fileSource{files: files, limits: lim}
 	s.seen = s.stamps()
 	inv, err := s.read()
@@ -43,21 +45,21 @@ func newFileSource(files []string, lim limits) (*fileSource, error) {
 
 func (s *fileSource) String() string { return "snapshot " + strings.Join(s.files, " ") }
 
-func (s *fileSource) read() (*Inventory, error) {
-	parts := make([]*Inventory, 0, len(s.files))
+func (s *fileSource) read() (*inventory.Inventory, error) {
+	parts := make([]*inventory.Inventory, 0, len(s.files))
 	for _, f := range s.files {
-		data, err := s.limits.readFile(f)
+		data, err := s.limits.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
-		inv, err := parseSnapshot(f, data)
+		inv, err := inventory.Parse(f, data)
 		if err != nil {
 			return nil, err
 		}
 		parts = append(parts, inv)
 	}
-	all := merge(parts...)
-	if err := s.limits.checkEndpoints(s.String(), len(all.VpcEndpoints)); err != nil {
+	all := inventory.Merge(parts...)
+	if err := s.limits.CheckEndpoints(s.String(), len(all.VpcEndpoints)); err != nil {
 		return nil, err
 	}
 	return all, nil

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
 func endpointJSON(ids ...string) string {
@@ -40,20 +42,20 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 	write(e, endpointJSON("vpce-1"))
 	write(n, `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1"}]}`)
 
-	fs, err := newFileSource([]string{e, n}, limits{bytes: 1000, endpoints: 3})
+	fs, err := newFileSource([]string{e, n}, inventory.Limits{Bytes: 1000, Endpoints: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(fs.initial.VpcEndpoints) != 1 || len(fs.initial.NetworkInterfaces) != 1 {
 		t.Fatalf("initial: files not merged: %+v", fs.initial)
 	}
-	got := make(chan *Inventory, 16)
+	got := make(chan *inventory.Inventory, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { fs.run(ctx, chanSink(got)); close(done) }()
 	defer func() { cancel(); <-done }()
 
-	next := func() *Inventory {
+	next := func() *inventory.Inventory {
 		t.Helper()
 		select {
 		case inv := <-got:

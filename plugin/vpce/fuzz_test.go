@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -40,21 +42,21 @@ var fuzzNext = test.HandlerFunc(func(_ context.Context, w dns.ResponseWriter, r 
 // fuzzSnapshots are the snapshot files the fuzzed handlers serve, merged.
 var fuzzSnapshots = []string{"testdata/answers.json", "../../example/snapshot.json"}
 
-func fuzzInventory(tb testing.TB) *Inventory {
+func fuzzInventory(tb testing.TB) *inventory.Inventory {
 	tb.Helper()
-	var parts []*Inventory
+	var parts []*inventory.Inventory
 	for _, file := range fuzzSnapshots {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		inv, err := parseSnapshot(file, data)
+		inv, err := inventory.Parse(file, data)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		parts = append(parts, inv)
 	}
-	return merge(parts...)
+	return inventory.Merge(parts...)
 }
 
 // fuzzHandler is one plugin configuration under test, with the index it serves.
@@ -374,7 +376,7 @@ func FuzzSnapshot(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		inv, err := parseSnapshot("fuzz.json", data)
+		inv, err := inventory.Parse("fuzz.json", data)
 		if err != nil {
 			checkSnapshotErr(t, data, err)
 			return
@@ -536,9 +538,9 @@ func FuzzBuild(f *testing.F) {
 	})
 }
 
-func fuzzInventoryOf(ctl []byte, names, addrs []string) (*Inventory, buildOptions) {
+func fuzzInventoryOf(ctl []byte, names, addrs []string) (*inventory.Inventory, buildOptions) {
 	r := &fuzzReader{b: ctl}
-	inv := &Inventory{}
+	inv := &inventory.Inventory{}
 	for range r.next() % 8 {
 		ni := types.NetworkInterface{
 			NetworkInterfaceId: aws.String(pick(r, fuzzENIIDs)),
@@ -635,7 +637,7 @@ func fuzzInventoryOf(ctl []byte, names, addrs []string) (*Inventory, buildOption
 // checkContributors checks that every served name is offered by an available Interface
 // endpoint (the first of those with its id), a private name only by one with private DNS, and
 // that its addresses are those of such an endpoint's interfaces.
-func checkContributors(t *testing.T, inv *Inventory, opts buildOptions, ix *index) {
+func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions, ix *index) {
 	t.Helper()
 	enis := map[string]*types.NetworkInterface{}
 	for i := range inv.NetworkInterfaces {

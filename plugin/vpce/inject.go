@@ -3,6 +3,8 @@ package vpce
 import (
 	"context"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 )
 
@@ -13,13 +15,13 @@ import (
 func (v *VPCE) InjectFault(h fault.Hook) {
 	vw := v.viewer
 	build := vw.build
-	vw.build = func(inv *Inventory, opts buildOptions) (*index, buildReport) {
+	vw.build = func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
 		h.At(inBuild)
 		return build(inv, opts)
 	}
 	if c := vw.cache; c != nil {
-		write := c.write
-		c.write = func(path string, data []byte) error {
+		write := c.Write
+		c.Write = func(path string, data []byte) error {
 			h.At(inCacheFile)
 			return write(path, data)
 		}
@@ -27,7 +29,7 @@ func (v *VPCE) InjectFault(h fault.Hook) {
 	for i, src := range vw.sources {
 		if s, ok := src.(apiSource); ok {
 			fetch := s.fetch
-			s.fetch = func(ctx context.Context, client ec2API, a account) (*Inventory, error) {
+			s.fetch = func(ctx context.Context, client ec2API, a account) (*inventory.Inventory, error) {
 				h.At(inRefresh)
 				return fetch(ctx, client, a)
 			}

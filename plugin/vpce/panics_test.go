@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -106,11 +108,11 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 			v := &VPCE{Next: nextPlugin}
 			v.zones, v.dotted = normalizeZones([]string{"."})
 			v.viewer = &viewer{sources: []source{apiSource{acct: acct}}, publish: v.view.Store,
-				build: func(inv *Inventory, opts buildOptions) (*index, buildReport) {
+				build: func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
 					buildFault.at()
 					return buildIndex(inv, opts)
 				}}
-			p := newPoller(acct, time.Minute, func(ctx context.Context, client ec2API, a account) (*Inventory, error) {
+			p := newPoller(acct, time.Minute, func(ctx context.Context, client ec2API, a account) (*inventory.Inventory, error) {
 				refreshFault.at()
 				return fetch(ctx, client, a)
 			})
@@ -188,9 +190,9 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 }
 
 // inventoryOf returns the fake's endpoints as an inventory.
-func inventoryOf(fake *ec2fake.Server) *Inventory {
+func inventoryOf(fake *ec2fake.Server) *inventory.Inventory {
 	st := fake.Snapshot()
-	return &Inventory{VpcEndpoints: st.VpcEndpoints, NetworkInterfaces: st.NetworkInterfaces}
+	return &inventory.Inventory{VpcEndpoints: st.VpcEndpoints, NetworkInterfaces: st.NetworkInterfaces}
 }
 
 // TestBuildPanicKeepsTheServedIndex: an update whose build panics fails and changes nothing:
@@ -207,8 +209,8 @@ func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 	v := &VPCE{Next: nextPlugin}
 	v.zones, v.dotted = normalizeZones([]string{"."})
 	cache := filepath.Join(t.TempDir(), "vpce.json")
-	v.viewer = &viewer{sources: []source{&fileSource{}}, cache: newCacheFile(cache, defaultLimits), publish: v.view.Store,
-		build: func(inv *Inventory, opts buildOptions) (*index, buildReport) {
+	v.viewer = &viewer{sources: []source{&fileSource{}}, cache: inventory.NewCacheFile(cache, inventory.DefaultLimits), publish: v.view.Store,
+		build: func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
 			f.at()
 			return buildIndex(inv, opts)
 		}}
@@ -258,17 +260,17 @@ func TestCacheWriterPanic(t *testing.T) {
 
 	var f faultSwitch
 	path := filepath.Join(t.TempDir(), "vpce.json")
-	cache := newCacheFile(path, defaultLimits)
-	cache.write = func(path string, data []byte) error {
+	cache := inventory.NewCacheFile(path, inventory.DefaultLimits)
+	cache.Write = func(path string, data []byte) error {
 		f.at()
-		return writeFile(path, data)
+		return inventory.WriteFile(path, data)
 	}
 	v := &VPCE{Next: nextPlugin}
 	v.zones, v.dotted = normalizeZones([]string{"."})
 	v.viewer = &viewer{sources: []source{&fileSource{}}, cache: cache, build: buildIndex, publish: v.view.Store}
 	before := counted(t, "panics_total", "where", inCacheFile)
 	f.armed.Store(true)
-	for name, inv := range map[string]*Inventory{"one.example.com.": one, "two.example.com.": two} {
+	for name, inv := range map[string]*inventory.Inventory{"one.example.com.": one, "two.example.com.": two} {
 		if err := v.viewer.update(0, inv); err != nil {
 			t.Fatalf("a cache write failed the update: %v", err)
 		}
@@ -289,7 +291,7 @@ func TestCacheWriterPanic(t *testing.T) {
 	if err := v.viewer.update(0, two); err != nil {
 		t.Fatal(err)
 	}
-	if inv, err := cache.load(); err != nil || len(inv.VpcEndpoints) != 2 {
+	if inv, err := cache.Load(); err != nil || len(inv.VpcEndpoints) != 2 {
 		t.Fatalf("cache file after the panics: %v", err)
 	}
 	if !strings.Contains(logs.String(), "Cache file written again") {
@@ -303,7 +305,7 @@ type faultySink struct {
 	fault *faultSwitch
 }
 
-func (s faultySink) update(inv *Inventory) error {
+func (s faultySink) update(inv *inventory.Inventory) error {
 	s.fault.at()
 	return s.chanSink.update(inv)
 }
@@ -326,17 +328,17 @@ func TestFileSourcePanic(t *testing.T) {
 		}
 	}
 	write(endpointJSON("vpce-1"))
-	fs, err := newFileSource([]string{file}, defaultLimits)
+	fs, err := newFileSource([]string{file}, inventory.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := &faultSwitch{}
-	got := make(chan *Inventory, 16)
+	got := make(chan *inventory.Inventory, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { fs.run(ctx, faultySink{chanSink(got), f}); close(done) }()
 	defer func() { cancel(); <-done }()
-	next := func() *Inventory {
+	next := func() *inventory.Inventory {
 		t.Helper()
 		select {
 		case inv := <-got:

@@ -3,12 +3,13 @@ package vpce
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
 	"errors"
 	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -45,14 +46,14 @@ type poller struct {
 
 	mu     sync.Mutex
 	subs   map[*subscription]struct{}
-	latest *Inventory
+	latest *inventory.Inventory
 	refs   int
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 // fetchFunc reads an account's inventory: fetch, or a test's fault around it.
-type fetchFunc func(ctx context.Context, client ec2API, a account) (*Inventory, error)
+type fetchFunc func(ctx context.Context, client ec2API, a account) (*inventory.Inventory, error)
 
 // subscription is one consumer.
 type subscription struct {
@@ -135,7 +136,7 @@ func (p *poller) unsubscribe(s *subscription) {
 }
 
 // publish hands inv to every subscriber; it fails if one could not take it in.
-func (p *poller) publish(inv *Inventory) error {
+func (p *poller) publish(inv *inventory.Inventory) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.latest = inv
@@ -162,7 +163,7 @@ func (p *poller) confirm() error {
 	return errors.Join(errs...)
 }
 
-func (s *subscription) deliver(inv *Inventory) error {
+func (s *subscription) deliver(inv *inventory.Inventory) error {
 	err := s.to.update(inv)
 	s.failed = err != nil
 	return err
@@ -194,7 +195,7 @@ func (p *poller) loop(ctx context.Context) {
 			if err := ctx.Err(); err != nil { // shutting down: nothing to hand over
 				return err
 			}
-			sum := fingerprint(inv)
+			sum := inventory.Fingerprint(inv)
 			if sum == last {
 				return p.confirm()
 			}
@@ -260,7 +261,7 @@ func closeIdle(client ec2API) {
 	}
 }
 
-func (p *poller) refreshOnce(ctx context.Context, client *ec2API) (*Inventory, error) {
+func (p *poller) refreshOnce(ctx context.Context, client *ec2API) (*inventory.Inventory, error) {
 	if *client == nil {
 		ctx, cancel := context.WithTimeout(ctx, pageTimeout) // bounds an instance metadata lookup
 		defer cancel()
@@ -323,16 +324,6 @@ func jitter(d time.Duration, frac float64) time.Duration {
 func isThrottling(err error) bool {
 	var ae smithy.APIError
 	return errors.As(err, &ae) && ae.ErrorCode() == throttlingError
-}
-
-// fingerprint identifies an inventory's content, so that an unchanged account costs no
-// rebuild and no cache file write.
-func fingerprint(inv *Inventory) [sha256.Size]byte {
-	h := sha256.New()
-	_ = json.NewEncoder(h).Encode(inv) // SDK types always encode
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	return sum
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {

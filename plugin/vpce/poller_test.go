@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
 )
 
@@ -38,17 +40,17 @@ func (s *syncBuffer) String() string {
 }
 
 // runPoller polls acct every refresh and sends what it publishes to the returned channel.
-func runPoller(t *testing.T, acct account, refresh time.Duration) (*poller, chan *Inventory) {
+func runPoller(t *testing.T, acct account, refresh time.Duration) (*poller, chan *inventory.Inventory) {
 	t.Helper()
 	p := newPoller(acct, refresh, fetch)
-	got := make(chan *Inventory, 100)
+	got := make(chan *inventory.Inventory, 100)
 	p.subscribe(chanSink(got))
 	p.start()
 	t.Cleanup(p.stop)
 	return p, got
 }
 
-func receive(t *testing.T, got chan *Inventory) *Inventory {
+func receive(t *testing.T, got chan *inventory.Inventory) *inventory.Inventory {
 	t.Helper()
 	select {
 	case inv := <-got:
@@ -214,7 +216,7 @@ func pollerCount() int {
 }
 
 // chanSink sends every new inventory to a channel and ignores confirmations.
-type chanSink chan *Inventory
+type chanSink chan *inventory.Inventory
 
-func (c chanSink) update(inv *Inventory) error { c <- inv; return nil }
-func (c chanSink) confirm()                    {}
+func (c chanSink) update(inv *inventory.Inventory) error { c <- inv; return nil }
+func (c chanSink) confirm()                              {}

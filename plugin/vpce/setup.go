@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/coredns/caddy"
@@ -47,7 +49,7 @@ type settings struct {
 	cacheFile string
 	apiOption string // the first API option seen, to name it if snapshot is set too
 	trusted   []netip.Prefix
-	limits    limits
+	limits    inventory.Limits
 }
 
 // role is an assume_role line.
@@ -105,7 +107,7 @@ func newVPCE(s *settings) (*VPCE, error) {
 		v.viewer.sources = append(v.viewer.sources, apiSource{acct: a, refresh: s.refresh, fetch: fetch})
 	}
 	if s.cacheFile != "" {
-		v.viewer.cache = newCacheFile(s.cacheFile, s.limits)
+		v.viewer.cache = inventory.NewCacheFile(s.cacheFile, s.limits)
 		v.viewer.loadCache()
 	}
 	return v, nil
@@ -154,7 +156,7 @@ func (v *VPCE) stop() error {
 // parse reads one vpce block. It only reads the Corefile: no file is opened, no API called.
 func parse(c *caddy.Controller) (*settings, error) {
 	root := dnsserver.GetConfig(c).Root
-	s := &settings{build: buildOptions{ttl: defaultTTL}, refresh: defaultRefresh, limits: defaultLimits}
+	s := &settings{build: buildOptions{ttl: defaultTTL}, refresh: defaultRefresh, limits: inventory.DefaultLimits}
 	for i := 0; c.Next(); i++ {
 		if i > 0 {
 			return nil, plugin.ErrOnce
@@ -171,7 +173,7 @@ func parse(c *caddy.Controller) (*settings, error) {
 	}
 	s.acct.vpcs = s.build.vpcs
 	s.acct.subnets = s.build.affinity != affinityNone
-	s.acct.maxEndpoints = s.limits.endpoints
+	s.acct.maxEndpoints = s.limits.Endpoints
 	s.acct.services = s.build.privateDNS == privateDNSAll
 	return s, nil
 }
@@ -265,9 +267,9 @@ func parseOption(c *caddy.Controller, s *settings, root string) error {
 			return c.Errf("%s %q: want a positive whole number", option, args[0])
 		}
 		if option == "max_bytes" {
-			s.limits.bytes = n
+			s.limits.Bytes = n
 		} else {
-			s.limits.endpoints = int(n)
+			s.limits.Endpoints = int(n)
 		}
 		return nil
 	case "vpc":

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -22,7 +24,7 @@ type source interface {
 // sink receives one source's news. An update fails if the sink could not take the inventory
 // in (its view stays as it was): the source hands it again later.
 type sink interface {
-	update(inv *Inventory) error
+	update(inv *inventory.Inventory) error
 	confirm()
 }
 
@@ -32,26 +34,26 @@ type sourceSink struct {
 	i  int
 }
 
-func (s sourceSink) update(inv *Inventory) error { return s.vw.update(s.i, inv) }
-func (s sourceSink) confirm()                    { s.vw.confirm(s.i) }
+func (s sourceSink) update(inv *inventory.Inventory) error { return s.vw.update(s.i, inv) }
+func (s sourceSink) confirm()                              { s.vw.confirm(s.i) }
 
 // viewer merges the latest inventory of each source of one plugin instance and publishes the
 // index built from them all. Builds are serialised; queries never wait for one.
 type viewer struct {
 	opts    buildOptions
 	sources []source
-	build   func(*Inventory, buildOptions) (*index, buildReport) // buildIndex, or a test's fault around it
+	build   func(*inventory.Inventory, buildOptions) (*index, buildReport) // buildIndex, or a test's fault around it
 	publish func(*index)
-	cache   *cacheFile // nil without cache_file
+	cache   *inventory.CacheFile // nil without cache_file
 
 	server string // the metrics' server label
 
 	mu          sync.Mutex
-	view        string       // the view plugin's name of the server block, known at start-up
-	parts       []*Inventory // by source, nil until that source delivered
-	confirmed   []time.Time  // by source, when it last confirmed its inventory
-	fallback    *Inventory   // the cache file's view, served until every source has delivered
-	fallbackAt  time.Time    // when the cache file was written
+	view        string                 // the view plugin's name of the server block, known at start-up
+	parts       []*inventory.Inventory // by source, nil until that source delivered
+	confirmed   []time.Time            // by source, when it last confirmed its inventory
+	fallback    *inventory.Inventory   // the cache file's view, served until every source has delivered
+	fallbackAt  time.Time              // when the cache file was written
 	cacheFailed bool
 	last        viewStats // of the published index, for the gauges
 	buildGuard  guard
@@ -85,20 +87,20 @@ func (vw *viewer) viewName() string {
 func (vw *viewer) loadCache() {
 	vw.mu.Lock()
 	defer vw.mu.Unlock()
-	inv, err := vw.cache.load()
+	inv, err := vw.cache.Load()
 	if err == nil {
-		err = vw.rebuild("cache file "+vw.cache.path, []*Inventory{inv})
+		err = vw.rebuild("cache file "+vw.cache.Path, []*inventory.Inventory{inv})
 	}
 	if err != nil {
 		log.Warningf("Cache file ignored: %v", err)
 		return
 	}
-	vw.fallback, vw.fallbackAt = inv, vw.cache.modTime
+	vw.fallback, vw.fallbackAt = inv, vw.cache.ModTime()
 }
 
 // update replaces source i's inventory and publishes the rebuilt index. If the build fails,
 // nothing changes: the last good index keeps serving.
-func (vw *viewer) update(i int, inv *Inventory) error {
+func (vw *viewer) update(i int, inv *inventory.Inventory) error {
 	vw.mu.Lock()
 	defer vw.mu.Unlock()
 	vw.init()
@@ -129,7 +131,7 @@ func (vw *viewer) confirm(i int) {
 
 func (vw *viewer) init() {
 	if vw.parts == nil {
-		vw.parts = make([]*Inventory, len(vw.sources))
+		vw.parts = make([]*inventory.Inventory, len(vw.sources))
 		vw.confirmed = make([]time.Time, len(vw.sources))
 	}
 }
@@ -159,11 +161,11 @@ func (vw *viewer) dataTime() (time.Time, bool) {
 // rebuild builds and publishes the index of parts: every source's part, and the cache file's
 // view after them (the first of duplicate endpoints wins, so fresh data does). A build that
 // panics publishes nothing.
-func (vw *viewer) rebuild(cause string, parts []*Inventory) error {
+func (vw *viewer) rebuild(cause string, parts []*inventory.Inventory) error {
 	var ix *index
 	var report buildReport
 	if err := vw.buildGuard.run(inBuild, func() error {
-		ix, report = vw.build(merge(parts...), vw.opts)
+		ix, report = vw.build(inventory.Merge(parts...), vw.opts)
 		return nil
 	}); err != nil {
 		return err
@@ -182,7 +184,7 @@ func (vw *viewer) rebuild(cause string, parts []*Inventory) error {
 }
 
 func (vw *viewer) saveCache() {
-	err := vw.cacheGuard.run(inCacheFile, func() error { return vw.cache.save(merge(vw.parts...)) })
+	err := vw.cacheGuard.run(inCacheFile, func() error { return vw.cache.Save(inventory.Merge(vw.parts...)) })
 	switch {
 	case err != nil && !vw.cacheFailed:
 		log.Errorf("Cache file not written, serving goes on: %v", err)
@@ -199,7 +201,7 @@ func (vw *viewer) run(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
-func slicesContainsNil(parts []*Inventory) bool {
+func slicesContainsNil(parts []*inventory.Inventory) bool {
 	for _, p := range parts {
 		if p == nil {
 			return true

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
@@ -29,7 +31,7 @@ func newTestVPCE(t testing.TB, file string, opts buildOptions, zones ...string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := parseSnapshot(file, data)
+	inv, err := inventory.Parse(file, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +176,7 @@ func TestConflictsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := parseSnapshot("answers.json", data)
+	inv, err := inventory.Parse("answers.json", data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
@@ -21,7 +23,7 @@ type fileSource struct {
 	initial *inventory.Inventory // read at setup, so that a bad file stops CoreDNS from starting
 	limits  inventory.Limits
 	seen    []fileStamp
-	guard   guard // of the reads after a change
+	guard   guard.Step // of the reads after a change
 }
 
 // fileStamp identifies a version of a file without reading it.
@@ -94,7 +96,7 @@ func (s *fileSource) run(ctx context.Context, to sink) {
 			continue
 		}
 		s.seen = st
-		err := s.guard.run(inSnapshot, func() error {
+		err := s.guard.Run(guard.Snapshot, func() error {
 			inv, err := s.read()
 			if err != nil {
 				return err

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+
 	"github.com/coredns/coredns/plugin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -31,7 +33,7 @@ var gapSummaryEvery = 10 * time.Minute
 // gapReport counts one plugin instance's gaps, for the metric and the periodic log summary.
 type gapReport struct {
 	server string
-	guard  guard // of the summaries
+	guard  guard.Step // of the summaries
 
 	mu       sync.Mutex
 	services map[string]bool   // distinct services counted so far
@@ -112,7 +114,7 @@ func (g *gapReport) summarize(ctx context.Context) {
 // summary logs the gaps counted since the last one. One that panics is lost; the next one
 // counts afresh.
 func (g *gapReport) summary() {
-	_ = g.guard.run(inGapReport, func() error {
+	_ = g.guard.Run(guard.GapReport, func() error {
 		if s := g.take(); s != "" {
 			log.Infof("Gap report: queries passed on for AWS services without an endpoint in the last %s: %s", gapSummaryEvery, s)
 		}

@@ -3,6 +3,8 @@ package vpce
 import (
 	"context"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/fault"
@@ -16,13 +18,13 @@ func (v *VPCE) InjectFault(h fault.Hook) {
 	vw := v.viewer
 	build := vw.build
 	vw.build = func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
-		h.At(inBuild)
+		h.At(guard.Build)
 		return build(inv, opts)
 	}
 	if c := vw.cache; c != nil {
 		write := c.Write
 		c.Write = func(path string, data []byte) error {
-			h.At(inCacheFile)
+			h.At(guard.CacheFile)
 			return write(path, data)
 		}
 	}
@@ -30,7 +32,7 @@ func (v *VPCE) InjectFault(h fault.Hook) {
 		if s, ok := src.(apiSource); ok {
 			fetch := s.fetch
 			s.fetch = func(ctx context.Context, client ec2API, a account) (*inventory.Inventory, error) {
-				h.At(inRefresh)
+				h.At(guard.Refresh)
 				return fetch(ctx, client, a)
 			}
 			vw.sources[i] = s

@@ -49,10 +49,6 @@ var (
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "passed_total",
 		Help: "Queries handed to the next plugin.",
 	}, []string{"server"})
-	panics = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "panics_total",
-		Help: "Panics recovered in the plugin's background work, by where (refresh, build, cache_file, snapshot, gap_report).",
-	}, []string{"where"})
 )
 
 // answerResult is the result label of answers_total.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
 	"github.com/miekg/dns"
@@ -61,8 +63,8 @@ func (f *faultSwitch) at() {
 
 func TestGuard(t *testing.T) {
 	logs := captureLog(t)
-	var g guard
-	before := counted(t, "panics_total", "where", inSnapshot)
+	var g guard.Step
+	before := counted(t, "panics_total", "where", guard.Snapshot)
 	boom := func() error { panic("boom") }
 	failing := func() error { return errors.New("plain failure") }
 	// A streak of panics logs once; a run without a panic (an error is not one) ends it.
@@ -77,14 +79,14 @@ func TestGuard(t *testing.T) {
 		{failing, "plain failure", 3, 1},
 		{boom, "panic in snapshot: boom", 4, 2},
 	} {
-		err := g.run(inSnapshot, step.run)
+		err := g.Run(guard.Snapshot, step.run)
 		if err == nil || err.Error() != step.wantErr {
 			t.Errorf("run %d: error %v, want %q", i, err, step.wantErr)
 		}
-		if n := counted(t, "panics_total", "where", inSnapshot) - before; n != float64(step.wantCount) {
+		if n := counted(t, "panics_total", "where", guard.Snapshot) - before; n != float64(step.wantCount) {
 			t.Errorf("run %d: %v panics counted, want %d", i, n, step.wantCount)
 		}
-		if n := recoveredLines(logs, inSnapshot); n != step.logged {
+		if n := recoveredLines(logs, guard.Snapshot); n != step.logged {
 			t.Errorf("run %d: %d panics logged, want %d", i, n, step.logged)
 		}
 	}
@@ -97,13 +99,13 @@ func TestGuard(t *testing.T) {
 // logged once, nothing new served; the next attempt comes after the backoff, and once the
 // panics stop the change is served.
 func TestPollerRecoversFromPanics(t *testing.T) {
-	for _, where := range []string{inRefresh, inBuild} {
+	for _, where := range []string{guard.Refresh, guard.Build} {
 		t.Run(where, func(t *testing.T) {
 			logs := captureLog(t)
 			fake, acct := fakeAccount(t)
 			putEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
 			var refreshFault, buildFault faultSwitch
-			f := map[string]*faultSwitch{inRefresh: &refreshFault, inBuild: &buildFault}[where]
+			f := map[string]*faultSwitch{guard.Refresh: &refreshFault, guard.Build: &buildFault}[where]
 
 			v := &VPCE{Next: nextPlugin}
 			v.zones, v.dotted = normalizeZones([]string{"."})
@@ -268,7 +270,7 @@ func TestCacheWriterPanic(t *testing.T) {
 	v := &VPCE{Next: nextPlugin}
 	v.zones, v.dotted = normalizeZones([]string{"."})
 	v.viewer = &viewer{sources: []source{&fileSource{}}, cache: cache, build: buildIndex, publish: v.view.Store}
-	before := counted(t, "panics_total", "where", inCacheFile)
+	before := counted(t, "panics_total", "where", guard.CacheFile)
 	f.armed.Store(true)
 	for name, inv := range map[string]*inventory.Inventory{"one.example.com.": one, "two.example.com.": two} {
 		if err := v.viewer.update(0, inv); err != nil {
@@ -278,13 +280,13 @@ func TestCacheWriterPanic(t *testing.T) {
 			t.Errorf("%s not served while the cache writer panics", name)
 		}
 	}
-	if n := counted(t, "panics_total", "where", inCacheFile) - before; n != 2 {
+	if n := counted(t, "panics_total", "where", guard.CacheFile) - before; n != 2 {
 		t.Errorf("%v panics counted, want 2", n)
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("cache file: %v, want none", err)
 	}
-	if recoveredLines(logs, inCacheFile) != 1 || strings.Count(logs.String(), "Cache file not written") != 1 {
+	if recoveredLines(logs, guard.CacheFile) != 1 || strings.Count(logs.String(), "Cache file not written") != 1 {
 		t.Errorf("want the panic and the failure logged once each:\n%s", logs)
 	}
 	f.armed.Store(false)
@@ -349,11 +351,11 @@ func TestFileSourcePanic(t *testing.T) {
 		}
 	}
 
-	before := counted(t, "panics_total", "where", inSnapshot)
+	before := counted(t, "panics_total", "where", guard.Snapshot)
 	f.armed.Store(true)
 	write(endpointJSON("vpce-1", "vpce-2"))
 	deadline := time.Now().Add(5 * time.Second)
-	for counted(t, "panics_total", "where", inSnapshot)-before < 3 { // read again every poll
+	for counted(t, "panics_total", "where", guard.Snapshot)-before < 3 { // read again every poll
 		if time.Now().After(deadline) {
 			t.Fatal("the changed snapshot is not read again after a panic")
 		}
@@ -367,7 +369,7 @@ func TestFileSourcePanic(t *testing.T) {
 	if inv := next(); len(inv.VpcEndpoints) != 1 || *inv.VpcEndpoints[0].VpcEndpointId != "vpce-3" {
 		t.Fatalf("the next version: %+v", inv.VpcEndpoints)
 	}
-	if recoveredLines(logs, inSnapshot) != 1 || strings.Count(logs.String(), "Snapshot not loaded") != 1 {
+	if recoveredLines(logs, guard.Snapshot) != 1 || strings.Count(logs.String(), "Snapshot not loaded") != 1 {
 		t.Errorf("want the panic and the failure logged once each:\n%s", logs)
 	}
 }
@@ -394,7 +396,7 @@ func TestGapReportPanic(t *testing.T) {
 	f := &faultSwitch{}
 	stdlog.SetOutput(panickyLog{logs, f}) // captureLog restores the output
 	g := newGapReport("dns://:53")
-	panics := func() float64 { return counted(t, "panics_total", "where", inGapReport) }
+	panics := func() float64 { return counted(t, "panics_total", "where", guard.GapReport) }
 	before := panics()
 	f.armed.Store(true)
 	for n := 1; n <= 3; n++ {
@@ -423,7 +425,7 @@ func TestGapReportPanic(t *testing.T) {
 	f.armed.Store(false)
 	g.observe("ssm.us-east-1.amazonaws.com.")
 	waitFor("no summary after the panics", func() bool { return strings.Contains(logs.String(), "Gap report: ") })
-	if n := recoveredLines(logs, inGapReport); n != 1 {
+	if n := recoveredLines(logs, guard.GapReport); n != 1 {
 		t.Errorf("%d panics logged, want 1:\n%s", n, logs)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -36,7 +38,7 @@ type poller struct {
 	fetch     fetchFunc
 	newClient func(context.Context, account) (ec2API, error)
 	sleep     func(context.Context, time.Duration) bool // false when ctx ended first
-	guard     guard                                     // of the refreshes
+	guard     guard.Step                                // of the refreshes
 
 	// The private DNS names of hub endpoints' services change rarely: they are read again
 	// every servicesEvery refreshes, or when the endpoints need a service not read yet.
@@ -186,7 +188,7 @@ func (p *poller) loop(ctx context.Context) {
 		began := time.Now()
 		var took time.Duration // by the refresh alone, not the hand-over
 		changed := false
-		err := p.guard.run(inRefresh, func() error {
+		err := p.guard.Run(guard.Refresh, func() error {
 			inv, err := p.refreshOnce(ctx, &client)
 			took = time.Since(began)
 			if err != nil {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,8 +58,8 @@ type viewer struct {
 	fallbackAt  time.Time              // when the cache file was written
 	cacheFailed bool
 	last        viewStats // of the published index, for the gauges
-	buildGuard  guard
-	cacheGuard  guard
+	buildGuard  guard.Step
+	cacheGuard  guard.Step
 }
 
 // setView names the server block's view (set by the view plugin's setup, which runs after
@@ -164,7 +166,7 @@ func (vw *viewer) dataTime() (time.Time, bool) {
 func (vw *viewer) rebuild(cause string, parts []*inventory.Inventory) error {
 	var ix *index
 	var report buildReport
-	if err := vw.buildGuard.run(inBuild, func() error {
+	if err := vw.buildGuard.Run(guard.Build, func() error {
 		ix, report = vw.build(inventory.Merge(parts...), vw.opts)
 		return nil
 	}); err != nil {
@@ -184,7 +186,7 @@ func (vw *viewer) rebuild(cause string, parts []*inventory.Inventory) error {
 }
 
 func (vw *viewer) saveCache() {
-	err := vw.cacheGuard.run(inCacheFile, func() error { return vw.cache.Save(inventory.Merge(vw.parts...)) })
+	err := vw.cacheGuard.Run(guard.CacheFile, func() error { return vw.cache.Save(inventory.Merge(vw.parts...)) })
 	switch {
 	case err != nil && !vw.cacheFailed:
 		log.Errorf("Cache file not written, serving goes on: %v", err)

@@ -84,7 +84,7 @@ func fuzzHandlers(tb testing.TB) []fuzzHandler {
 		ix, _ := buildIndex(inv, buildOptions{ttl: 60, authoritative: c.auth})
 		v := &VPCE{Next: fuzzNext}
 		v.zones, v.dotted = normalizeZones(c.zones)
-		v.view.Store(ix)
+		v.index.Store(ix)
 		h := fuzzHandler{name: c.name, v: v, ix: ix, auth: c.auth}
 		for _, z := range v.zones {
 			labels, _ := wireLabels(z)
@@ -156,14 +156,14 @@ func (h *fuzzHandler) oracle(labels []string) (*rrset, result) {
 			return rs, found
 		}
 	}
-	if h.ix.zones == nil {
+	if h.ix.apexes == nil {
 		return nil, miss
 	}
-	if _, ok := h.ix.zones[joinLabels(labels)]; ok {
+	if _, ok := h.ix.apexes[joinLabels(labels)]; ok {
 		return nil, nodata
 	}
 	for k := 1; k < len(labels); k++ {
-		if _, ok := h.ix.zones[joinLabels(labels[k:])]; ok {
+		if _, ok := h.ix.apexes[joinLabels(labels[k:])]; ok {
 			return nil, nxdomain
 		}
 	}
@@ -455,7 +455,7 @@ func checkIndex(t *testing.T, ix *index) {
 			t.Errorf("lookup(%q): the apex matched its own wildcard", name)
 		}
 	}
-	for name := range ix.zones {
+	for name := range ix.apexes {
 		checkName("zone", name, false)
 	}
 }

@@ -70,28 +70,28 @@ func (rs *rrset) perClient(qtype uint16, aff affinity) bool {
 		(qtype == dns.TypeAAAA || qtype == dns.TypeANY) && rs.aaaa.severalAZs()
 }
 
-// index is one immutable view of the served names, built when the inventory changes and
+// index is one immutable table of the served names, built when the inventory changes and
 // swapped in atomically; queries read it without locks.
 type index struct {
-	exact map[string]*rrset   // lower-case FQDN -> records
-	wild  map[string]*rrset   // "*.X" is stored under X
-	zones map[string]*dns.SOA // private DNS zone apexes, for authoritative NXDOMAIN
-	ttl   uint32
-	stats viewStats
+	exact  map[string]*rrset   // lower-case FQDN -> records
+	wild   map[string]*rrset   // "*.X" is stored under X
+	apexes map[string]*dns.SOA // private DNS zone apexes, for authoritative NXDOMAIN
+	ttl    uint32
+	stats  indexStats
 
 	clients  *clientTable // where clients are: the learned subnets and the zone lines
 	affinity affinity
 }
 
-// viewStats counts what a view serves, for logs and metrics.
-type viewStats struct {
+// indexStats counts what an index serves, for logs and metrics.
+type indexStats struct {
 	endpoints int
 	names     [numKinds]int
 	conflicts int
 	regions   map[string]*regionStats
 }
 
-// regionStats counts one region's part of a view.
+// regionStats counts one region's part of an index.
 type regionStats struct {
 	endpoints int
 	names     [numKinds]int
@@ -118,14 +118,14 @@ func (ix *index) lookup(name string) (*rrset, *dns.SOA, result) {
 			return rs, rs.soa, found
 		}
 	}
-	if len(ix.zones) == 0 {
+	if len(ix.apexes) == 0 {
 		return nil, nil, miss
 	}
-	if soa, ok := ix.zones[name]; ok {
+	if soa, ok := ix.apexes[name]; ok {
 		return nil, soa, nodata
 	}
 	for parent, ok := parentOf(name); ok; parent, ok = parentOf(parent) {
-		if soa, ok := ix.zones[parent]; ok {
+		if soa, ok := ix.apexes[parent]; ok {
 			return nil, soa, nxdomain
 		}
 	}

@@ -24,7 +24,7 @@ func init() {
 
 // guard keeps a panic in one step of background work from taking CoreDNS down: the step
 // fails with an error instead, and whoever runs it handles that as any failure (the last good
-// view stays, the step is tried again). The first panic is logged with its stack; later ones
+// index stays, the step is tried again). The first panic is logged with its stack; later ones
 // are only counted until the step runs without one, so that a step that panics on every
 // attempt logs once. A guard serves one step, run by one goroutine at a time.
 type guard struct{ panicking bool }

@@ -1,6 +1,6 @@
 // Package vpce is a CoreDNS plugin that answers for AWS interface VPC endpoint names (regional,
 // zonal and private DNS names) the way Route 53 Resolver does inside the endpoint's VPC, from a
-// cached view of the account's endpoints, and hands every other query to the next plugin.
+// cached inventory of the account's endpoints, and hands every other query to the next plugin.
 package vpce
 
 import (
@@ -24,11 +24,11 @@ type VPCE struct {
 	zones   []string       // lower-case FQDNs the plugin answers in
 	dotted  []string       // the zones with a leading dot, for allocation-free suffix tests
 	trusted []netip.Prefix // forwarders whose EDNS Client Subnet is believed
-	view    atomic.Pointer[index]
+	index   atomic.Pointer[index]
 
 	qc      atomic.Pointer[queryCounters]
 	gaps    *gapReport
-	viewer  *viewer
+	merger  *merger
 	cancel  context.CancelFunc
 	running sync.WaitGroup
 }
@@ -42,7 +42,7 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 		return v.passOn(ctx, v.counters(metrics.WithServer(ctx)), w, r)
 	}
 	qc := v.counters(metrics.WithServer(ctx))
-	ix := v.view.Load()
+	ix := v.index.Load()
 	if ix == nil {
 		return v.passOn(ctx, qc, w, r)
 	}

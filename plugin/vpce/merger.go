@@ -22,24 +22,24 @@ type source interface {
 }
 
 // sink receives one source's news. An update fails if the sink could not take the inventory
-// in (its view stays as it was): the source hands it again later.
+// in (its index stays as it was): the source hands it again later.
 type sink interface {
 	update(inv *inventory.Inventory) error
 	confirm()
 }
 
-// sourceSink is the viewer's sink for its source i.
+// sourceSink is the merger's sink for its source i.
 type sourceSink struct {
-	vw *viewer
-	i  int
+	m *merger
+	i int
 }
 
-func (s sourceSink) update(inv *inventory.Inventory) error { return s.vw.update(s.i, inv) }
-func (s sourceSink) confirm()                              { s.vw.confirm(s.i) }
+func (s sourceSink) update(inv *inventory.Inventory) error { return s.m.update(s.i, inv) }
+func (s sourceSink) confirm()                              { s.m.confirm(s.i) }
 
-// viewer merges the latest inventory of each source of one plugin instance and publishes the
+// merger merges the latest inventory of each source of one plugin instance and publishes the
 // index built from them all. Builds are serialised; queries never wait for one.
-type viewer struct {
+type merger struct {
 	opts    buildOptions
 	sources []source
 	build   func(*inventory.Inventory, buildOptions) (*index, buildReport) // buildIndex, or a test's fault around it
@@ -52,120 +52,120 @@ type viewer struct {
 	view        string                 // the view plugin's name of the server block, known at start-up
 	parts       []*inventory.Inventory // by source, nil until that source delivered
 	confirmed   []time.Time            // by source, when it last confirmed its inventory
-	fallback    *inventory.Inventory   // the cache file's view, served until every source has delivered
+	fallback    *inventory.Inventory   // the cache file's inventory, served until every source has delivered
 	fallbackAt  time.Time              // when the cache file was written
 	cacheFailed bool
-	last        viewStats // of the published index, for the gauges
+	last        indexStats // of the published index, for the gauges
 	buildGuard  guard
 	cacheGuard  guard
 }
 
 // setView names the server block's view (set by the view plugin's setup, which runs after
 // this plugin's) and labels the gauges with it.
-func (vw *viewer) setView(name string) {
-	vw.mu.Lock()
-	defer vw.mu.Unlock()
-	if vw.view == name {
+func (m *merger) setView(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.view == name {
 		return
 	}
-	endpointsGauge.DeletePartialMatch(prometheus.Labels{"server": vw.server, "view": vw.view})
-	namesGauge.DeletePartialMatch(prometheus.Labels{"server": vw.server, "view": vw.view})
-	conflictsGauge.DeleteLabelValues(vw.server, vw.view)
-	vw.view = name
-	if vw.last.regions != nil {
-		recordView(vw.server, vw.view, vw.last)
+	endpointsGauge.DeletePartialMatch(prometheus.Labels{"server": m.server, "view": m.view})
+	namesGauge.DeletePartialMatch(prometheus.Labels{"server": m.server, "view": m.view})
+	conflictsGauge.DeleteLabelValues(m.server, m.view)
+	m.view = name
+	if m.last.regions != nil {
+		recordIndex(m.server, m.view, m.last)
 	}
 }
 
-func (vw *viewer) viewName() string {
-	vw.mu.Lock()
-	defer vw.mu.Unlock()
-	return vw.view
+func (m *merger) viewName() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.view
 }
 
-// loadCache serves the cache file's view, if it has a good one, until the sources deliver.
-func (vw *viewer) loadCache() {
-	vw.mu.Lock()
-	defer vw.mu.Unlock()
-	inv, err := vw.cache.Load()
+// loadCache serves the cache file's inventory, if it has a good one, until the sources deliver.
+func (m *merger) loadCache() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	inv, err := m.cache.Load()
 	if err == nil {
-		err = vw.rebuild("cache file "+vw.cache.Path, []*inventory.Inventory{inv})
+		err = m.rebuild("cache file "+m.cache.Path, []*inventory.Inventory{inv})
 	}
 	if err != nil {
 		log.Warningf("Cache file ignored: %v", err)
 		return
 	}
-	vw.fallback, vw.fallbackAt = inv, vw.cache.ModTime()
+	m.fallback, m.fallbackAt = inv, m.cache.ModTime()
 }
 
 // update replaces source i's inventory and publishes the rebuilt index. If the build fails,
 // nothing changes: the last good index keeps serving.
-func (vw *viewer) update(i int, inv *inventory.Inventory) error {
-	vw.mu.Lock()
-	defer vw.mu.Unlock()
-	vw.init()
-	parts := slices.Clone(vw.parts)
+func (m *merger) update(i int, inv *inventory.Inventory) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.init()
+	parts := slices.Clone(m.parts)
 	parts[i] = inv
 	complete := !slicesContainsNil(parts)
-	fallback := vw.fallback
+	fallback := m.fallback
 	if complete {
 		fallback = nil
 	}
-	if err := vw.rebuild(vw.sources[i].String(), append(parts, fallback)); err != nil {
+	if err := m.rebuild(m.sources[i].String(), append(parts, fallback)); err != nil {
 		return err
 	}
-	vw.parts, vw.fallback, vw.confirmed[i] = parts, fallback, time.Now()
-	if complete && vw.cache != nil {
-		vw.saveCache()
+	m.parts, m.fallback, m.confirmed[i] = parts, fallback, time.Now()
+	if complete && m.cache != nil {
+		m.saveCache()
 	}
 	return nil
 }
 
 // confirm records that source i found its inventory still current.
-func (vw *viewer) confirm(i int) {
-	vw.mu.Lock()
-	defer vw.mu.Unlock()
-	vw.init()
-	vw.confirmed[i] = time.Now()
+func (m *merger) confirm(i int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.init()
+	m.confirmed[i] = time.Now()
 }
 
-func (vw *viewer) init() {
-	if vw.parts == nil {
-		vw.parts = make([]*inventory.Inventory, len(vw.sources))
-		vw.confirmed = make([]time.Time, len(vw.sources))
+func (m *merger) init() {
+	if m.parts == nil {
+		m.parts = make([]*inventory.Inventory, len(m.sources))
+		m.confirmed = make([]time.Time, len(m.sources))
 	}
 }
 
-// dataTime is when the data of the served view was last confirmed: the oldest confirmation
+// dataTime is when the data of the served index was last confirmed: the oldest confirmation
 // among the sources that contribute, the cache file's for those still served from it.
-func (vw *viewer) dataTime() (time.Time, bool) {
-	vw.mu.Lock()
-	defer vw.mu.Unlock()
+func (m *merger) dataTime() (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	var oldest time.Time
 	consider := func(t time.Time) {
 		if !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
 			oldest = t
 		}
 	}
-	for i := range vw.sources {
+	for i := range m.sources {
 		switch {
-		case vw.parts != nil && vw.parts[i] != nil:
-			consider(vw.confirmed[i])
-		case vw.fallback != nil:
-			consider(vw.fallbackAt)
+		case m.parts != nil && m.parts[i] != nil:
+			consider(m.confirmed[i])
+		case m.fallback != nil:
+			consider(m.fallbackAt)
 		}
 	}
 	return oldest, !oldest.IsZero()
 }
 
 // rebuild builds and publishes the index of parts: every source's part, and the cache file's
-// view after them (the first of duplicate endpoints wins, so fresh data does). A build that
+// inventory after them (the first of duplicate endpoints wins, so fresh data does). A build that
 // panics publishes nothing.
-func (vw *viewer) rebuild(cause string, parts []*inventory.Inventory) error {
+func (m *merger) rebuild(cause string, parts []*inventory.Inventory) error {
 	var ix *index
 	var report buildReport
-	if err := vw.buildGuard.run(inBuild, func() error {
-		ix, report = vw.build(inventory.Merge(parts...), vw.opts)
+	if err := m.buildGuard.run(inBuild, func() error {
+		ix, report = m.build(inventory.Merge(parts...), m.opts)
 		return nil
 	}); err != nil {
 		return err
@@ -176,28 +176,28 @@ func (vw *viewer) rebuild(cause string, parts []*inventory.Inventory) error {
 	for _, s := range report.skipped {
 		log.Warningf("Skipped: %s", s)
 	}
-	vw.publish(ix)
-	vw.last = ix.stats
-	recordView(vw.server, vw.view, ix.stats)
+	m.publish(ix)
+	m.last = ix.stats
+	recordIndex(m.server, m.view, ix.stats)
 	log.Infof("View from %s: %d endpoints, %d names (%s)", cause, ix.stats.endpoints, ix.stats.total(), ix.stats)
 	return nil
 }
 
-func (vw *viewer) saveCache() {
-	err := vw.cacheGuard.run(inCacheFile, func() error { return vw.cache.Save(inventory.Merge(vw.parts...)) })
+func (m *merger) saveCache() {
+	err := m.cacheGuard.run(inCacheFile, func() error { return m.cache.Save(inventory.Merge(m.parts...)) })
 	switch {
-	case err != nil && !vw.cacheFailed:
+	case err != nil && !m.cacheFailed:
 		log.Errorf("Cache file not written, serving goes on: %v", err)
-	case err == nil && vw.cacheFailed:
+	case err == nil && m.cacheFailed:
 		log.Infof("Cache file written again")
 	}
-	vw.cacheFailed = err != nil
+	m.cacheFailed = err != nil
 }
 
 // run runs every source until ctx ends.
-func (vw *viewer) run(ctx context.Context, wg *sync.WaitGroup) {
-	for i, src := range vw.sources {
-		wg.Go(func() { src.run(ctx, sourceSink{vw, i}) })
+func (m *merger) run(ctx context.Context, wg *sync.WaitGroup) {
+	for i, src := range m.sources {
+		wg.Go(func() { src.run(ctx, sourceSink{m, i}) })
 	}
 }
 
@@ -210,7 +210,7 @@ func slicesContainsNil(parts []*inventory.Inventory) bool {
 	return false
 }
 
-func (s viewStats) total() int {
+func (s indexStats) total() int {
 	n := 0
 	for _, c := range s.names {
 		n += c
@@ -218,7 +218,7 @@ func (s viewStats) total() int {
 	return n
 }
 
-func (s viewStats) String() string {
+func (s indexStats) String() string {
 	parts := make([]string, 0, numKinds)
 	for k := range numKinds {
 		parts = append(parts, fmt.Sprintf("%s %d", k, s.names[k]))

@@ -107,18 +107,17 @@ func buildIndex(inv *inventory.Inventory, opts buildOptions) (*index, buildRepor
 		affinity: opts.affinity,
 		clients:  buildClients(inv, opts.azRanges),
 	}
-	ix.stats.regions = map[string]*regionStats{}
+	ix.stats = newIndexStats()
 	for name, c := range b.exact {
 		ix.exact[name] = c.rs
-		ix.stats.count(c)
+		ix.stats.countName(c)
 	}
 	for name, c := range b.wild {
 		ix.wild[name] = c.rs
-		ix.stats.count(c)
+		ix.stats.countName(c)
 	}
 	for _, e := range b.served {
-		ix.stats.region(e.region).endpoints++
-		ix.stats.endpoints++
+		ix.stats.countEndpoint(e)
 	}
 	if opts.authoritative && len(b.apexes) > 0 {
 		ix.apexes = b.apexes
@@ -126,20 +125,6 @@ func buildIndex(inv *inventory.Inventory, opts buildOptions) (*index, buildRepor
 	ix.stats.conflicts = len(b.report.conflicts)
 	slices.Sort(b.report.conflicts)
 	return ix, b.report
-}
-
-func (s *indexStats) count(c claim) {
-	s.names[c.rs.kind]++
-	s.region(c.owner.region).names[c.rs.kind]++
-}
-
-func (s *indexStats) region(r string) *regionStats {
-	rs, ok := s.regions[r]
-	if !ok {
-		rs = &regionStats{}
-		s.regions[r] = rs
-	}
-	return rs
 }
 
 // endpointRegion is the region an endpoint serves, for metrics: ServiceRegion, or the region

@@ -83,20 +83,6 @@ type index struct {
 	affinity affinity
 }
 
-// indexStats counts what an index serves, for logs and metrics.
-type indexStats struct {
-	endpoints int
-	names     [numKinds]int
-	conflicts int
-	regions   map[string]*regionStats
-}
-
-// regionStats counts one region's part of an index.
-type regionStats struct {
-	endpoints int
-	names     [numKinds]int
-}
-
 // result is the outcome of a lookup.
 type result uint8
 

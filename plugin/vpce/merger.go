@@ -2,9 +2,7 @@ package vpce
 
 import (
 	"context"
-	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -208,20 +206,4 @@ func slicesContainsNil(parts []*inventory.Inventory) bool {
 		}
 	}
 	return false
-}
-
-func (s indexStats) total() int {
-	n := 0
-	for _, c := range s.names {
-		n += c
-	}
-	return n
-}
-
-func (s indexStats) String() string {
-	parts := make([]string, 0, numKinds)
-	for k := range numKinds {
-		parts = append(parts, fmt.Sprintf("%s %d", k, s.names[k]))
-	}
-	return strings.Join(parts, ", ")
 }

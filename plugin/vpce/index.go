@@ -83,39 +83,29 @@ type index struct {
 	affinity affinity
 }
 
-// result is the outcome of a lookup.
-type result uint8
-
-const (
-	miss     result = iota // not ours: the next plugin answers
-	found                  // a served name (maybe without records of the asked type)
-	nxdomain               // under an authoritative private zone, but no such name
-	nodata                 // an authoritative zone's apex that holds no records itself
-)
-
 // lookup finds the records for name, which must be a lower-case FQDN. An exact name wins
 // over a wildcard; the closest enclosing wildcard wins over one further up.
 func (ix *index) lookup(name string) (*rrset, *dns.SOA, result) {
 	if rs, ok := ix.exact[name]; ok {
-		return rs, rs.soa, found
+		return rs, rs.soa, resultAnswer
 	}
 	for parent, ok := parentOf(name); ok; parent, ok = parentOf(parent) {
 		if rs, ok := ix.wild[parent]; ok {
-			return rs, rs.soa, found
+			return rs, rs.soa, resultAnswer
 		}
 	}
 	if len(ix.apexes) == 0 {
-		return nil, nil, miss
+		return nil, nil, resultMiss
 	}
 	if soa, ok := ix.apexes[name]; ok {
-		return nil, soa, nodata
+		return nil, soa, resultNodata
 	}
 	for parent, ok := parentOf(name); ok; parent, ok = parentOf(parent) {
 		if soa, ok := ix.apexes[parent]; ok {
-			return nil, soa, nxdomain
+			return nil, soa, resultNXDomain
 		}
 	}
-	return nil, nil, miss
+	return nil, nil, resultMiss
 }
 
 // parentOf returns the name below the first label of name (in presentation form), or false

@@ -55,31 +55,19 @@ var (
 	}, []string{"where"})
 )
 
-// answerResult is the result label of answers_total.
-type answerResult uint8
-
-const (
-	resultAnswer answerResult = iota
-	resultNodata
-	resultNXDomain
-	numResults
-)
-
-var resultNames = [numResults]string{"answer", "nodata", "nxdomain"}
-
 // queryCounters are one server's query counters, resolved once so that counting a query is
 // an atomic add, without a label lookup.
 type queryCounters struct {
 	server  string
-	answers [numKinds][numResults]prometheus.Counter
+	answers [numKinds][numAnswered]prometheus.Counter
 	passed  prometheus.Counter
 }
 
 func newQueryCounters(server string) *queryCounters {
 	qc := &queryCounters{server: server, passed: passed.WithLabelValues(server)}
 	for k := range numKinds {
-		for r := range numResults {
-			qc.answers[k][r] = answers.WithLabelValues(server, k.String(), resultNames[r])
+		for r := range numAnswered {
+			qc.answers[k][r] = answers.WithLabelValues(server, k.String(), r.String())
 		}
 	}
 	return qc

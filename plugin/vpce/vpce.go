@@ -57,18 +57,18 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 	var scope uint8 // the Client Subnet scope: 0 unless the client's subnet chose the answer
 	var p *reply
 	switch res {
-	case miss:
+	case resultMiss:
 		v.gaps.observe(name)
 		return v.passOn(ctx, qc, w, r)
-	case nxdomain:
+	case resultNXDomain:
 		p = newReply(r, dns.RcodeNameError)
 		p.setSOA(soa)
-		qc.answers[kindPrivate][resultNXDomain].Inc()
-	case nodata:
+		qc.answers[kindPrivate][res].Inc()
+	case resultNodata:
 		p = newReply(r, dns.RcodeSuccess)
 		p.setSOA(soa)
-		qc.answers[kindPrivate][resultNodata].Inc()
-	case found:
+		qc.answers[kindPrivate][res].Inc()
+	case resultAnswer:
 		var client *place
 		if ix.clients != nil && (ix.affinity != affinityNone || rs.inboundOnlyVPC != "") {
 			addr, fromECS := clientAddr(w, ecs, v.trusted)
@@ -113,24 +113,6 @@ func (w *scopeWriter) WriteMsg(m *dns.Msg) error {
 func (v *VPCE) passOn(ctx context.Context, qc *queryCounters, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	qc.passed.Inc()
 	return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
-}
-
-// answer fills p with the records of the question's type, rotated and ordered for the
-// client; a name without such records gets an empty NOERROR answer with the zone's SOA
-// (NODATA).
-func (rs *rrset) answer(p *reply, q dns.Question, ix *index, client *place) answerResult {
-	start := int(rs.next.Add(1) - 1) // the first answer keeps interface order
-	if q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY {
-		p.add(q.Name, ix.ttl, dns.TypeA, &rs.a, start, ix.affinity, client)
-	}
-	if q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeANY {
-		p.add(q.Name, ix.ttl, dns.TypeAAAA, &rs.aaaa, start, ix.affinity, client)
-	}
-	if len(p.msg.Answer) == 0 {
-		p.setSOA(rs.soa)
-		return resultNodata
-	}
-	return resultAnswer
 }
 
 // inZones reports whether the lower-case FQDN name is in one of the plugin's zones.

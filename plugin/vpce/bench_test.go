@@ -204,7 +204,7 @@ func benchVPCE(tb testing.TB, n int) (*VPCE, benchNames) {
 	}
 	v := &VPCE{Next: discardNext{}}
 	v.zones, v.dotted = normalizeZones([]string{"."})
-	v.view.Store(ix)
+	v.index.Store(ix)
 	return v, names
 }
 
@@ -313,7 +313,7 @@ func BenchmarkBuildIndex(b *testing.B) {
 	const n = 100_000
 	inv, names := benchInventory(n)
 	opts := buildOptions{ttl: 60}
-	benchView, _ = buildIndex(inv, opts) // the view being served meanwhile
+	benchIndex, _ = buildIndex(inv, opts) // the view being served meanwhile
 
 	before := heapAfterGC()
 	sampler := startHeapSampler()
@@ -322,14 +322,14 @@ func BenchmarkBuildIndex(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		ix, _ := buildIndex(inv, opts)
-		benchView = ix // swapped in: the previous view becomes garbage
+		benchIndex = ix // swapped in: the previous view becomes garbage
 	}
 	b.StopTimer()
 	cpu := cpuTime() - cpu0
 	peak := sampler.stop()
 
 	withIndex := heapAfterGC()
-	benchView = nil
+	benchIndex = nil
 	withoutIndex := heapAfterGC()
 	runtime.KeepAlive(inv)
 	inv = nil
@@ -493,8 +493,8 @@ func (p *pageReplay) Do(r *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-// benchView holds the view a build benchmark serves, so that it stays live.
-var benchView *index
+// benchIndex holds the view a build benchmark serves, so that it stays live.
+var benchIndex *index
 
 // heapAfterGC is the live heap after a full collection.
 func heapAfterGC() uint64 {

@@ -110,7 +110,7 @@ func TestEndpointGoneMidRefresh(t *testing.T) {
 	ix, _ := buildIndex(inv, buildOptions{ttl: 60})
 	v := &VPCE{Next: nextPlugin}
 	v.zones, v.dotted = normalizeZones([]string{"."})
-	v.view.Store(ix)
+	v.index.Store(ix)
 	for name, want := range map[string]string{"stays.example.com.": "10.0.0.1", "goes.example.com.": "next"} {
 		if got := answerFrom(t, v, name, dns.TypeA, "10.0.0.9", ""); got != want {
 			t.Errorf("%s: %q, want %q", name, got, want)
@@ -140,9 +140,9 @@ func TestCacheFileFailures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			logs := captureLog(t)
 			published := 0
-			vw := &viewer{sources: []source{&fileSource{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
+			m := &merger{sources: []source{&fileSource{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
 				build: buildIndex, publish: func(*index) { published++ }}
-			if vw.update(0, inv) != nil || vw.update(0, &inventory.Inventory{}) != nil {
+			if m.update(0, inv) != nil || m.update(0, &inventory.Inventory{}) != nil {
 				t.Error("a cache failure failed an update")
 			}
 			if published != 2 {

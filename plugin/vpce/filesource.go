@@ -17,7 +17,7 @@ var snapshotPoll = time.Second
 
 // fileSource serves snapshot files, merged, and re-reads them when one changes. A file that
 // turns bad (unreadable, invalid, deleted), or a read that panics, is logged once and the
-// last good view stays; the files are read again every poll until a read succeeds.
+// last good index stays; the files are read again every poll until a read succeeds.
 type fileSource struct {
 	files   []string
 	initial *inventory.Inventory // read at setup, so that a bad file stops CoreDNS from starting

@@ -84,7 +84,7 @@ func fuzzHandlers(tb testing.TB) []fuzzHandler {
 		ix, _ := buildIndex(inv, buildOptions{ttl: 60, authoritative: c.auth})
 		v := &VPCE{Next: fuzzNext}
 		v.zones, v.dotted = normalizeZones(c.zones)
-		v.view.Store(ix)
+		v.index.Store(ix)
 		h := fuzzHandler{name: c.name, v: v, ix: ix, auth: c.auth}
 		for _, z := range v.zones {
 			labels, _ := wireLabels(z)
@@ -146,28 +146,28 @@ func (h *fuzzHandler) oracle(labels []string) (*rrset, result) {
 		}
 	}
 	if !inZone {
-		return nil, miss
+		return nil, resultMiss
 	}
 	if rs, ok := h.ix.exact[joinLabels(labels)]; ok {
-		return rs, found
+		return rs, resultAnswer
 	}
 	for k := 1; k < len(labels); k++ {
 		if rs, ok := h.ix.wild[joinLabels(labels[k:])]; ok {
-			return rs, found
+			return rs, resultAnswer
 		}
 	}
-	if h.ix.zones == nil {
-		return nil, miss
+	if h.ix.apexes == nil {
+		return nil, resultMiss
 	}
-	if _, ok := h.ix.zones[joinLabels(labels)]; ok {
-		return nil, nodata
+	if _, ok := h.ix.apexes[joinLabels(labels)]; ok {
+		return nil, resultNodata
 	}
 	for k := 1; k < len(labels); k++ {
-		if _, ok := h.ix.zones[joinLabels(labels[k:])]; ok {
-			return nil, nxdomain
+		if _, ok := h.ix.apexes[joinLabels(labels[k:])]; ok {
+			return nil, resultNXDomain
 		}
 	}
-	return nil, miss
+	return nil, resultMiss
 }
 
 func FuzzServeDNS(f *testing.F) {
@@ -219,7 +219,7 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 	}
 
 	passed := len(m.Answer) == 1 && m.Answer[0] == fuzzNextRR
-	want, res := (*rrset)(nil), miss
+	want, res := (*rrset)(nil), resultMiss
 	if len(r.Question) == 1 && r.Question[0].Qclass == dns.ClassINET {
 		labels, ok := wireLabels(r.Question[0].Name)
 		if !ok {
@@ -227,10 +227,10 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 		}
 		want, res = h.oracle(labels)
 	}
-	if res == found && want.inboundOnlyVPC != "" && h.ix.clients != nil && passed {
+	if res == resultAnswer && want.inboundOnlyVPC != "" && h.ix.clients != nil && passed {
 		return // an inbound-only endpoint's private name, asked from inside its VPC
 	}
-	if res == miss {
+	if res == resultMiss {
 		if !passed {
 			t.Fatalf("%s: %v answered, want it passed on\n%s", h.name, r.Question, m)
 		}
@@ -252,7 +252,7 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 	default:
 		t.Errorf("%s: rcode %s", h.name, dns.RcodeToString[m.Rcode])
 	}
-	if wantRcode := map[result]int{found: dns.RcodeSuccess, nodata: dns.RcodeSuccess, nxdomain: dns.RcodeNameError}[res]; m.Rcode != wantRcode {
+	if wantRcode := map[result]int{resultAnswer: dns.RcodeSuccess, resultNodata: dns.RcodeSuccess, resultNXDomain: dns.RcodeNameError}[res]; m.Rcode != wantRcode {
 		t.Fatalf("%s: %v: rcode %s, want %s (%v)\n%s", h.name, q, dns.RcodeToString[m.Rcode], dns.RcodeToString[wantRcode], res, m)
 	}
 	var gotA, gotAAAA, wantA, wantAAAA []string
@@ -434,7 +434,7 @@ func checkIndex(t *testing.T, ix *index) {
 	for name, rs := range ix.exact {
 		checkName("exact name", name, false)
 		checkRRset(t, name, rs)
-		if got, _, res := ix.lookup(name); res != found || got != rs {
+		if got, _, res := ix.lookup(name); res != resultAnswer || got != rs {
 			t.Errorf("lookup(%q) = %v, want its own records", name, res)
 		}
 	}
@@ -447,15 +447,15 @@ func checkIndex(t *testing.T, ix *index) {
 		}
 		checkRRset(t, "*."+name, rs)
 		if below := "x." + name; len(below) <= 254 {
-			if _, _, res := ix.lookup(below); res != found {
-				t.Errorf("lookup(%q) below a wildcard = %v, want found", below, res)
+			if _, _, res := ix.lookup(below); res != resultAnswer {
+				t.Errorf("lookup(%q) below a wildcard = %v, want answer", below, res)
 			}
 		}
-		if rs2, _, res := ix.lookup(name); res == found && rs2 == rs && ix.exact[name] != rs {
+		if rs2, _, res := ix.lookup(name); res == resultAnswer && rs2 == rs && ix.exact[name] != rs {
 			t.Errorf("lookup(%q): the apex matched its own wildcard", name)
 		}
 	}
-	for name := range ix.zones {
+	for name := range ix.apexes {
 		checkName("zone", name, false)
 	}
 }

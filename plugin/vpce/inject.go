@@ -15,27 +15,27 @@ import (
 // it recovered. It must be called before the server starts (from the start-up of a plugin set
 // up before vpce): the refresh hook reaches only the pollers this instance starts.
 func (v *VPCE) InjectFault(h fault.Hook) {
-	vw := v.viewer
-	build := vw.build
-	vw.build = func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
+	m := v.merger
+	build := m.build
+	m.build = func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
 		h.At(guard.Build)
 		return build(inv, opts)
 	}
-	if c := vw.cache; c != nil {
+	if c := m.cache; c != nil {
 		write := c.Write
 		c.Write = func(path string, data []byte) error {
 			h.At(guard.CacheFile)
 			return write(path, data)
 		}
 	}
-	for i, src := range vw.sources {
+	for i, src := range m.sources {
 		if s, ok := src.(apiSource); ok {
 			fetch := s.fetch
 			s.fetch = func(ctx context.Context, client ec2API, a account) (*inventory.Inventory, error) {
 				h.At(guard.Refresh)
 				return fetch(ctx, client, a)
 			}
-			vw.sources[i] = s
+			m.sources[i] = s
 		}
 	}
 }

@@ -51,31 +51,19 @@ var (
 	}, []string{"server"})
 )
 
-// answerResult is the result label of answers_total.
-type answerResult uint8
-
-const (
-	resultAnswer answerResult = iota
-	resultNodata
-	resultNXDomain
-	numResults
-)
-
-var resultNames = [numResults]string{"answer", "nodata", "nxdomain"}
-
 // queryCounters are one server's query counters, resolved once so that counting a query is
 // an atomic add, without a label lookup.
 type queryCounters struct {
 	server  string
-	answers [numKinds][numResults]prometheus.Counter
+	answers [numKinds][numAnswered]prometheus.Counter
 	passed  prometheus.Counter
 }
 
 func newQueryCounters(server string) *queryCounters {
 	qc := &queryCounters{server: server, passed: passed.WithLabelValues(server)}
 	for k := range numKinds {
-		for r := range numResults {
-			qc.answers[k][r] = answers.WithLabelValues(server, k.String(), resultNames[r])
+		for r := range numAnswered {
+			qc.answers[k][r] = answers.WithLabelValues(server, k.String(), r.String())
 		}
 	}
 	return qc
@@ -91,9 +79,9 @@ func (v *VPCE) counters(server string) *queryCounters {
 	return qc
 }
 
-// recordView sets the gauges of a server block (server, and the view plugin's view name, so
+// recordIndex sets the gauges of a server block (server, and the view plugin's view name, so
 // that several blocks on one address keep their own) from a newly published index.
-func recordView(server, view string, s viewStats) {
+func recordIndex(server, view string, s indexStats) {
 	block := prometheus.Labels{"server": server, "view": view}
 	endpointsGauge.DeletePartialMatch(block)
 	namesGauge.DeletePartialMatch(block)
@@ -106,32 +94,32 @@ func recordView(server, view string, s viewStats) {
 	conflictsGauge.WithLabelValues(server, view).Set(float64(s.conflicts))
 }
 
-// viewAges reports view_age_seconds when scraped: the age of each server's view is only known
-// then. During a reload two instances serve one server for a moment; the younger view counts.
-var viewAges = &ageCollector{
+// dataAges reports view_age_seconds when scraped: the age of each server's index is only known
+// then. During a reload two instances serve one server for a moment; the younger index counts.
+var dataAges = &ageCollector{
 	desc: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "view_age_seconds"),
 		"Seconds since the data of the served view was last confirmed by its sources.", []string{"server", "view"}, nil),
-	viewers: map[*viewer]struct{}{},
+	mergers: map[*merger]struct{}{},
 }
 
-func init() { prometheus.MustRegister(viewAges) }
+func init() { prometheus.MustRegister(dataAges) }
 
 type ageCollector struct {
 	desc    *prometheus.Desc
 	mu      sync.Mutex
-	viewers map[*viewer]struct{}
+	mergers map[*merger]struct{}
 }
 
-func (c *ageCollector) add(vw *viewer) {
+func (c *ageCollector) add(m *merger) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.viewers[vw] = struct{}{}
+	c.mergers[m] = struct{}{}
 }
 
-func (c *ageCollector) remove(vw *viewer) {
+func (c *ageCollector) remove(m *merger) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.viewers, vw)
+	delete(c.mergers, m)
 }
 
 // Describe implements prometheus.Collector.
@@ -142,9 +130,9 @@ func (c *ageCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	type block struct{ server, view string }
 	youngest := map[block]time.Time{}
-	for vw := range c.viewers {
-		b := block{vw.server, vw.viewName()}
-		if t, ok := vw.dataTime(); ok && t.After(youngest[b]) {
+	for m := range c.mergers {
+		b := block{m.server, m.viewName()}
+		if t, ok := m.dataTime(); ok && t.After(youngest[b]) {
 			youngest[b] = t
 		}
 	}

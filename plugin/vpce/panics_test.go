@@ -109,7 +109,7 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 
 			v := &VPCE{Next: nextPlugin}
 			v.zones, v.dotted = normalizeZones([]string{"."})
-			v.viewer = &viewer{sources: []source{apiSource{acct: acct}}, publish: v.view.Store,
+			v.merger = &merger{sources: []source{apiSource{acct: acct}}, publish: v.index.Store,
 				build: func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
 					buildFault.at()
 					return buildIndex(inv, opts)
@@ -150,7 +150,7 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 					t.Errorf("%s: %q, want %q", name, got, want)
 				}
 			}
-			p.subscribe(sourceSink{v.viewer, 0})
+			p.subscribe(sourceSink{v.merger, 0})
 			p.start()
 			defer p.stop()
 
@@ -198,7 +198,7 @@ func inventoryOf(fake *ec2fake.Server) *inventory.Inventory {
 }
 
 // TestBuildPanicKeepsTheServedIndex: an update whose build panics fails and changes nothing:
-// the old index serves, the viewer is not left locked, the cache file is not written.
+// the old index serves, the merger is not left locked, the cache file is not written.
 func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 	captureLog(t)
 	fake := ec2fake.New()
@@ -211,38 +211,38 @@ func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 	v := &VPCE{Next: nextPlugin}
 	v.zones, v.dotted = normalizeZones([]string{"."})
 	cache := filepath.Join(t.TempDir(), "vpce.json")
-	v.viewer = &viewer{sources: []source{&fileSource{}}, cache: inventory.NewCacheFile(cache, inventory.DefaultLimits), publish: v.view.Store,
+	v.merger = &merger{sources: []source{&fileSource{}}, cache: inventory.NewCacheFile(cache, inventory.DefaultLimits), publish: v.index.Store,
 		build: func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
 			f.at()
 			return buildIndex(inv, opts)
 		}}
-	if err := v.viewer.update(0, one); err != nil {
+	if err := v.merger.update(0, one); err != nil {
 		t.Fatal(err)
 	}
 	saved, err := os.ReadFile(cache)
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := v.view.Load()
+	served := v.index.Load()
 	f.armed.Store(true)
-	if err := v.viewer.update(0, two); err == nil || !strings.Contains(err.Error(), "panic in build") {
+	if err := v.merger.update(0, two); err == nil || !strings.Contains(err.Error(), "panic in build") {
 		t.Fatalf("update with a panicking build: %v", err)
 	}
-	if v.view.Load() != served {
+	if v.index.Load() != served {
 		t.Error("an index was published")
 	}
-	if !v.viewer.mu.TryLock() {
-		t.Fatal("the viewer is left locked")
+	if !v.merger.mu.TryLock() {
+		t.Fatal("the merger is left locked")
 	}
-	v.viewer.mu.Unlock()
-	if v.viewer.parts[0] != one {
-		t.Error("the viewer holds the inventory it could not build")
+	v.merger.mu.Unlock()
+	if v.merger.parts[0] != one {
+		t.Error("the merger holds the inventory it could not build")
 	}
 	if now, err := os.ReadFile(cache); err != nil || string(now) != string(saved) {
 		t.Errorf("the cache file changed (%v)", err)
 	}
 	f.armed.Store(false)
-	if err := v.viewer.update(0, two); err != nil {
+	if err := v.merger.update(0, two); err != nil {
 		t.Fatal(err)
 	}
 	if got := answerFrom(t, v, "two.example.com.", dns.TypeA, "10.0.0.9", ""); got != "10.0.0.2" {
@@ -269,11 +269,11 @@ func TestCacheWriterPanic(t *testing.T) {
 	}
 	v := &VPCE{Next: nextPlugin}
 	v.zones, v.dotted = normalizeZones([]string{"."})
-	v.viewer = &viewer{sources: []source{&fileSource{}}, cache: cache, build: buildIndex, publish: v.view.Store}
+	v.merger = &merger{sources: []source{&fileSource{}}, cache: cache, build: buildIndex, publish: v.index.Store}
 	before := counted(t, "panics_total", "where", guard.CacheFile)
 	f.armed.Store(true)
 	for name, inv := range map[string]*inventory.Inventory{"one.example.com.": one, "two.example.com.": two} {
-		if err := v.viewer.update(0, inv); err != nil {
+		if err := v.merger.update(0, inv); err != nil {
 			t.Fatalf("a cache write failed the update: %v", err)
 		}
 		if got := answerFrom(t, v, name, dns.TypeA, "10.0.0.9", ""); got == "next" {
@@ -290,7 +290,7 @@ func TestCacheWriterPanic(t *testing.T) {
 		t.Errorf("want the panic and the failure logged once each:\n%s", logs)
 	}
 	f.armed.Store(false)
-	if err := v.viewer.update(0, two); err != nil {
+	if err := v.merger.update(0, two); err != nil {
 		t.Fatal(err)
 	}
 	if inv, err := cache.Load(); err != nil || len(inv.VpcEndpoints) != 2 {

@@ -67,7 +67,7 @@ func setup(c *caddy.Controller) error {
 	}
 	conf := dnsserver.GetConfig(c)
 	c.OnStartup(func() error {
-		v.viewer.setView(conf.ViewName)
+		v.merger.setView(conf.ViewName)
 		return v.start()
 	})
 	c.OnShutdown(v.stop)
@@ -86,14 +86,14 @@ func newVPCE(s *settings) (*VPCE, error) {
 	v.zones, v.dotted = normalizeZones(s.zones)
 	v.trusted = s.trusted
 	v.gaps = newGapReport(s.server)
-	v.viewer = &viewer{opts: s.build, build: buildIndex, publish: v.view.Store, server: s.server}
+	v.merger = &merger{opts: s.build, build: buildIndex, publish: v.index.Store, server: s.server}
 	if len(s.snapshots) > 0 {
 		fs, err := newFileSource(s.snapshots, s.limits)
 		if err != nil {
 			return nil, err
 		}
-		v.viewer.sources = []source{fs}
-		if err := v.viewer.update(0, fs.initial); err != nil {
+		v.merger.sources = []source{fs}
+		if err := v.merger.update(0, fs.initial); err != nil {
 			return nil, err
 		}
 		return v, nil
@@ -104,11 +104,11 @@ func newVPCE(s *settings) (*VPCE, error) {
 		}
 	}
 	for _, a := range s.accounts() {
-		v.viewer.sources = append(v.viewer.sources, apiSource{acct: a, refresh: s.refresh, fetch: fetch})
+		v.merger.sources = append(v.merger.sources, apiSource{acct: a, refresh: s.refresh, fetch: fetch})
 	}
 	if s.cacheFile != "" {
-		v.viewer.cache = inventory.NewCacheFile(s.cacheFile, s.limits)
-		v.viewer.loadCache()
+		v.merger.cache = inventory.NewCacheFile(s.cacheFile, s.limits)
+		v.merger.loadCache()
 	}
 	return v, nil
 }
@@ -137,9 +137,9 @@ func (s *settings) accounts() []account {
 func (v *VPCE) start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
-	v.viewer.run(ctx, &v.running)
+	v.merger.run(ctx, &v.running)
 	v.running.Go(func() { v.gaps.summarize(ctx) })
-	viewAges.add(v.viewer)
+	dataAges.add(v.merger)
 	return nil
 }
 
@@ -149,7 +149,7 @@ func (v *VPCE) stop() error {
 		v.cancel()
 	}
 	v.running.Wait()
-	viewAges.remove(v.viewer)
+	dataAges.remove(v.merger)
 	return nil
 }
 
@@ -246,7 +246,7 @@ func parseOption(c *caddy.Controller, s *settings, root string) error {
 		if err != nil {
 			return c.Errf("zone %s: %v", args[0], err)
 		}
-		s.build.zones = append(s.build.zones, zoneLine{az: strings.ToLower(args[0]), prefixes: prefixes})
+		s.build.azRanges = append(s.build.azRanges, azRange{az: strings.ToLower(args[0]), prefixes: prefixes})
 		return nil
 	case "trusted_forwarder":
 		if len(args) == 0 {

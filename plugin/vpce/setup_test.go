@@ -134,8 +134,8 @@ func TestSetupAPIOptions(t *testing.T) {
 	if !s.acct.subnets || !s.acct.services || s.build.affinity != affinityOnly || s.build.privateDNS != privateDNSAll {
 		t.Errorf("affinity/private_dns: %+v %+v", s.acct, s.build)
 	}
-	if len(s.build.zones) != 1 || s.build.zones[0].az != "use1-az4" || s.build.zones[0].prefixes[0].String() != "10.0.0.0/8" {
-		t.Errorf("zone lines: %+v", s.build.zones)
+	if len(s.build.azRanges) != 1 || s.build.azRanges[0].az != "use1-az4" || s.build.azRanges[0].prefixes[0].String() != "10.0.0.0/8" {
+		t.Errorf("zone lines: %+v", s.build.azRanges)
 	}
 	if len(s.trusted) != 1 || s.trusted[0].String() != "169.254.20.10/32" {
 		t.Errorf("trusted forwarders: %v", s.trusted)

@@ -41,7 +41,7 @@ func newTestVPCE(t testing.TB, file string, opts buildOptions, zones ...string) 
 	v := &VPCE{Next: nextPlugin}
 	v.zones, v.dotted = normalizeZones(zones)
 	ix, _ := buildIndex(inv, opts)
-	v.view.Store(ix)
+	v.index.Store(ix)
 	return v
 }
 

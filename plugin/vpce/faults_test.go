@@ -126,18 +126,26 @@ func TestCacheFileFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	full := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", full).CombinedOutput(); err != nil {
-		t.Fatalf("mounting a tiny tmpfs to stand for a full disk (the tests run as root): %v %s", err, out)
-	}
-	defer exec.Command("umount", full).Run()
-	if err := os.WriteFile(filepath.Join(full, "filler"), make([]byte, 4096), 0o600); err != nil {
-		t.Fatal(err)
+	// A tiny tmpfs stands for a full disk. Mounting one needs root, which make test does not:
+	// without it the case skips, unless VPCE_REQUIRE_TOOLS asks for every test (CI, as root).
+	out, mountErr := exec.Command("mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", full).CombinedOutput()
+	if mountErr == nil {
+		defer exec.Command("umount", full).Run()
+		if err := os.WriteFile(filepath.Join(full, "filler"), make([]byte, 4096), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for name, path := range map[string]string{
 		"no directory": filepath.Join(t.TempDir(), "missing", "vpce.json"),
 		"full disk":    filepath.Join(full, "vpce.json"),
 	} {
 		t.Run(name, func(t *testing.T) {
+			if name == "full disk" && mountErr != nil {
+				if v := os.Getenv("VPCE_REQUIRE_TOOLS"); v != "" && v != "0" {
+					t.Fatalf("mounting a tiny tmpfs to stand for a full disk: %v %s", mountErr, out)
+				}
+				t.Skipf("mounting a tiny tmpfs to stand for a full disk needs root: %v %s", mountErr, out)
+			}
 			logs := captureLog(t)
 			published := 0
 			m := &merger{sources: []source{&fileSource{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),

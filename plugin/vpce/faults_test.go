@@ -140,7 +140,7 @@ func TestCacheFileFailures(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			logs := captureLog(t)
 			published := 0
-			vw := &viewer{sources: []source{&fileSource{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
+			vw := &viewer{sources: []inventory.Source{&fileSource{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
 				build: buildIndex, publish: func(*index) { published++ }}
 			if vw.update(0, inv) != nil || vw.update(0, &inventory.Inventory{}) != nil {
 				t.Error("a cache failure failed an update")

@@ -148,7 +148,7 @@ func TestCacheFileFailures(t *testing.T) {
 			}
 			logs := captureLog(t)
 			published := 0
-			m := &merger{sources: []source{&fileSource{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
+			m := &merger{sources: []inventory.Source{&fileSource{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
 				build: buildIndex, publish: func(*index) { published++ }}
 			if m.update(0, inv) != nil || m.update(0, &inventory.Inventory{}) != nil {
 				t.Error("a cache failure failed an update")

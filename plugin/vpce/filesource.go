@@ -80,7 +80,7 @@ func (s *fileSource) stamps() []fileStamp {
 	return st
 }
 
-func (s *fileSource) run(ctx context.Context, to sink) {
+func (s *fileSource) Run(ctx context.Context, to inventory.Sink) {
 	tick := time.NewTicker(snapshotPoll)
 	defer tick.Stop()
 	var failing error
@@ -92,7 +92,7 @@ func (s *fileSource) run(ctx context.Context, to sink) {
 		}
 		st := s.stamps()
 		if failing == nil && equalStamps(st, s.seen) {
-			to.confirm()
+			to.Confirm()
 			continue
 		}
 		s.seen = st
@@ -101,7 +101,7 @@ func (s *fileSource) run(ctx context.Context, to sink) {
 			if err != nil {
 				return err
 			}
-			return to.update(inv)
+			return to.Update(inv)
 		})
 		switch {
 		case err != nil:

@@ -52,7 +52,7 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 	got := make(chan *inventory.Inventory, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { fs.run(ctx, chanSink(got)); close(done) }()
+	go func() { fs.Run(ctx, chanSink(got)); close(done) }()
 	defer func() { cancel(); <-done }()
 
 	next := func() *inventory.Inventory {

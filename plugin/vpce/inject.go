@@ -1,8 +1,7 @@
 package vpce
 
 import (
-	"context"
-
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
@@ -29,13 +28,8 @@ func (v *VPCE) InjectFault(h fault.Hook) {
 		}
 	}
 	for i, src := range m.sources {
-		if s, ok := src.(apiSource); ok {
-			fetch := s.fetch
-			s.fetch = func(ctx context.Context, client ec2API, a account) (*inventory.Inventory, error) {
-				h.At(guard.Refresh)
-				return fetch(ctx, client, a)
-			}
-			m.sources[i] = s
+		if s, ok := src.(awsapi.Source); ok {
+			m.sources[i] = s.InjectFault(h)
 		}
 	}
 }

@@ -13,35 +13,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// source is where inventories come from: snapshot files or an account's EC2 API. A source
-// tells its sink of every new inventory (whole ones only, never a partial one) and of every
-// check that found the current one still current, until ctx ends.
-type source interface {
-	run(ctx context.Context, to sink)
-	String() string
-}
-
-// sink receives one source's news. An update fails if the sink could not take the inventory
-// in (its index stays as it was): the source hands it again later.
-type sink interface {
-	update(inv *inventory.Inventory) error
-	confirm()
-}
-
 // sourceSink is the merger's sink for its source i.
 type sourceSink struct {
 	m *merger
 	i int
 }
 
-func (s sourceSink) update(inv *inventory.Inventory) error { return s.m.update(s.i, inv) }
-func (s sourceSink) confirm()                              { s.m.confirm(s.i) }
+func (s sourceSink) Update(inv *inventory.Inventory) error { return s.m.update(s.i, inv) }
+func (s sourceSink) Confirm()                              { s.m.confirm(s.i) }
 
 // merger merges the latest inventory of each source of one plugin instance and publishes the
 // index built from them all. Builds are serialised; queries never wait for one.
 type merger struct {
 	opts    buildOptions
-	sources []source
+	sources []inventory.Source
 	build   func(*inventory.Inventory, buildOptions) (*index, buildReport) // buildIndex, or a test's fault around it
 	publish func(*index)
 	cache   *inventory.CacheFile // nil without cache_file
@@ -197,7 +182,7 @@ func (m *merger) saveCache() {
 // run runs every source until ctx ends.
 func (m *merger) run(ctx context.Context, wg *sync.WaitGroup) {
 	for i, src := range m.sources {
-		wg.Go(func() { src.run(ctx, sourceSink{m, i}) })
+		wg.Go(func() { src.Run(ctx, sourceSink{m, i}) })
 	}
 }
 

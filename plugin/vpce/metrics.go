@@ -24,23 +24,6 @@ var (
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "conflicts",
 		Help: "Private DNS names offered by more than one endpoint in the current view.",
 	}, []string{"server", "view"})
-	refreshes = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "refreshes_total",
-		Help: "Refreshes from the EC2 API, by region and result (changed, unchanged, failed).",
-	}, []string{"region", "result"})
-	refreshDuration = promauto.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "refresh_duration_seconds",
-		Help:    "Time a refresh from the EC2 API took, every page of every call, by region.",
-		Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
-	}, []string{"region"})
-	lastSuccess = promauto.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "last_success_timestamp_seconds",
-		Help: "When a refresh from the EC2 API last succeeded, by region.",
-	}, []string{"region"})
-	apiRequests = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "api_requests_total",
-		Help: "EC2 API requests, retries included, by operation and error code (OK on success).",
-	}, []string{"operation", "code"})
 	answers = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "answers_total",
 		Help: "Queries answered, by kind of name and result (answer, nodata, nxdomain).",

@@ -109,7 +109,7 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 
 			v := &VPCE{Next: nextPlugin}
 			v.zones, v.dotted = normalizeZones([]string{"."})
-			v.merger = &merger{sources: []source{apiSource{acct: acct}}, publish: v.index.Store,
+			v.merger = &merger{sources: []inventory.Source{apiSource{acct: acct}}, publish: v.index.Store,
 				build: func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
 					buildFault.at()
 					return buildIndex(inv, opts)
@@ -211,7 +211,7 @@ func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 	v := &VPCE{Next: nextPlugin}
 	v.zones, v.dotted = normalizeZones([]string{"."})
 	cache := filepath.Join(t.TempDir(), "vpce.json")
-	v.merger = &merger{sources: []source{&fileSource{}}, cache: inventory.NewCacheFile(cache, inventory.DefaultLimits), publish: v.index.Store,
+	v.merger = &merger{sources: []inventory.Source{&fileSource{}}, cache: inventory.NewCacheFile(cache, inventory.DefaultLimits), publish: v.index.Store,
 		build: func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
 			f.at()
 			return buildIndex(inv, opts)
@@ -269,7 +269,7 @@ func TestCacheWriterPanic(t *testing.T) {
 	}
 	v := &VPCE{Next: nextPlugin}
 	v.zones, v.dotted = normalizeZones([]string{"."})
-	v.merger = &merger{sources: []source{&fileSource{}}, cache: cache, build: buildIndex, publish: v.index.Store}
+	v.merger = &merger{sources: []inventory.Source{&fileSource{}}, cache: cache, build: buildIndex, publish: v.index.Store}
 	before := counted(t, "panics_total", "where", guard.CacheFile)
 	f.armed.Store(true)
 	for name, inv := range map[string]*inventory.Inventory{"one.example.com.": one, "two.example.com.": two} {
@@ -307,9 +307,9 @@ type faultySink struct {
 	fault *faultSwitch
 }
 
-func (s faultySink) update(inv *inventory.Inventory) error {
+func (s faultySink) Update(inv *inventory.Inventory) error {
 	s.fault.at()
-	return s.chanSink.update(inv)
+	return s.chanSink.Update(inv)
 }
 
 // TestFileSourcePanic: a snapshot check that panics keeps the watcher running and the last
@@ -338,7 +338,7 @@ func TestFileSourcePanic(t *testing.T) {
 	got := make(chan *inventory.Inventory, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { fs.run(ctx, faultySink{chanSink(got), f}); close(done) }()
+	go func() { fs.Run(ctx, faultySink{chanSink(got), f}); close(done) }()
 	defer func() { cancel(); <-done }()
 	next := func() *inventory.Inventory {
 		t.Helper()

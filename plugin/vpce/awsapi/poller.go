@@ -1,20 +1,18 @@
-package vpce
+package awsapi
 
 import (
 	"context"
 	"crypto/sha256"
 	"errors"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -24,8 +22,8 @@ import (
 const (
 	minBackoff      = time.Second
 	throttleFactor  = 4
-	refreshJitter   = 0.1 // a refresh waits refresh ± 10%, so replicas drift apart
-	defaultRefresh  = time.Minute
+	refreshJitter   = 0.1         // a refresh waits refresh ± 10%, so replicas drift apart
+	DefaultRefresh  = time.Minute // the refresh option's default
 	throttlingError = "RequestLimitExceeded"
 )
 
@@ -33,18 +31,11 @@ const (
 // is shared by every plugin instance that asks the same of the same account (server blocks,
 // views, and the old and new instance across a reload), so the account is polled once.
 type poller struct {
-	acct      account
+	key       string
+	refresher *Refresher
 	refresh   time.Duration
-	fetch     fetchFunc
-	newClient func(context.Context, account) (ec2API, error)
 	sleep     func(context.Context, time.Duration) bool // false when ctx ended first
 	guard     guard.Step                                // of the refreshes
-
-	// The private DNS names of hub endpoints' services change rarely: they are read again
-	// every servicesEvery refreshes, or when the endpoints need a service not read yet.
-	services    []types.ServiceDetail
-	servicesFor []string
-	servicesAge int
 
 	mu     sync.Mutex
 	subs   map[*subscription]struct{}
@@ -54,12 +45,9 @@ type poller struct {
 	done   chan struct{}
 }
 
-// fetchFunc reads an account's inventory: fetch, or a test's fault around it.
-type fetchFunc func(ctx context.Context, client ec2API, a account) (*inventory.Inventory, error)
-
 // subscription is one consumer.
 type subscription struct {
-	to     sink
+	to     inventory.Sink
 	failed bool // the last inventory handed to it is not in its view: hand it again (under mu)
 }
 
@@ -69,26 +57,27 @@ var pollers = struct {
 	m map[string]*poller
 }{m: map[string]*poller{}}
 
-func pollerKey(a account, refresh time.Duration) string { return a.key() + refresh.String() }
-
-// acquirePoller returns the running poller for the account, starting one that reads it with
-// fetch if there is none.
-func acquirePoller(a account, refresh time.Duration, fetch fetchFunc) *poller {
+// acquirePoller returns the running poller for the account, query and refresh interval,
+// starting one that reads it with fetch if there is none.
+func acquirePoller(a Account, q Query, refresh time.Duration, fetch FetchFunc) *poller {
 	pollers.Lock()
 	defer pollers.Unlock()
-	key := pollerKey(a, refresh)
-	p, ok := pollers.m[key]
+	k := key(a, q) + refresh.String()
+	p, ok := pollers.m[k]
 	if !ok {
-		p = newPoller(a, refresh, fetch)
-		pollers.m[key] = p
+		p = newPoller(a, q, refresh, fetch)
+		p.key = k
+		pollers.m[k] = p
 		p.start()
 	}
 	p.refs++
 	return p
 }
 
-func newPoller(a account, refresh time.Duration, fetch fetchFunc) *poller {
-	return &poller{acct: a, refresh: refresh, fetch: fetch, newClient: newEC2Client, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
+func newPoller(a Account, q Query, refresh time.Duration, fetch FetchFunc) *poller {
+	r := NewRefresher(a, q)
+	r.fetch = fetch
+	return &poller{refresher: r, refresh: refresh, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
 }
 
 func (p *poller) start() {
@@ -109,7 +98,7 @@ func (p *poller) release() {
 	p.refs--
 	last := p.refs == 0
 	if last {
-		delete(pollers.m, pollerKey(p.acct, p.refresh))
+		delete(pollers.m, p.key)
 	}
 	pollers.Unlock()
 	if last {
@@ -120,7 +109,7 @@ func (p *poller) release() {
 // subscribe registers to for every new inventory, and hands it the latest one at once if
 // there is one (should that fail, again after the next refresh). Deliveries happen under
 // p.mu, so a subscriber sees versions in order.
-func (p *poller) subscribe(to sink) *subscription {
+func (p *poller) subscribe(to inventory.Sink) *subscription {
 	s := &subscription{to: to}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -159,14 +148,14 @@ func (p *poller) confirm() error {
 		if s.failed {
 			errs = append(errs, s.deliver(p.latest))
 		} else {
-			s.to.confirm()
+			s.to.Confirm()
 		}
 	}
 	return errors.Join(errs...)
 }
 
 func (s *subscription) deliver(inv *inventory.Inventory) error {
-	err := s.to.update(inv)
+	err := s.to.Update(inv)
 	s.failed = err != nil
 	return err
 }
@@ -177,8 +166,7 @@ func (s *subscription) deliver(inv *inventory.Inventory) error {
 // a subscriber could not build its view from (it is handed the result again next time). It
 // logs state changes only, not every attempt.
 func (p *poller) loop(ctx context.Context) {
-	var client ec2API
-	defer func() { closeIdle(client) }()
+	defer p.refresher.Close()
 	var (
 		last      [sha256.Size]byte
 		failures  int
@@ -189,7 +177,7 @@ func (p *poller) loop(ctx context.Context) {
 		var took time.Duration // by the refresh alone, not the hand-over
 		changed := false
 		err := p.guard.Run(guard.Refresh, func() error {
-			inv, err := p.refreshOnce(ctx, &client)
+			inv, err := p.refresher.Refresh(ctx)
 			took = time.Since(began)
 			if err != nil {
 				return err
@@ -212,7 +200,7 @@ func (p *poller) loop(ctx context.Context) {
 		if took == 0 { // the refresh panicked
 			took = time.Since(began)
 		}
-		region := p.region(client)
+		region := p.refresher.region()
 		refreshDuration.WithLabelValues(region).Observe(took.Seconds())
 		var wait time.Duration
 		if err != nil {
@@ -220,12 +208,12 @@ func (p *poller) loop(ctx context.Context) {
 			failures++
 			if failures == 1 {
 				failingAt = time.Now()
-				log.Errorf("Refresh from %s failing, serving the last good view: %v", p.acct, err)
+				log.Errorf("Refresh from %s failing, serving the last good view: %v", p.refresher.acct, err)
 			}
 			wait = p.backoff(failures, isThrottling(err))
 		} else {
 			if failures > 0 {
-				log.Infof("Refresh from %s recovered after %d failed attempts since %s", p.acct, failures, failingAt.Format(time.RFC3339))
+				log.Infof("Refresh from %s recovered after %d failed attempts since %s", p.refresher.acct, failures, failingAt.Format(time.RFC3339))
 			}
 			failures = 0
 			lastSuccess.WithLabelValues(region).SetToCurrentTime()
@@ -240,68 +228,6 @@ func (p *poller) loop(ctx context.Context) {
 			return
 		}
 	}
-}
-
-// region is the metrics' region label: the configured one, else the client's (from the
-// environment, profile or instance metadata), else "default" until a client exists.
-func (p *poller) region(client ec2API) string {
-	if p.acct.region != "" {
-		return p.acct.region
-	}
-	if c, ok := client.(*ec2.Client); ok {
-		return c.Options().Region
-	}
-	return "default"
-}
-
-// closeIdle closes the idle connections of a client that is done with.
-func closeIdle(client ec2API) {
-	if c, ok := client.(*ec2.Client); ok {
-		if hc, ok := c.Options().HTTPClient.(interface{ CloseIdleConnections() }); ok {
-			hc.CloseIdleConnections()
-		}
-	}
-}
-
-func (p *poller) refreshOnce(ctx context.Context, client *ec2API) (*inventory.Inventory, error) {
-	if *client == nil {
-		ctx, cancel := context.WithTimeout(ctx, pageTimeout) // bounds an instance metadata lookup
-		defer cancel()
-		c, err := p.newClient(ctx, p.acct)
-		if err != nil {
-			return nil, err
-		}
-		*client = c
-	}
-	inv, err := p.fetch(ctx, *client, p.acct)
-	if err != nil || !p.acct.services {
-		return inv, err
-	}
-	needed := hubServices(inv)
-	p.servicesAge++
-	if p.servicesAge >= servicesEvery || !isSubset(needed, p.servicesFor) {
-		details, err := fetchServices(ctx, *client, needed)
-		if err != nil {
-			// The endpoints are fresh: serve them, with the service names read before.
-			log.Warningf("Private DNS names of hub endpoints' services not refreshed from %s: %v", p.acct, err)
-		} else {
-			p.services, p.servicesFor, p.servicesAge = details, needed, 0
-		}
-	}
-	inv.ServiceDetails = p.services
-	return inv, nil
-}
-
-// servicesEvery is how many refreshes pass between reads of the hub services' private names.
-const servicesEvery = 10
-
-func isSubset(a, b []string) bool {
-	for _, x := range a {
-		if !slices.Contains(b, x) {
-			return false
-		}
-	}
-	return true
 }
 
 // backoff is the wait after the n-th failure in a row: exponential, capped, with half of it
@@ -339,17 +265,35 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// apiSource feeds a plugin instance from a shared poller.
-type apiSource struct {
-	acct    account
-	refresh time.Duration
-	fetch   fetchFunc // for the poller, if this source starts it
+// Source feeds a plugin instance from the shared poller of its account and query.
+type Source struct {
+	Account Account
+	Query   Query
+	Refresh time.Duration
+	fetch   FetchFunc // for the poller, if this source starts it
 }
 
-func (s apiSource) String() string { return s.acct.String() }
+// NewSource follows the account: every refresh interval, jittered, with backoff on failures.
+func NewSource(a Account, q Query, refresh time.Duration) Source {
+	return Source{Account: a, Query: q, Refresh: refresh, fetch: fetch}
+}
 
-func (s apiSource) run(ctx context.Context, to sink) {
-	p := acquirePoller(s.acct, s.refresh, s.fetch)
+func (s Source) String() string { return s.Account.String() }
+
+// InjectFault makes h run as each refresh of the poller this source starts begins, so that
+// an integration test can make one panic in a running server (internal/fault).
+func (s Source) InjectFault(h fault.Hook) Source {
+	fetch := s.fetch
+	s.fetch = func(ctx context.Context, api API, q Query) (*inventory.Inventory, error) {
+		h.At(guard.Refresh)
+		return fetch(ctx, api, q)
+	}
+	return s
+}
+
+// Run hands to every inventory of the account until ctx ends.
+func (s Source) Run(ctx context.Context, to inventory.Sink) {
+	p := acquirePoller(s.Account, s.Query, s.Refresh, s.fetch)
 	sub := p.subscribe(to)
 	<-ctx.Done()
 	p.unsubscribe(sub)

@@ -1,4 +1,4 @@
-package vpce
+package awsapi
 
 import (
 	"bytes"
@@ -123,13 +123,13 @@ func TestSDKClientInEveryEnvironment(t *testing.T) {
 func describeFromEnv(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	acct := account{region: "us-east-1", endpoint: os.Getenv("VPCE_SDKENV_ENDPOINT")}
-	client, err := newEC2Client(ctx, acct)
+	acct := Account{Region: "us-east-1", Endpoint: os.Getenv("VPCE_SDKENV_ENDPOINT")}
+	client, err := NewClient(ctx, acct)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closeIdle(client)
-	inv, err := fetch(ctx, client, acct)
+	inv, err := fetch(ctx, client, Query{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package vpce
+package awsapi
 
 import (
 	"bytes"
@@ -40,9 +40,9 @@ func (s *syncBuffer) String() string {
 }
 
 // runPoller polls acct every refresh and sends what it publishes to the returned channel.
-func runPoller(t *testing.T, acct account, refresh time.Duration) (*poller, chan *inventory.Inventory) {
+func runPoller(t *testing.T, acct Account, q Query, refresh time.Duration) (*poller, chan *inventory.Inventory) {
 	t.Helper()
-	p := newPoller(acct, refresh, fetch)
+	p := newPoller(acct, q, refresh, fetch)
 	got := make(chan *inventory.Inventory, 100)
 	p.subscribe(chanSink(got))
 	p.start()
@@ -65,12 +65,10 @@ func receive(t *testing.T, got chan *inventory.Inventory) *inventory.Inventory {
 // it lasts nothing is published (so the last good view serves), and a change made during the
 // fault is published once it ends.
 func TestPollerKeepsLastGoodView(t *testing.T) {
-	defer func(n int, d time.Duration) { retryMaxAttempts, pageTimeout = n, d }(retryMaxAttempts, pageTimeout)
-	retryMaxAttempts, pageTimeout = 1, 200*time.Millisecond
 	logs := captureLog(t)
 	fake, acct := fakeAccount(t)
 	putEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1", "10.0.1.1")
-	p, got := runPoller(t, acct, 10*time.Millisecond)
+	p, got := runPoller(t, acct, Query{PageTimeout: 200 * time.Millisecond}, 10*time.Millisecond)
 	if inv := receive(t, got); len(inv.VpcEndpoints) != 1 || len(inv.NetworkInterfaces) != 2 {
 		t.Fatalf("first view: %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
 	}
@@ -111,14 +109,12 @@ func TestPollerKeepsLastGoodView(t *testing.T) {
 
 // TestPollerPagingFailure: a refresh failing on page 3 of 5 publishes nothing at all.
 func TestPollerPagingFailure(t *testing.T) {
-	defer func(n int) { retryMaxAttempts = n }(retryMaxAttempts)
-	retryMaxAttempts = 1
 	fake, acct := fakeAccount(t)
 	for i := range 4500 {
 		putEndpoint(fake, i, "vpc-1", "", "10.1.0.1")
 	}
 	fake.Inject(ec2fake.Fault{Action: "DescribeVpcEndpoints", Page: 3, Kind: ec2fake.InternalError})
-	_, got := runPoller(t, acct, 10*time.Millisecond)
+	_, got := runPoller(t, acct, Query{}, 10*time.Millisecond)
 	failed := func() (n int) {
 		for _, r := range fake.Requests() {
 			if r.Page == 3 && r.Status == 500 {
@@ -147,7 +143,7 @@ func TestPollerPagingFailure(t *testing.T) {
 func TestPollerUnchangedPublishesOnce(t *testing.T) {
 	fake, acct := fakeAccount(t)
 	putEndpoint(fake, 1, "vpc-1", "", "10.0.0.1")
-	_, got := runPoller(t, acct, 5*time.Millisecond)
+	_, got := runPoller(t, acct, Query{}, 5*time.Millisecond)
 	receive(t, got)
 	calls := fake.Calls("DescribeVpcEndpoints")
 	select {
@@ -187,9 +183,9 @@ func TestBackoff(t *testing.T) {
 // release stops it.
 func TestPollersShared(t *testing.T) {
 	_, acct := fakeAccount(t)
-	a := acquirePoller(acct, time.Hour, fetch)
-	b := acquirePoller(acct, time.Hour, fetch)
-	c := acquirePoller(acct, 2*time.Hour, fetch)
+	a := acquirePoller(acct, Query{}, time.Hour, fetch)
+	b := acquirePoller(acct, Query{}, time.Hour, fetch)
+	c := acquirePoller(acct, Query{}, 2*time.Hour, fetch)
 	if a != b || a == c {
 		t.Fatalf("pollers: a==b %v, a==c %v; want one per account and refresh", a == b, a == c)
 	}
@@ -218,5 +214,5 @@ func pollerCount() int {
 // chanSink sends every new inventory to a channel and ignores confirmations.
 type chanSink chan *inventory.Inventory
 
-func (c chanSink) update(inv *inventory.Inventory) error { c <- inv; return nil }
-func (c chanSink) confirm()                              {}
+func (c chanSink) Update(inv *inventory.Inventory) error { c <- inv; return nil }
+func (c chanSink) Confirm()                              {}

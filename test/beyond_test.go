@@ -11,21 +11,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/miekg/dns"
 
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
-// addrsFrom asks name from the loopback source address src (127.0.0.x: one "client" each)
-// and returns the A records in order, or "upstream" when the query went on.
+// askFrom asks name (A) from the loopback source address src (127.0.0.x: one "client" each).
+func askFrom(t *testing.T, server, src, name string) *dns.Msg {
+	t.Helper()
+	return testkit.Exchange(t, "udp", server, src, new(dns.Msg).SetQuestion(name, dns.TypeA))
+}
+
+// addrsFrom asks name from src as askFrom does and returns the A records in order, or
+// "upstream" when the query went on.
 func addrsFrom(t *testing.T, server, src, name string) string {
 	t.Helper()
-	m := new(dns.Msg)
-	m.SetQuestion(name, dns.TypeA)
-	c := &dns.Client{Timeout: 2 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP(src)}}}
-	resp, _, err := c.Exchange(m, server)
-	if err != nil {
-		t.Fatalf("%s from %s: %v", name, src, err)
-	}
-	return addresses(resp)
+	return testkit.Answer(askFrom(t, server, src, name))
 }
 
 func subnet(id, vpc, az, cidr string) types.Subnet {
@@ -36,7 +36,7 @@ func subnet(id, vpc, az, cidr string) types.Subnet {
 // them) get their AZ's interface; an on-premises range by a zone line; a client behind a
 // trusted forwarder by its EDNS Client Subnet.
 func TestAffinityFromLearnedSubnets(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1", "10.0.2.1", "10.0.3.1"},
 		Names: []string{"ssm.us-east-1.amazonaws.com"}})
 	fake.PutSubnet(subnet("subnet-a", "vpc-1", "us-east-1a", "127.0.0.2/32"))
@@ -54,10 +54,8 @@ func TestAffinityFromLearnedSubnets(t *testing.T) {
 	m.SetQuestion(ssm, dns.TypeA)
 	m.SetEdns0(1232, false)
 	m.IsEdns0().Option = append(m.IsEdns0().Option, &dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 32, Address: net.ParseIP("127.0.0.3")})
-	c := &dns.Client{Timeout: 2 * time.Second, Dialer: &net.Dialer{LocalAddr: &net.UDPAddr{IP: net.ParseIP("127.0.0.5")}}}
-	resp, _, err := c.Exchange(m, udp)
-	if err != nil || len(resp.Answer) != 1 || resp.Answer[0].(*dns.A).A.String() != "10.0.2.1" {
-		t.Errorf("through the trusted forwarder: %v %v, want subnet b's 10.0.2.1", resp, err)
+	if got := testkit.Answer(testkit.Exchange(t, "udp", udp, "127.0.0.5", m)); got != "10.0.2.1" {
+		t.Errorf("through the trusted forwarder: %q, want subnet b's 10.0.2.1", got)
 	}
 	if fake.Calls("DescribeSubnets") == 0 {
 		t.Error("subnets were not learned from DescribeSubnets")
@@ -67,7 +65,7 @@ func TestAffinityFromLearnedSubnets(t *testing.T) {
 // TestHubEndpoints: endpoints with private DNS disabled, shared from a hub VPC, serve their
 // services' private names (wildcards too) with private_dns all.
 func TestHubEndpoints(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-hub", Service: "com.amazonaws.us-east-1.ssm", Addrs: []string{"10.0.1.1"},
 		Names: []string{"vpce-01-abc.ssm.us-east-1.vpce.amazonaws.com"}})
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-02", VPC: "vpc-hub", Service: "com.amazonaws.us-east-1.s3", Addrs: []string{"10.0.1.2"},
@@ -92,7 +90,7 @@ func TestHubEndpoints(t *testing.T) {
 // TestInboundOnlyS3: an S3 interface endpoint next to a gateway endpoint answers clients from
 // outside its VPC, and passes on those inside it, as the inbound resolver would.
 func TestInboundOnlyS3(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1"},
 		Names: []string{"s3.us-east-1.amazonaws.com", "*.s3.us-east-1.amazonaws.com"}})
 	for _, ep := range fake.Snapshot().VpcEndpoints {
@@ -110,7 +108,7 @@ func TestInboundOnlyS3(t *testing.T) {
 // TestViewsServeDifferentVPCs: CoreDNS's view plugin gives each client range the endpoints of
 // its own VPC.
 func TestViewsServeDifferentVPCs(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.1.0.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}})
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-02", VPC: "vpc-2", PrivateDNS: true, Addrs: []string{"10.2.0.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}})
 	block := func(view, cidr, vpc string) string {
@@ -129,10 +127,10 @@ func TestViewsServeDifferentVPCs(t *testing.T) {
 }
 `, view, cidr, fake.URL(), vpc)
 	}
-	port := strings.Split(freeAddr(t), ":")[1]
+	port := strings.Split(testkit.FreeAddr(t), ":")[1]
 	corefile := fmt.Sprintf(block("one", "127.0.0.2/32", "vpc-1")+block("two", "127.0.0.3/32", "vpc-2"), port, port)
 	udp, _ := startServer(t, corefile)
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		one, two := addrsFrom(t, udp, "127.0.0.2", "ssm.us-east-1.amazonaws.com."), addrsFrom(t, udp, "127.0.0.3", "ssm.us-east-1.amazonaws.com.")
 		if one != "10.1.0.1" || two != "10.2.0.1" {
 			return fmt.Errorf("view one: %q, view two: %q; want vpc-1's and vpc-2's", one, two)
@@ -143,9 +141,9 @@ func TestViewsServeDifferentVPCs(t *testing.T) {
 
 // TestGapReport: a query for a service without an endpoint is counted.
 func TestGapReport(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1"}, Names: []string{"ecs.us-east-1.amazonaws.com"}})
-	prom := freeAddr(t)
+	prom := testkit.FreeAddr(t)
 	udp, _ := startServer(t, fmt.Sprintf(`.:0 {
     bind 127.0.0.1
     prometheus %s
@@ -179,7 +177,7 @@ func TestGapReport(t *testing.T) {
 // TestTwoAccountsMerged: two roles, in two accounts, each polled on its own; the views merge,
 // and throttling in one account does not delay the other.
 func TestTwoAccountsMerged(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	t.Setenv("AWS_ENDPOINT_URL_STS", fake.URL())
 	const roleA, roleB = "arn:aws:iam::111111111111:role/vpce-reader", "arn:aws:iam::222222222222:role/vpce-reader"
 	fake.AddRole(roleA, "ext-a")

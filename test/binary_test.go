@@ -7,7 +7,6 @@ package test
 // ~/.aws) reaches them.
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,26 +17,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
-
-// buildCommand builds the program of package pkg (relative to test/) into a temporary
-// directory, statically as `make build` does, and returns its path.
-func buildCommand(t *testing.T, pkg string) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-	}
-	return bin
-}
 
 // userEnv is a fresh machine's environment with static AWS credentials: PATH, an empty HOME.
 func userEnv(t *testing.T) []string {
 	return []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(),
-		"AWS_ACCESS_KEY_ID=" + testAccessKey, "AWS_SECRET_ACCESS_KEY=" + testSecretKey}
+		"AWS_ACCESS_KEY_ID=" + testkit.AccessKey, "AWS_SECRET_ACCESS_KEY=" + testkit.SecretKey}
 }
 
 // exampleAccount serves the example snapshot's account from a fake on 127.0.0.1. It sets no
@@ -50,11 +37,7 @@ func exampleAccount(t *testing.T) *ec2fake.Server {
 	}
 	fake := ec2fake.New()
 	fake.Load(st.VpcEndpoints, st.NetworkInterfaces, st.ServiceDetails, st.Subnets)
-	if err := fake.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
-	return fake
+	return testkit.ServeFake(t, fake)
 }
 
 const binaryCorefile = `.:PORT {
@@ -69,17 +52,17 @@ const binaryCorefile = `.:PORT {
 }`
 
 func TestBinaryLiveMode(t *testing.T) {
-	bin := buildCommand(t, "../cmd/coredns")
+	bin := testkit.BuildCommand(t, "../cmd/coredns")
 	fake := exampleAccount(t)
-	addr, readyAddr := freeAddr(t), freeAddr(t)
+	addr, readyAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	_, port, _ := net.SplitHostPort(addr)
 	corefile := filepath.Join(t.TempDir(), "Corefile")
-	r := strings.NewReplacer("PORT", port, "READY", readyAddr, "EC2", fake.URL(), "UPSTREAM", startUpstream(t))
+	r := strings.NewReplacer("PORT", port, "READY", readyAddr, "EC2", fake.URL(), "UPSTREAM", testkit.StartUpstream(t))
 	if err := os.WriteFile(corefile, []byte(r.Replace(binaryCorefile)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logs := startProcess(t, bin, userEnv(t), "-conf", corefile)
-	eventually(t, 20*time.Second, func() error {
+	logs := testkit.StartProcess(t, userEnv(t), bin, "-conf", corefile)
+	testkit.Eventually(t, 20*time.Second, func() error {
 		resp, err := http.Get("http://" + readyAddr + "/ready")
 		if err != nil {
 			return fmt.Errorf("ready: %v\n%s", err, logs)
@@ -105,7 +88,7 @@ func TestBinaryLiveMode(t *testing.T) {
 }
 
 func TestBinarySnapshotExport(t *testing.T) {
-	bin := buildCommand(t, "../cmd/vpce-snapshot")
+	bin := testkit.BuildCommand(t, "../cmd/vpce-snapshot")
 	fake := exampleAccount(t)
 	out := filepath.Join(t.TempDir(), "snapshot.json")
 	cmd := exec.Command(bin, "-out", out, "-o", "region ap-northeast-1", "-o", "aws_endpoint "+fake.URL())
@@ -117,22 +100,4 @@ func TestBinarySnapshotExport(t *testing.T) {
 	udp, tcp := startServer(t, strings.ReplaceAll(exampleCorefile, "SNAPSHOT", out))
 	checkSeed(t, "udp", udp, true)
 	checkSeed(t, "tcp", tcp, false)
-}
-
-// startProcess runs bin in the background for the rest of the test; it returns its output
-// as it is written.
-func startProcess(t *testing.T, bin string, env []string, args ...string) *syncBuffer {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = env
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 5 * time.Second
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	return out
 }

@@ -24,7 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/miekg/dns"
 
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 const churnCorefile = `.:0 {
@@ -276,29 +277,6 @@ func (c *churner) change(r *rand.Rand) string {
 	return what
 }
 
-// churnAnswer is what a reply says: "upstream", the sorted addresses, or the rcode's name.
-func churnAnswer(m *dns.Msg) string {
-	if m.Rcode != dns.RcodeSuccess {
-		return dns.RcodeToString[m.Rcode]
-	}
-	var addrs []string
-	for _, rr := range m.Answer {
-		a, ok := rr.(*dns.A)
-		if !ok {
-			return "record " + rr.String()
-		}
-		if a.A.String() == upstreamAddr {
-			return "upstream"
-		}
-		addrs = append(addrs, a.A.String())
-	}
-	if len(addrs) == 0 {
-		return "NODATA"
-	}
-	slices.Sort(addrs)
-	return strings.Join(addrs, " ")
-}
-
 type churnStats struct {
 	sent, answered, unanswered, wrong, servfailStable, servfail atomic.Int64
 	maxStale                                                    atomic.Int64
@@ -318,7 +296,7 @@ func (st *churnStats) fail(format string, args ...any) {
 
 func TestChurnUnderLoad(t *testing.T) {
 	duration, soak := churnDuration(t)
-	awsEnv(t)
+	testkit.SetClientEnv(t)
 	fake := ec2fake.New()
 	var epCalls atomic.Int64
 	fake.OnRequest(func(r ec2fake.Request) {
@@ -326,10 +304,7 @@ func TestChurnUnderLoad(t *testing.T) {
 			epCalls.Add(1)
 		}
 	})
-	if err := fake.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
+	testkit.ServeFake(t, fake)
 
 	// The stable endpoints, and the answers their names must always give.
 	stable := map[string]string{}
@@ -374,8 +349,8 @@ func TestChurnUnderLoad(t *testing.T) {
 	udp, _ := startServer(t, strings.ReplaceAll(churnCorefile, "EC2", fake.URL()))
 	converge := func(name, want string) {
 		t.Helper()
-		eventually(t, 10*time.Second, func() error {
-			if got := churnAnswer(query(t, "udp", udp, name, dns.TypeA)); got != want {
+		testkit.Eventually(t, 10*time.Second, func() error {
+			if got := testkit.SortedAnswer(testkit.Query(t, "udp", udp, name, dns.TypeA)); got != want {
 				return fmt.Errorf("%s: %q, want %q", name, got, want)
 			}
 			return nil
@@ -401,7 +376,6 @@ func TestChurnUnderLoad(t *testing.T) {
 	for g := range churnQueriers {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(g), 2))
-			client := &dns.Client{Net: "udp", Timeout: 2 * time.Second}
 			for {
 				select {
 				case <-done:
@@ -417,14 +391,14 @@ func TestChurnUnderLoad(t *testing.T) {
 				m.SetEdns0(4096, false)
 				floor := hist.floorNow()
 				st.sent.Add(1)
-				resp, _, err := client.Exchange(m, udp)
+				resp, err := testkit.Ask("udp", udp, "", m)
 				received := time.Now()
 				if err != nil {
 					st.unanswered.Add(1)
 					continue
 				}
 				st.answered.Add(1)
-				got := churnAnswer(resp)
+				got := testkit.SortedAnswer(resp)
 				if want, ok := stable[name]; ok {
 					switch {
 					case got == dns.RcodeToString[dns.RcodeServerFailure]:

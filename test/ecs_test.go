@@ -8,12 +8,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 // ecsCorefile serves the example snapshot with affinity: clients in 127.0.1.0/24 are in
@@ -43,18 +44,11 @@ const (
 // startECSServer starts coredns-vpce with ecsCorefile and returns its DNS and metrics addresses.
 func startECSServer(t *testing.T) (udp, tcp, prom string) {
 	t.Helper()
-	prom = freeAddr(t)
+	prom = testkit.FreeAddr(t)
 	// A port of its own, so that its metrics' server label is this test's alone.
-	corefile := strings.NewReplacer("PORT", fmt.Sprint(hybridPort(t)), "PROM", prom).Replace(ecsCorefile)
+	corefile := strings.NewReplacer("PORT", fmt.Sprint(testkit.FreePort(t)), "PROM", prom).Replace(ecsCorefile)
 	udp, tcp = startServer(t, corefile)
 	return udp, tcp, prom
-}
-
-// sorted sorts a list of addresses such as addresses returns: a resolver may rotate them.
-func sorted(addrs string) string {
-	s := strings.Fields(addrs)
-	slices.Sort(s)
-	return strings.Join(s, " ")
 }
 
 // TestECSOnTheWire: the reply echoes the query's Client Subnet option with the scope of the
@@ -92,16 +86,9 @@ func TestECSOnTheWire(t *testing.T) {
 				}
 				m.IsEdns0().Option = append(m.IsEdns0().Option, sent)
 			}
-			local, server := net.Addr(&net.UDPAddr{IP: net.ParseIP(tc.src)}), udp
-			if tc.net == "tcp" {
-				local, server = &net.TCPAddr{IP: net.ParseIP(tc.src)}, tcp
-			}
-			c := &dns.Client{Net: tc.net, Timeout: 2 * time.Second, Dialer: &net.Dialer{LocalAddr: local}}
-			resp, _, err := c.Exchange(m, server)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := sorted(addresses(resp)); got != tc.want {
+			server := map[string]string{"udp": udp, "tcp": tcp}[tc.net]
+			resp := testkit.Exchange(t, tc.net, server, tc.src, m)
+			if got := testkit.SortedAnswer(resp); got != tc.want {
 				t.Errorf("answer %q, want %q", got, tc.want)
 			}
 			opt := resp.IsEdns0()
@@ -150,7 +137,7 @@ func TestECSBehindUnbound(t *testing.T) {
     forward-addr: 127.0.0.1@`+vpcePort)
 
 	// Unbound is up once it answers (another name, so that the test's name is not cached yet).
-	eventually(t, 15*time.Second, func() error {
+	testkit.Eventually(t, 15*time.Second, func() error {
 		r, err := hybridAsk(unbound, ecsZonal, dns.TypeA)
 		if err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 {
 			return fmt.Errorf("%s through Unbound: %v %v", ecsZonal, err, r)
@@ -165,7 +152,7 @@ func TestECSBehindUnbound(t *testing.T) {
 			{"127.0.1.99", ecsAZ1a}, // the /24 of 127.0.1.10: from Unbound's cache at once
 			{"127.0.3.10", ecsBoth}, // no known AZ
 		} {
-			if got := sorted(addrsFrom(t, unbound, c.src, ecsName)); got != c.want {
+			if got := testkit.SortedAnswer(askFrom(t, unbound, c.src, ecsName)); got != c.want {
 				t.Errorf("round %d, client %s: %q, want %q", round, c.src, got, c.want)
 			}
 		}

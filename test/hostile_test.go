@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/miekg/dns"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 // The known answers of the bundled snapshot the hostile cases check the server by.
@@ -130,29 +132,24 @@ func hostileQuery(name string, qtype uint16) *dns.Msg {
 // other records or on an owner other than name.
 func hostileAddrs(t *testing.T, name string, rrs []dns.RR) []string {
 	t.Helper()
-	var s []string
 	for _, rr := range rrs {
 		if rr.Header().Name != name {
 			t.Errorf("record %s: owner is not the question's %s", rr, name)
 		}
-		switch rr := rr.(type) {
-		case *dns.A:
-			s = append(s, rr.A.String())
-		case *dns.AAAA:
-			s = append(s, rr.AAAA.String())
+		switch rr.(type) {
+		case *dns.A, *dns.AAAA:
 		default:
 			t.Errorf("unexpected record %s", rr)
 		}
 	}
-	slices.Sort(s)
-	return s
+	return testkit.SortedAddrs(rrs)
 }
 
 // hostileStillServes checks the known name's answer over both transports.
 func hostileStillServes(t *testing.T, addrs map[string]string) {
 	t.Helper()
 	for _, network := range []string{"udp", "tcp"} {
-		resp := query(t, network, addrs[network], hostileKnown, dns.TypeA)
+		resp := testkit.Query(t, network, addrs[network], hostileKnown, dns.TypeA)
 		if got := hostileAddrs(t, hostileKnown, resp.Answer); resp.Rcode != dns.RcodeSuccess || !slices.Equal(got, hostileKnownAddrs) {
 			t.Fatalf("afterwards over %s: %s %v, want NOERROR %v", network, dns.RcodeToString[resp.Rcode], got, hostileKnownAddrs)
 		}
@@ -203,14 +200,14 @@ func TestHostileQuestionCount(t *testing.T) {
 func TestHostileClass(t *testing.T) {
 	addrs := hostileServer(t)
 	// forward opens CoreDNS to classes other than IN; vpce passes them on, so the upstream
-	// answers (the stub answers every A query with upstreamAddr).
+	// answers (the stub answers every A query with testkit.UpstreamAddr).
 	for _, network := range []string{"udp", "tcp"} {
 		for _, class := range []uint16{dns.ClassCHAOS, dns.ClassANY, dns.ClassHESIOD} {
 			t.Run(fmt.Sprintf("%s %s", network, dns.ClassToString[class]), func(t *testing.T) {
 				m := hostileQuery(hostileKnown, dns.TypeA)
 				m.Question[0].Qclass = class
 				resp, _ := hostileExchange(t, network, addrs[network], m)
-				if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 || resp.Answer[0].(*dns.A).A.String() != upstreamAddr {
+				if resp.Rcode != dns.RcodeSuccess || len(resp.Answer) != 1 || resp.Answer[0].(*dns.A).A.String() != testkit.UpstreamAddr {
 					t.Errorf("%s %v, want the upstream's answer", dns.RcodeToString[resp.Rcode], resp.Answer)
 				}
 			})
@@ -223,12 +220,12 @@ func TestHostileQtypeANY(t *testing.T) {
 	addrs := hostileServer(t)
 	want := slices.Sorted(slices.Values(slices.Concat(hostileDualA, hostileDualAAAA)))
 	for _, network := range []string{"udp", "tcp"} {
-		resp := query(t, network, addrs[network], hostileDual, dns.TypeANY)
+		resp := testkit.Query(t, network, addrs[network], hostileDual, dns.TypeANY)
 		if got := hostileAddrs(t, hostileDual, resp.Answer); resp.Rcode != dns.RcodeSuccess || !slices.Equal(got, want) {
 			t.Errorf("%s ANY %s: %s %v, want %v", network, hostileDual, dns.RcodeToString[resp.Rcode], got, want)
 		}
 		// An IPv4-only name: its A records only.
-		resp = query(t, network, addrs[network], hostileKnown, dns.TypeANY)
+		resp = testkit.Query(t, network, addrs[network], hostileKnown, dns.TypeANY)
 		if got := hostileAddrs(t, hostileKnown, resp.Answer); !slices.Equal(got, hostileKnownAddrs) {
 			t.Errorf("%s ANY %s: %v, want %v", network, hostileKnown, got, hostileKnownAddrs)
 		}
@@ -610,13 +607,13 @@ func TestHostileLargeAnswer(t *testing.T) {
 		})
 	}
 	// The client's retry over TCP of the truncated UDP answer gets everything.
-	resp := query(t, "tcp", tcp, name, dns.TypeANY)
+	resp := testkit.Query(t, "tcp", tcp, name, dns.TypeANY)
 	if got := hostileAddrs(t, name, resp.Answer); resp.Truncated || !slices.Equal(got, all) {
 		t.Errorf("tcp ANY: tc=%v %d records, want %d", resp.Truncated, len(got), len(all))
 	}
 	// And the server still serves the small answers.
 	for _, network := range []string{"udp", "tcp"} {
-		resp := query(t, network, addrs[network], "vpce-0big-abcd1234.big.us-east-1.vpce.amazonaws.com.", dns.TypeA)
+		resp := testkit.Query(t, network, addrs[network], "vpce-0big-abcd1234.big.us-east-1.vpce.amazonaws.com.", dns.TypeA)
 		if got := hostileAddrs(t, resp.Question[0].Name, resp.Answer); !slices.Equal(got, a) {
 			t.Errorf("%s regional name: %d records, want %d", network, len(got), len(a))
 		}

@@ -7,7 +7,6 @@ package test
 // a missing one skips its subtest, or fails it with VPCE_REQUIRE_TOOLS=1 (requireTool).
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -16,11 +15,12 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 const hybridGuide = "../docs/hybrid-dns.md"
@@ -64,71 +64,12 @@ func hybridServers(t *testing.T, snippet, addr string) string {
 	return snippet
 }
 
-// hybridPort returns a loopback port free for both UDP and TCP (for now).
-func hybridPort(t *testing.T) int {
-	t.Helper()
-	for range 20 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
-		l.Close()
-		if err == nil {
-			u.Close()
-			return port
-		}
-	}
-	t.Fatal("no free loopback port")
-	return 0
-}
-
-// syncBuffer collects a process's output for the failure message.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // hybridCheckConf runs a server's configuration checker.
 func hybridCheckConf(t *testing.T, tool string, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(tool, args...).CombinedOutput(); err != nil {
 		t.Fatalf("%s %s: %v\n%s", filepath.Base(tool), strings.Join(args, " "), err, out)
 	}
-}
-
-// hybridStart starts a server in the foreground; the test's end kills it (this process only).
-func hybridStart(t *testing.T, tool string, args ...string) *syncBuffer {
-	t.Helper()
-	out := new(syncBuffer)
-	cmd := exec.Command(tool, args...)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
-		if t.Failed() {
-			t.Logf("%s's output:\n%s", filepath.Base(tool), out.String())
-		}
-	})
-	return out
 }
 
 // hybridUnbound starts Unbound on a loopback port, with options added to its server clause
@@ -138,7 +79,7 @@ func hybridUnbound(t *testing.T, options, clauses string) string {
 	t.Helper()
 	unbound := requireTool(t, "unbound", "unbound")
 	dir := t.TempDir()
-	port := hybridPort(t)
+	port := testkit.FreePort(t)
 	conf := fmt.Sprintf(`server:
     interface: 127.0.0.1
     port: %d
@@ -170,32 +111,13 @@ forward-zone:
 		t.Fatal(err)
 	}
 	hybridCheckConf(t, requireTool(t, "unbound-checkconf", "unbound"), file)
-	hybridStart(t, unbound, "-d", "-c", file)
+	testkit.StartProcess(t, nil, unbound, "-d", "-c", file)
 	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 
+// hybridAsk asks name of the server at addr over UDP, without EDNS.
 func hybridAsk(addr, name string, qtype uint16) (*dns.Msg, error) {
-	m := new(dns.Msg)
-	m.SetQuestion(dns.Fqdn(name), qtype)
-	m.RecursionDesired = true
-	c := &dns.Client{Net: "udp", Timeout: time.Second}
-	r, _, err := c.Exchange(m, addr)
-	return r, err
-}
-
-// hybridAddrs returns the A and AAAA addresses of an answer, sorted.
-func hybridAddrs(m *dns.Msg) []string {
-	var addrs []string
-	for _, rr := range m.Answer {
-		switch rr := rr.(type) {
-		case *dns.A:
-			addrs = append(addrs, rr.A.String())
-		case *dns.AAAA:
-			addrs = append(addrs, rr.AAAA.String())
-		}
-	}
-	slices.Sort(addrs)
-	return addrs
+	return testkit.Ask("udp", addr, "", new(dns.Msg).SetQuestion(dns.Fqdn(name), qtype))
 }
 
 // hybridCheck asks the resolver at addr (which forwards to coredns-vpce at vpce) for names of
@@ -204,21 +126,17 @@ func hybridCheck(t *testing.T, addr, vpce string) {
 	t.Helper()
 	// The resolver is up, and forwards amazonaws.com, once it answers the seed's name.
 	want := []string{"172.20.128.22", "172.20.144.169"}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
+	testkit.Eventually(t, 15*time.Second, func() error {
 		r, err := hybridAsk(addr, "ssm.ap-northeast-1.amazonaws.com", dns.TypeA)
 		result := fmt.Sprint(err)
 		if err == nil {
-			if got := hybridAddrs(r); r.Rcode == dns.RcodeSuccess && slices.Equal(got, want) {
-				break
+			if got := testkit.SortedAddrs(r.Answer); r.Rcode == dns.RcodeSuccess && slices.Equal(got, want) {
+				return nil
 			}
-			result = fmt.Sprintf("%s %q", dns.RcodeToString[r.Rcode], hybridAddrs(r))
+			result = fmt.Sprintf("%s %q", dns.RcodeToString[r.Rcode], testkit.SortedAddrs(r.Answer))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("A ssm.ap-northeast-1.amazonaws.com through %s: %s, want %q", addr, result, want)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return fmt.Errorf("A ssm.ap-northeast-1.amazonaws.com through %s: %s, want %q", addr, result, want)
+	})
 
 	for _, q := range []struct {
 		name  string
@@ -231,7 +149,7 @@ func hybridCheck(t *testing.T, addr, vpce string) {
 		{"no-endpoint.ap-northeast-1.amazonaws.com", dns.TypeA},                              // vpce passes it to forward
 	} {
 		direct, err := hybridAsk(vpce, q.name, q.qtype)
-		if err != nil || len(hybridAddrs(direct)) == 0 {
+		if err != nil || len(testkit.SortedAddrs(direct.Answer)) == 0 {
 			t.Fatalf("%s %s from coredns-vpce: %v %v", dns.TypeToString[q.qtype], q.name, err, direct)
 		}
 		via, err := hybridAsk(addr, q.name, q.qtype)
@@ -239,13 +157,13 @@ func hybridCheck(t *testing.T, addr, vpce string) {
 			t.Errorf("%s %s through the resolver: %v", dns.TypeToString[q.qtype], q.name, err)
 			continue
 		}
-		if got, want := hybridAddrs(via), hybridAddrs(direct); !slices.Equal(got, want) || via.Rcode != dns.RcodeSuccess {
+		if got, want := testkit.SortedAddrs(via.Answer), testkit.SortedAddrs(direct.Answer); !slices.Equal(got, want) || via.Rcode != dns.RcodeSuccess {
 			t.Errorf("%s %s through the resolver: %s %q, coredns-vpce answers %q", dns.TypeToString[q.qtype], q.name, dns.RcodeToString[via.Rcode], got, want)
 		}
 	}
 	// The last name went through coredns-vpce's forward, to the test's upstream.
-	if r, err := hybridAsk(addr, "no-endpoint.ap-northeast-1.amazonaws.com", dns.TypeA); err != nil || !slices.Equal(hybridAddrs(r), []string{upstreamAddr}) {
-		t.Errorf("a name without an endpoint: %v %v, want coredns-vpce's upstream's %s", err, r, upstreamAddr)
+	if r, err := hybridAsk(addr, "no-endpoint.ap-northeast-1.amazonaws.com", dns.TypeA); err != nil || !slices.Equal(testkit.SortedAddrs(r.Answer), []string{testkit.UpstreamAddr}) {
+		t.Errorf("a name without an endpoint: %v %v, want coredns-vpce's upstream's %s", err, r, testkit.UpstreamAddr)
 	}
 }
 
@@ -273,7 +191,7 @@ func TestHybridGuide(t *testing.T) {
 	t.Run("bind", func(t *testing.T) {
 		named := requireTool(t, "named", "bind9")
 		dir := t.TempDir()
-		port := hybridPort(t)
+		port := testkit.FreePort(t)
 		server := "127.0.0.1 port " + vpcePort
 		conf := fmt.Sprintf(`options {
     directory "%s";
@@ -299,14 +217,14 @@ controls { };
 			t.Fatal(err)
 		}
 		hybridCheckConf(t, requireTool(t, "named-checkconf", "bind9"), file)
-		hybridStart(t, named, "-g", "-4", "-n", "1", "-c", file)
+		testkit.StartProcess(t, nil, named, "-g", "-4", "-n", "1", "-c", file)
 		hybridCheck(t, fmt.Sprintf("127.0.0.1:%d", port), vpce)
 	})
 
 	t.Run("dnsmasq", func(t *testing.T) {
 		dnsmasq := requireTool(t, "dnsmasq", "dnsmasq-base")
 		dir := t.TempDir()
-		port := hybridPort(t)
+		port := testkit.FreePort(t)
 		file := filepath.Join(dir, "dnsmasq.conf")
 		conf := hybridServers(t, hybridSnippet(t, "dnsmasq"), "127.0.0.1#"+vpcePort) + "\n"
 		if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
@@ -317,7 +235,7 @@ controls { };
 			"--user=root", "--group=root", "--pid-file=", "--log-facility=-",
 			"--stop-dns-rebind"} // hardened: private addresses dropped outside rebind-domain-ok
 		hybridCheckConf(t, dnsmasq, append([]string{"--test"}, args...)...)
-		hybridStart(t, dnsmasq, args...)
+		testkit.StartProcess(t, nil, dnsmasq, args...)
 		hybridCheck(t, fmt.Sprintf("127.0.0.1:%d", port), vpce)
 	})
 }

@@ -2,7 +2,6 @@ package test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,42 +11,9 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
-
-// Credentials for the EC2 fake, distinctive so that tests can look for them where they must
-// not be.
-const (
-	testAccessKey    = "AKIATESTLIVE0000001"
-	testSecretKey    = "live-secret-never-in-logs"
-	testSessionToken = "live-session-token-never-in-logs"
-)
-
-// awsEnv gives the SDK static test credentials and keeps it away from any real configuration
-// and from instance metadata.
-func awsEnv(t *testing.T) { ec2fake.SetClientEnv(t, testAccessKey, testSecretKey, testSessionToken) }
-
-func startFake(t *testing.T) *ec2fake.Server {
-	t.Helper()
-	awsEnv(t)
-	fake := ec2fake.New()
-	if err := fake.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
-	return fake
-}
-
-// freeAddr returns a loopback address nothing listens on (yet).
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 const liveCorefile = `.:0 {
     bind 127.0.0.1
@@ -65,38 +31,21 @@ const liveCorefile = `.:0 {
 // It returns the DNS address and the ready plugin's URL.
 func startLive(t *testing.T, ec2URL, extra string) (udp, ready string) {
 	t.Helper()
-	readyAddr := freeAddr(t)
+	readyAddr := testkit.FreeAddr(t)
 	r := strings.NewReplacer("READY", readyAddr, "EC2", ec2URL, "EXTRA", extra)
 	udp, _ = startServer(t, r.Replace(liveCorefile))
 	return udp, "http://" + readyAddr + "/ready"
 }
 
-// addrsOf returns the A records of name, or "upstream" when the query went on.
+// addrsOf returns the A records of name, or "upstream" when the query went on (testkit.Answer).
 func addrsOf(t *testing.T, udp, name string) string {
 	t.Helper()
-	return addresses(query(t, "udp", udp, name, dns.TypeA))
-}
-
-// addresses sums a reply up: its A records in order, "upstream" for the stub upstream's
-// answer, or the rcode of a failure.
-func addresses(resp *dns.Msg) string {
-	if resp.Rcode != dns.RcodeSuccess {
-		return dns.RcodeToString[resp.Rcode]
-	}
-	var s []string
-	for _, rr := range resp.Answer {
-		a := rr.(*dns.A).A.String()
-		if a == upstreamAddr {
-			return "upstream"
-		}
-		s = append(s, a)
-	}
-	return strings.Join(s, " ")
+	return testkit.Answer(testkit.Query(t, "udp", udp, name, dns.TypeA))
 }
 
 func expectAddrs(t *testing.T, udp, name, want string) {
 	t.Helper()
-	eventually(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if got := addrsOf(t, udp, name); got != want {
 			return fmt.Errorf("%s: %q, want %q", name, got, want)
 		}
@@ -115,7 +64,7 @@ func isReady(t *testing.T, url string) bool {
 }
 
 func TestLiveFollowsTheAccount(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1", "10.0.2.1"},
 		Names: []string{"vpce-01-abc.ssm.us-east-1.vpce.amazonaws.com", "ssm.us-east-1.amazonaws.com"}})
 	udp, _ := startLive(t, fake.URL(), "")
@@ -144,7 +93,7 @@ func TestLiveFollowsTheAccount(t *testing.T) {
 // TestLiveFaults: through every fault the known names keep their answers (never SERVFAIL,
 // never a wrong address), and the plugin picks up a change once the fault ends.
 func TestLiveFaults(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1", "10.0.2.1"},
 		Names: []string{"ssm.us-east-1.amazonaws.com"}})
 	udp, _ := startLive(t, fake.URL(), "")
@@ -178,8 +127,8 @@ func TestLiveFaults(t *testing.T) {
 }
 
 func TestLiveStartsWithAWSDown(t *testing.T) {
-	awsEnv(t)
-	down := freeAddr(t)
+	testkit.SetClientEnv(t)
+	down := testkit.FreeAddr(t)
 
 	t.Run("without cache file", func(t *testing.T) {
 		udp, ready := startLive(t, "http://"+down, "")
@@ -198,7 +147,7 @@ func TestLiveStartsWithAWSDown(t *testing.T) {
 		}
 		defer fake.Close()
 		expectAddrs(t, udp, "ssm.us-east-1.amazonaws.com.", "10.0.1.1")
-		eventually(t, 10*time.Second, func() error {
+		testkit.Eventually(t, 10*time.Second, func() error {
 			if !isReady(t, ready) {
 				return fmt.Errorf("not ready with a view")
 			}
@@ -207,7 +156,7 @@ func TestLiveStartsWithAWSDown(t *testing.T) {
 	})
 
 	t.Run("with cache file", func(t *testing.T) {
-		down := freeAddr(t)
+		down := testkit.FreeAddr(t)
 		cache := filepath.Join(t.TempDir(), "vpce.json")
 		snapshot, err := os.ReadFile("../example/snapshot.json")
 		if err != nil {
@@ -227,7 +176,7 @@ func TestLiveStartsWithAWSDown(t *testing.T) {
 	})
 
 	t.Run("with a corrupt cache file", func(t *testing.T) {
-		down := freeAddr(t)
+		down := testkit.FreeAddr(t)
 		cache := filepath.Join(t.TempDir(), "vpce.json")
 		if err := os.WriteFile(cache, []byte(`{"VpcEndpoints": [`), 0o600); err != nil {
 			t.Fatal(err)
@@ -243,12 +192,12 @@ func TestLiveStartsWithAWSDown(t *testing.T) {
 }
 
 func TestLiveCacheFile(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}})
 	cache := filepath.Join(t.TempDir(), "vpce.json")
 	udp, _ := startLive(t, fake.URL(), "cache_file "+cache)
 	expectAddrs(t, udp, "ssm.us-east-1.amazonaws.com.", "10.0.1.1")
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		fi, err := os.Stat(cache)
 		if err != nil {
 			return err
@@ -265,7 +214,7 @@ func TestLiveCacheFile(t *testing.T) {
 	}
 	// A change rewrites it; no temporary file is left behind.
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-02", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.2"}, Names: []string{"sts.us-east-1.amazonaws.com"}})
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		data, err := os.ReadFile(cache)
 		if err != nil || !strings.Contains(string(data), "sts.us-east-1.amazonaws.com") {
 			return fmt.Errorf("cache file not rewritten: %v", err)
@@ -279,7 +228,7 @@ func TestLiveCacheFile(t *testing.T) {
 }
 
 func TestLiveVPCPriority(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	older := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-0a", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.1.0.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}, Created: older})
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-0b", VPC: "vpc-2", PrivateDNS: true, Addrs: []string{"10.2.0.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}, Created: older.Add(time.Hour)})

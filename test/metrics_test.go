@@ -10,7 +10,8 @@ import (
 
 	"github.com/miekg/dns"
 
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 func httpGet(t *testing.T, url string) (int, string) {
@@ -28,7 +29,7 @@ func httpGet(t *testing.T, url string) (int, string) {
 // TestMetrics scrapes the running server's /metrics and finds every series the plugin
 // README lists, with its labels.
 func TestMetrics(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	// The registry is the test process's: this test alone uses region us-west-1, so that its
 	// per-region counts are exact; the other series are checked for presence.
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", Service: "com.amazonaws.us-west-1.ssm", PrivateDNS: true,
@@ -36,7 +37,7 @@ func TestMetrics(t *testing.T) {
 		Names: []string{"vpce-01-abc.ssm.us-west-1.vpce.amazonaws.com", "vpce-01-abc-us-east-1a.ssm.us-west-1.vpce.amazonaws.com", "ssm.us-west-1.amazonaws.com"}})
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-02", VPC: "vpc-2", Service: "com.amazonaws.us-west-1.ssm", PrivateDNS: true,
 		Addrs: []string{"10.0.3.1"}, Names: []string{"ssm.us-west-1.amazonaws.com"}, Created: time.Now()})
-	prom := freeAddr(t)
+	prom := testkit.FreeAddr(t)
 	udp, _ := startServer(t, fmt.Sprintf(`.:0 {
     bind 127.0.0.1
     prometheus %s
@@ -49,11 +50,11 @@ func TestMetrics(t *testing.T) {
     forward . UPSTREAM
 }`, prom, fake.URL()))
 	expectAddrs(t, udp, "vpce-01-abc-us-east-1a.ssm.us-west-1.vpce.amazonaws.com.", "10.0.1.1")
-	query(t, "udp", udp, "ssm.us-west-1.amazonaws.com.", dns.TypeA)
-	query(t, "udp", udp, "ssm.us-west-1.amazonaws.com.", dns.TypeAAAA) // nodata
-	query(t, "udp", udp, "x.ssm.us-west-1.amazonaws.com.", dns.TypeA)  // nxdomain
-	query(t, "udp", udp, "example.org.", dns.TypeA)                    // passed on
-	fake.Inject(ec2fake.Fault{Kind: ec2fake.Unauthorized, Count: 1})   // one failed refresh, not retried
+	testkit.Query(t, "udp", udp, "ssm.us-west-1.amazonaws.com.", dns.TypeA)
+	testkit.Query(t, "udp", udp, "ssm.us-west-1.amazonaws.com.", dns.TypeAAAA) // nodata
+	testkit.Query(t, "udp", udp, "x.ssm.us-west-1.amazonaws.com.", dns.TypeA)  // nxdomain
+	testkit.Query(t, "udp", udp, "example.org.", dns.TypeA)                    // passed on
+	fake.Inject(ec2fake.Fault{Kind: ec2fake.Unauthorized, Count: 1})           // one failed refresh, not retried
 	time.Sleep(500 * time.Millisecond)
 
 	server := `server="dns://127.0.0.1:0"`
@@ -80,7 +81,7 @@ func TestMetrics(t *testing.T) {
 		`coredns_vpce_passed_total{` + server + `} `,    // example.org, and any query before the first view
 		`coredns_vpce_panics_total{where="snapshot"} 0`, // exported before any panic
 	}
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		_, body := httpGet(t, "http://"+prom+"/metrics")
 		for _, series := range want {
 			if !strings.Contains(body, series) {
@@ -90,7 +91,7 @@ func TestMetrics(t *testing.T) {
 		return nil
 	})
 	_, body := httpGet(t, "http://"+prom+"/metrics")
-	for _, secret := range []string{testAccessKey, testSecretKey, testSessionToken} {
+	for _, secret := range []string{testkit.AccessKey, testkit.SecretKey, testkit.SessionToken} {
 		if strings.Contains(body, secret) {
 			t.Errorf("/metrics holds the credential %q", secret)
 		}
@@ -110,10 +111,10 @@ func grepLines(s, substr string) string {
 // TestHealthAndReadyWhileAWSHangs: with the EC2 API hanging, /health answers at once and
 // /ready says not ready; once the API answers, ready.
 func TestHealthAndReadyWhileAWSHangs(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}})
 	fake.Inject(ec2fake.Fault{Kind: ec2fake.Slow}) // every call hangs until the client gives up
-	health, ready := freeAddr(t), freeAddr(t)
+	health, ready := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	udp, _ := startServer(t, fmt.Sprintf(`.:0 {
     bind 127.0.0.1
     health %s
@@ -139,7 +140,7 @@ func TestHealthAndReadyWhileAWSHangs(t *testing.T) {
 		t.Errorf("CoreDNS does not serve while AWS hangs: %q", got)
 	}
 	fake.ClearFaults()
-	eventually(t, 45*time.Second, func() error { // the hung page times out first
+	testkit.Eventually(t, 45*time.Second, func() error { // the hung page times out first
 		if code, _ := httpGet(t, "http://"+ready+"/ready"); code != http.StatusOK {
 			return fmt.Errorf("/ready: %d after AWS answered", code)
 		}

@@ -9,13 +9,14 @@ import (
 
 	coretest "github.com/coredns/coredns/test"
 
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 // TestReloadLeaksNoGoroutines reloads a live server many times (as the reload plugin and
 // SIGUSR1 do) and then stops it: the pollers and file watchers of old instances are gone.
 func TestReloadLeaksNoGoroutines(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}})
 	corefile := func(refresh string) string {
 		return fmt.Sprintf(`.:0 {
@@ -54,7 +55,7 @@ example.com:0 {
 	}
 	inst.Stop()
 	inst.ShutdownCallbacks() // as on SIGTERM
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if n := ours(); len(n) > 0 {
 			return fmt.Errorf("%d plugin goroutines after shutdown:\n%s", len(n), strings.Join(n, "\n\n"))
 		}
@@ -78,7 +79,7 @@ func ours() []string {
 // TestPollerSharedAcrossBlocks: two server blocks asking the same of the same account make
 // the calls of one.
 func TestPollerSharedAcrossBlocks(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}})
 	block := func(zone string) string {
 		return fmt.Sprintf(`%s:0 {
@@ -96,7 +97,7 @@ func TestPollerSharedAcrossBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { inst.Stop(); inst.ShutdownCallbacks() }()
-	eventually(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if fake.Calls("DescribeNetworkInterfaces") == 0 {
 			return fmt.Errorf("no refresh yet")
 		}

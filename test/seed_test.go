@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 // The three dig transcripts of the seed article, asked from inside the endpoint's VPC.
@@ -42,8 +44,8 @@ func TestSeedTranscripts(t *testing.T) {
 	checkSeed(t, "udp", udp, true)
 	checkSeed(t, "tcp", tcp, false) // the order has rotated since the first queries
 	// Asked again and again, the same records in rotating order.
-	third := records(query(t, "udp", udp, seed[0].name, dns.TypeA).Answer)
-	fourth := records(query(t, "udp", udp, seed[0].name, dns.TypeA).Answer)
+	third := records(testkit.Query(t, "udp", udp, seed[0].name, dns.TypeA).Answer)
+	fourth := records(testkit.Query(t, "udp", udp, seed[0].name, dns.TypeA).Answer)
 	if len(third) != 2 || !slices.Equal(third, []string{fourth[1], fourth[0]}) {
 		t.Errorf("successive answers %q and %q, want the same two records rotated", third, fourth)
 	}
@@ -54,7 +56,7 @@ func TestSeedTranscripts(t *testing.T) {
 func checkSeed(t *testing.T, net, addr string, firstQueries bool) {
 	t.Helper()
 	for _, q := range seed {
-		resp := query(t, net, addr, q.name, dns.TypeA)
+		resp := testkit.Query(t, net, addr, q.name, dns.TypeA)
 		// ->>HEADER<<- status: NOERROR; flags: qr rd ra; QUERY: 1, ANSWER: n, AUTHORITY: 0, ADDITIONAL: 1
 		if resp.Rcode != dns.RcodeSuccess || !resp.Response || !resp.RecursionDesired || !resp.RecursionAvailable ||
 			resp.Authoritative || resp.Truncated || resp.AuthenticatedData {
@@ -95,9 +97,9 @@ func TestOtherNamesGoUpstream(t *testing.T) {
 		"foo.ssm.ap-northeast-1.amazonaws.com.", // under a private name, not authoritative
 		"vpce-0123-nope.ssm.ap-northeast-1.vpce.amazonaws.com.",
 	} {
-		resp := query(t, "udp", udp, name, dns.TypeA)
-		if len(resp.Answer) != 1 || resp.Answer[0].(*dns.A).A.String() != upstreamAddr {
-			t.Errorf("%s: answer %v, want the upstream's %s", name, resp.Answer, upstreamAddr)
+		resp := testkit.Query(t, "udp", udp, name, dns.TypeA)
+		if len(resp.Answer) != 1 || resp.Answer[0].(*dns.A).A.String() != testkit.UpstreamAddr {
+			t.Errorf("%s: answer %v, want the upstream's %s", name, resp.Answer, testkit.UpstreamAddr)
 		}
 	}
 }
@@ -105,15 +107,8 @@ func TestOtherNamesGoUpstream(t *testing.T) {
 func TestSnapshotRewrittenWhileServing(t *testing.T) {
 	file := copySnapshot(t)
 	udp, _ := startServer(t, strings.ReplaceAll(exampleCorefile, "SNAPSHOT", file))
-	addrs := func(name string) string {
-		var s []string
-		for _, rr := range query(t, "udp", udp, name, dns.TypeA).Answer {
-			s = append(s, rr.(*dns.A).A.String())
-		}
-		return strings.Join(s, " ")
-	}
 	const zonal = "vpce-0bb20377a387ade86-njczioek-ap-northeast-1a.ssm.ap-northeast-1.vpce.amazonaws.com."
-	if got := addrs(zonal); got != "172.20.128.22" {
+	if got := addrsOf(t, udp, zonal); got != "172.20.128.22" {
 		t.Fatalf("before: %s", got)
 	}
 	data, err := os.ReadFile(file)
@@ -124,8 +119,8 @@ func TestSnapshotRewrittenWhileServing(t *testing.T) {
 	if err := os.WriteFile(file, []byte(strings.ReplaceAll(string(data), "172.20.128.22", "172.20.128.99")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 5*time.Second, func() error {
-		if got := addrs(zonal); got != "172.20.128.99" {
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if got := addrsOf(t, udp, zonal); got != "172.20.128.99" {
 			return fmt.Errorf("rewritten snapshot not picked up: %s", got)
 		}
 		return nil
@@ -135,7 +130,7 @@ func TestSnapshotRewrittenWhileServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(2500 * time.Millisecond) // two polls of the file
-	if got := addrs(zonal); got != "172.20.128.99" {
+	if got := addrsOf(t, udp, zonal); got != "172.20.128.99" {
 		t.Fatalf("after corruption: %q, want the last good view", got)
 	}
 }

@@ -8,16 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 func TestExportWritesASnapshot(t *testing.T) {
-	ec2fake.SetClientEnv(t, "AKIAEXPORTTEST", "export-secret", "")
-	fake := ec2fake.New()
-	if err := fake.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer fake.Close()
+	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1", "10.0.2.1"}, Names: []string{"ssm.us-east-1.amazonaws.com"}})
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-02", VPC: "vpc-2", PrivateDNS: true, Addrs: []string{"10.9.0.1"}, Names: []string{"sts.us-east-1.amazonaws.com"}})
 

@@ -11,6 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 )
 
 // refreshUnderLoad serves an account from the EC2 fake in live mode and loads it with dnsperf,
@@ -28,7 +33,7 @@ func refreshUnderLoad(ctx context.Context, o options, out, coredns string) ([]*s
 		return nil, err
 	}
 	// The last endpoint is the one that changes; its names are not queried.
-	mutated := len(a.snap.VpcEndpoints) - 1
+	mutated := len(a.VpcEndpoints) - 1
 	queries := filepath.Join(out, fmt.Sprintf("queries-live-%d.txt", o.live))
 	if _, err := a.writeQueries(queries, mutated); err != nil {
 		return nil, err
@@ -65,7 +70,7 @@ func refreshUnderLoad(ctx context.Context, o options, out, coredns string) ([]*s
 		for _, ph := range order {
 			s := byName[ph.name]
 			if s == nil {
-				s = &server{name: ph.name, plugin: "vpce (EC2 API, refresh " + ph.refresh + ")", size: o.live, names: len(a.names),
+				s = &server{name: ph.name, plugin: "vpce (EC2 API, refresh " + ph.refresh + ")", size: o.live, names: len(a.Names),
 					port: port, queries: queries, probe: a.probe(), env: env}
 				port++
 				s.corefile = filepath.Join(out, "Corefile."+s.name)
@@ -84,7 +89,7 @@ func refreshUnderLoad(ctx context.Context, o options, out, coredns string) ([]*s
 	return servers, nil
 }
 
-func livePhase(ctx context.Context, o options, out, coredns string, s *server, mutate bool, a *account, mutated int,
+func livePhase(ctx context.Context, o options, out, coredns string, s *server, mutate bool, a account, mutated int,
 	fake *proc, fakeAddr, fakeLog string, round int) error {
 	logPath := filepath.Join(out, fmt.Sprintf("%s-%d.log", s.name, round+1))
 	p, err := start(s.name, logPath, s.env, coredns, "-conf", s.corefile)
@@ -137,28 +142,18 @@ func livePhase(ctx context.Context, o options, out, coredns string, s *server, m
 // mutator changes the fake's inventory every interval until ctx ends: it puts the mutated
 // endpoint again with a new address on its first interface, so that every refresh sees a
 // changed inventory. It returns the number of changes made.
-func mutator(ctx context.Context, fakeAddr string, a *account, mutated int, every time.Duration) int {
-	ep := a.snap.VpcEndpoints[mutated]
-	var enis []snapInterface
-	for _, ni := range a.snap.NetworkInterfaces {
-		for _, id := range ep.NetworkInterfaceIds {
-			if ni.NetworkInterfaceId == id {
-				enis = append(enis, ni)
-			}
-		}
-	}
+func mutator(ctx context.Context, fakeAddr string, a account, mutated int, every time.Duration) int {
+	ep, enis := a.VpcEndpoints[mutated], a.Interfaces(mutated)
 	client := &http.Client{Timeout: 5 * time.Second}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	n := 0
 	for {
 		n++
-		enis[0].PrivateIpAddress = fmt.Sprintf("10.255.%d.%d", n>>8&255, n&255)
-		enis[0].PrivateIpAddresses = []snapPrivateIP{{Primary: true, PrivateIpAddress: enis[0].PrivateIpAddress}}
-		body, _ := json.Marshal(struct {
-			snapEndpoint
-			NetworkInterfaces []snapInterface
-		}{ep, enis})
+		addr := aws.String(fmt.Sprintf("10.255.%d.%d", n>>8&255, n&255))
+		enis[0].PrivateIpAddress = addr
+		enis[0].PrivateIpAddresses = []types.NetworkInterfacePrivateIpAddress{{Primary: aws.Bool(true), PrivateIpAddress: addr}}
+		body, _ := json.Marshal(ec2fake.EndpointSpec{VpcEndpoint: ep, NetworkInterfaces: enis})
 		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+fakeAddr+"/_fake/endpoints", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		if resp, err := client.Do(req); err == nil {

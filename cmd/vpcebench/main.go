@@ -248,7 +248,7 @@ func prepare(o options, out string) ([]*server, error) {
 	nextPort := func() int { port++; return port - 1 }
 	var servers []*server
 	type set struct {
-		a       *account
+		a       account
 		queries string
 		lines   int
 	}
@@ -266,7 +266,7 @@ func prepare(o options, out string) ([]*server, error) {
 		if s.lines, err = s.a.writeQueries(s.queries, -1); err != nil {
 			return nil, err
 		}
-		progress("generated %d endpoints, %d names, %d queries (%.1fs)", n, len(s.a.names), s.lines, time.Since(t0).Seconds())
+		progress("generated %d endpoints, %d names, %d queries (%.1fs)", n, len(s.a.Names), s.lines, time.Since(t0).Seconds())
 		sets[n] = s
 		return s, nil
 	}
@@ -276,7 +276,7 @@ func prepare(o options, out string) ([]*server, error) {
 			return err
 		}
 		s := &server{
-			name: fmt.Sprintf("%s-%s", plugin, sizeName(n)), plugin: plugin, size: n, names: len(st.a.names),
+			name: fmt.Sprintf("%s-%s", plugin, sizeName(n)), plugin: plugin, size: n, names: len(st.a.Names),
 			port: nextPort(), queries: st.queries, probe: st.a.probe(),
 		}
 		if plugin == "whoami" {

@@ -28,8 +28,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/sdkhttp"
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 const (
@@ -39,16 +40,9 @@ const (
 	actDS   = "DescribeSubnets"
 )
 
-// startFake starts a fake that is closed when the test ends.
-func startFake(t *testing.T) *ec2fake.Server {
-	t.Helper()
-	s := ec2fake.New()
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	return s
-}
+// startFake starts a fake that is closed when the test ends. It sets no environment: the
+// tests' clients are given their configuration.
+func startFake(t *testing.T) *ec2fake.Server { return testkit.ServeFake(t, ec2fake.New()) }
 
 // newClient returns a real SDK client for the endpoint at url that does not
 // retry, so each call is exactly one request.
@@ -880,7 +874,12 @@ func TestFaultKinds(t *testing.T) {
 			t.Errorf("timed out after %v", d)
 		}
 		// The server notices the client left and logs no answer.
-		waitFor(t, func() bool { return len(s.Requests()) == 1 })
+		testkit.Eventually(t, 5*time.Second, func() error {
+			if n := len(s.Requests()); n != 1 {
+				return fmt.Errorf("%d requests logged, want 1", n)
+			}
+			return nil
+		})
 		mustEqual(t, "statuses", statuses(s.Requests()), []int{0})
 	})
 
@@ -907,15 +906,6 @@ func statuses(reqs []ec2fake.Request) []int {
 		out = append(out, r.Status)
 	}
 	return out
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met in 5s")
-		}
-	}
 }
 
 func TestFaultMatching(t *testing.T) {
@@ -1017,10 +1007,7 @@ func TestRequestLog(t *testing.T) {
 		defer mu.Unlock()
 		hooked = append(hooked, fmt.Sprintf("%s %d %d", r.Action, r.Page, r.Status))
 	})
-	if err := s2.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	testkit.ServeFake(t, s2)
 
 	if _, err := client.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{
 		IncludeManagedResources: aws.Bool(true),

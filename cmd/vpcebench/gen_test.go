@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/miekg/dns"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+)
+
+// TestGeneratedFiles: the snapshot is the EC2 fake's state file too, the zone file holds every
+// name's records, the hosts and query files every queried name.
+func TestGeneratedFiles(t *testing.T) {
+	a := generate(30)
+	dir := t.TempDir()
+	file := func(name string) string { return filepath.Join(dir, name) }
+
+	if err := a.writeSnapshot(file("snapshot.json")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ec2fake.ReadState(file("snapshot.json")) // strict: unknown fields fail
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(st.VpcEndpoints, a.VpcEndpoints) || !reflect.DeepEqual(st.NetworkInterfaces, a.NetworkInterfaces) {
+		t.Error("the snapshot does not read back as the generated inventory")
+	}
+
+	records := 0
+	for _, s := range a.Names {
+		records += len(s.V4) + len(s.V6)
+	}
+	if err := a.writeZone(file("zone.db")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(file("zone.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zp := dns.NewZoneParser(f, "", "zone.db")
+	n := 0
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		if rr.Header().Rrtype == dns.TypeA || rr.Header().Rrtype == dns.TypeAAAA {
+			n++
+		}
+	}
+	if err := zp.Err(); err != nil || n != records {
+		t.Errorf("zone file: %d address records (%v), want %d", n, err, records)
+	}
+
+	if err := a.writeHosts(file("hosts")); err != nil {
+		t.Fatal(err)
+	}
+	if got := countLines(t, file("hosts")); got != records {
+		t.Errorf("hosts file: %d lines, want %d", got, records)
+	}
+	lines, err := a.writeQueries(file("queries"), 29)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := 0
+	for _, s := range a.Names {
+		if s.Endpoint != 29 {
+			want += 1 + min(len(s.V6), 1)
+		}
+	}
+	if got := countLines(t, file("queries")); lines != want || got != want {
+		t.Errorf("query file: %d lines, %d counted, want %d", got, lines, want)
+	}
+	if !strings.HasSuffix(a.probe(), ".") {
+		t.Errorf("probe %q", a.probe())
+	}
+}
+
+// TestMutator: the refresh-under-load run's changes reach the EC2 fake, each with a new
+// address on the mutated endpoint's first interface.
+func TestMutator(t *testing.T) {
+	a := generate(4)
+	fake := ec2fake.New()
+	fake.Load(a.VpcEndpoints, a.NetworkInterfaces, nil, nil)
+	testkit.ServeFake(t, fake)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() { done <- mutator(ctx, strings.TrimPrefix(fake.URL(), "http://"), a, 3, 10*time.Millisecond) }()
+	first := aws.ToString(a.Interfaces(3)[0].NetworkInterfaceId)
+	testkit.Eventually(t, 5*time.Second, func() error {
+		for _, ni := range fake.Snapshot().NetworkInterfaces {
+			if aws.ToString(ni.NetworkInterfaceId) == first && strings.HasPrefix(aws.ToString(ni.PrivateIpAddress), "10.255.") {
+				return nil
+			}
+		}
+		return fmt.Errorf("interface %s of the mutated endpoint keeps its address", first)
+	})
+	cancel()
+	if n := <-done; n == 0 {
+		t.Error("no change counted")
+	}
+	if got := len(fake.Snapshot().VpcEndpoints); got != 4 {
+		t.Errorf("%d endpoints after the changes, want 4", got)
+	}
+}
+
+func countLines(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	for s := bufio.NewScanner(f); s.Scan(); {
+		n++
+	}
+	return n
+}

@@ -21,7 +21,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce"
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 )
 
 // vpcefault is a directive of this test binary only. "vpcefault NAME" in a server block hands

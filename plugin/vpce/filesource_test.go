@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
@@ -52,7 +54,7 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 	got := make(chan *inventory.Inventory, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { fs.Run(ctx, chanSink(got)); close(done) }()
+	go func() { fs.Run(ctx, testkit.InventoryChan(got)); close(done) }()
 	defer func() { cancel(); <-done }()
 
 	next := func() *inventory.Inventory {

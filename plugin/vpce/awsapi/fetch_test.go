@@ -10,26 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
-)
-
-// Test credentials: distinctive, so that a test can look for them where they must not be.
-const (
-	testAccessKey    = "AKIATESTVPCE0000001"
-	testSecretKey    = "s3cr3t-vpce-test-key-never-logged"
-	testSessionToken = "session-token-vpce-never-logged"
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 // fakeAccount points the real SDK client at a running fake, with static test credentials and
 // no shared configuration or instance metadata.
 func fakeAccount(t testing.TB) (*ec2fake.Server, Account) {
 	t.Helper()
-	ec2fake.SetClientEnv(t, testAccessKey, testSecretKey, testSessionToken)
-	fake := ec2fake.New()
-	if err := fake.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
+	fake := testkit.StartFake(t)
 	return fake, Account{Region: "us-east-1", Endpoint: fake.URL(), Retries: 1} // every call counted is one the plugin made
 }
 

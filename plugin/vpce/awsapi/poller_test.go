@@ -1,75 +1,38 @@
 package awsapi
 
 import (
-	"bytes"
-	stdlog "log"
+	"context"
+	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
-
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
 )
 
-// captureLog collects what the plugin logs during a test.
-func captureLog(t *testing.T) *syncBuffer {
-	t.Helper()
-	buf, was := &syncBuffer{}, stdlog.Writer()
-	stdlog.SetOutput(buf)
-	t.Cleanup(func() { stdlog.SetOutput(was) })
-	return buf
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // runPoller polls acct every refresh and sends what it publishes to the returned channel.
-func runPoller(t *testing.T, acct Account, q Query, refresh time.Duration) (*poller, chan *inventory.Inventory) {
+func runPoller(t *testing.T, acct Account, q Query, refresh time.Duration) (*poller, testkit.InventoryChan) {
 	t.Helper()
 	p := newPoller(acct, q, refresh, fetch)
-	got := make(chan *inventory.Inventory, 100)
-	p.subscribe(chanSink(got))
+	got := make(testkit.InventoryChan, 100)
+	p.subscribe(testkit.InventoryChan(got))
 	p.start()
 	t.Cleanup(p.stop)
 	return p, got
-}
-
-func receive(t *testing.T, got chan *inventory.Inventory) *inventory.Inventory {
-	t.Helper()
-	select {
-	case inv := <-got:
-		return inv
-	case <-time.After(10 * time.Second):
-		t.Fatal("nothing published")
-		return nil
-	}
 }
 
 // TestPollerKeepsLastGoodView runs every fault of the fake against a polling account: while
 // it lasts nothing is published (so the last good view serves), and a change made during the
 // fault is published once it ends.
 func TestPollerKeepsLastGoodView(t *testing.T) {
-	logs := captureLog(t)
+	logs := testkit.CaptureLog(t)
 	fake, acct := fakeAccount(t)
 	putEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1", "10.0.1.1")
 	p, got := runPoller(t, acct, Query{PageTimeout: 200 * time.Millisecond}, 10*time.Millisecond)
-	if inv := receive(t, got); len(inv.VpcEndpoints) != 1 || len(inv.NetworkInterfaces) != 2 {
+	if inv := testkit.Receive(t, got); len(inv.VpcEndpoints) != 1 || len(inv.NetworkInterfaces) != 2 {
 		t.Fatalf("first view: %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
 	}
 
@@ -88,7 +51,7 @@ func TestPollerKeepsLastGoodView(t *testing.T) {
 				}
 			}
 			fake.ClearFaults()
-			if inv := receive(t, got); len(inv.VpcEndpoints) != n {
+			if inv := testkit.Receive(t, got); len(inv.VpcEndpoints) != n {
 				t.Fatalf("after the fault: %d endpoints, want %d", len(inv.VpcEndpoints), n)
 			}
 			n++
@@ -100,7 +63,7 @@ func TestPollerKeepsLastGoodView(t *testing.T) {
 	if f, r := strings.Count(out, "failing"), strings.Count(out, "recovered"); f != 6 || r != 6 {
 		t.Errorf("logged %d failing and %d recovered lines, want 6 each:\n%s", f, r, out)
 	}
-	for _, secret := range []string{testAccessKey, testSecretKey, testSessionToken, "Signature=", "Authorization"} {
+	for _, secret := range []string{testkit.AccessKey, testkit.SecretKey, testkit.SessionToken, "Signature=", "Authorization"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("the log holds %q:\n%s", secret, out)
 		}
@@ -135,7 +98,7 @@ func TestPollerPagingFailure(t *testing.T) {
 		}
 	}
 	fake.ClearFaults()
-	if inv := receive(t, got); len(inv.VpcEndpoints) != 4500 {
+	if inv := testkit.Receive(t, got); len(inv.VpcEndpoints) != 4500 {
 		t.Errorf("after the fault: %d endpoints", len(inv.VpcEndpoints))
 	}
 }
@@ -144,7 +107,7 @@ func TestPollerUnchangedPublishesOnce(t *testing.T) {
 	fake, acct := fakeAccount(t)
 	putEndpoint(fake, 1, "vpc-1", "", "10.0.0.1")
 	_, got := runPoller(t, acct, Query{}, 5*time.Millisecond)
-	receive(t, got)
+	testkit.Receive(t, got)
 	calls := fake.Calls("DescribeVpcEndpoints")
 	select {
 	case <-got:
@@ -211,8 +174,106 @@ func pollerCount() int {
 	return len(pollers.m)
 }
 
-// chanSink sends every new inventory to a channel and ignores confirmations.
-type chanSink chan *inventory.Inventory
+// failingSink takes inventories like testkit.InventoryChan, but fails while armed, as a
+// plugin instance whose index build panicked does.
+type failingSink struct {
+	testkit.InventoryChan
+	f *testkit.FaultSwitch
+}
 
-func (c chanSink) Update(inv *inventory.Inventory) error { c <- inv; return nil }
-func (c chanSink) Confirm()                              {}
+func (s failingSink) Update(inv *inventory.Inventory) error {
+	if s.f.Armed.Load() {
+		return errors.New("panic in build: injected fault")
+	}
+	return s.InventoryChan.Update(inv)
+}
+
+// TestPollerRecoversFromPanics: a refresh that panics, or whose inventory a subscriber fails
+// to take in (its build panicked), fails the refresh: counted, logged once, nothing new handed
+// over; the next attempt comes after the backoff, and once the faults stop the change is.
+func TestPollerRecoversFromPanics(t *testing.T) {
+	for _, where := range []string{guard.Refresh, guard.Build} {
+		t.Run(where, func(t *testing.T) {
+			logs := testkit.CaptureLog(t)
+			fake, acct := fakeAccount(t)
+			putEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
+			var refreshFault, buildFault testkit.FaultSwitch
+			f := map[string]*testkit.FaultSwitch{guard.Refresh: &refreshFault, guard.Build: &buildFault}[where]
+			got := make(testkit.InventoryChan, 100)
+
+			p := newPoller(acct, Query{}, time.Minute, func(ctx context.Context, api API, q Query) (*inventory.Inventory, error) {
+				refreshFault.At()
+				return fetch(ctx, api, q)
+			})
+			// One refresh per step: the poller reports each wait and holds until told to go on.
+			waits, wake := make(chan time.Duration), make(chan struct{})
+			p.sleep = func(ctx context.Context, d time.Duration) bool {
+				select {
+				case waits <- d:
+				case <-ctx.Done():
+					return false
+				}
+				select {
+				case <-wake:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			}
+			refreshed := func() time.Duration {
+				t.Helper()
+				select {
+				case d := <-waits:
+					return d
+				case <-time.After(10 * time.Second):
+					t.Fatal("no refresh")
+					return 0
+				}
+			}
+			next := func() time.Duration { wake <- struct{}{}; return refreshed() }
+			p.subscribe(failingSink{got, &buildFault})
+			p.start()
+			defer p.stop()
+
+			if d := refreshed(); d < 54*time.Second {
+				t.Fatalf("wait %v after the first refresh, want the refresh interval", d)
+			}
+			if inv := testkit.Receive(t, got); len(inv.VpcEndpoints) != 1 {
+				t.Fatalf("first inventory: %d endpoints", len(inv.VpcEndpoints))
+			}
+			panics, failed := testkit.Counted(t, "panics_total", "where", where), testkit.Counted(t, "refreshes_total", "region", "us-east-1", "result", "failed")
+			f.Armed.Store(true)
+			putEndpoint(fake, 2, "vpc-1", "two.example.com", "10.0.0.2")
+			for n, backoff := 1, time.Second; n <= 3; n, backoff = n+1, backoff*2 {
+				if d := next(); d < backoff/2 || d > backoff {
+					t.Errorf("wait %v after fault %d, want the backoff, within [%v, %v]", d, n, backoff/2, backoff)
+				}
+				if len(got) != 0 {
+					t.Fatalf("an inventory handed over during the fault")
+				}
+			}
+			wantPanics := map[string]float64{guard.Refresh: 3, guard.Build: 0}[where] // a build's panic is counted where it is built
+			if n := testkit.Counted(t, "panics_total", "where", where) - panics; n != wantPanics {
+				t.Errorf("%v panics counted, want %v", n, wantPanics)
+			}
+			if n := testkit.Counted(t, "refreshes_total", "region", "us-east-1", "result", "failed") - failed; n != 3 {
+				t.Errorf("%v failed refreshes counted, want 3", n)
+			}
+			f.Armed.Store(false)
+			if d := next(); d < 54*time.Second {
+				t.Errorf("wait %v after the faults stopped, want the refresh interval", d)
+			}
+			if inv := testkit.Receive(t, got); len(inv.VpcEndpoints) != 2 {
+				t.Errorf("after the faults: %d endpoints, want 2", len(inv.VpcEndpoints))
+			}
+
+			out := logs.String()
+			if where == guard.Refresh && (testkit.RecoveredLines(logs, where) != 1 || !strings.Contains(out, "poller_test.go")) {
+				t.Errorf("want the panic logged once, with its stack:\n%s", out)
+			}
+			if strings.Count(out, "failing, serving the last good view: panic in "+where) != 1 || strings.Count(out, "recovered after 3 failed attempts") != 1 {
+				t.Errorf("want one failing and one recovered line:\n%s", out)
+			}
+		})
+	}
+}

@@ -24,7 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 // madeUpHost names the EC2 fake where only the test's proxy knows it: a request that reaches
@@ -97,7 +98,7 @@ func TestSDKClientInEveryEnvironment(t *testing.T) {
 			// A later variable of the same name wins (os/exec keeps the last).
 			cmd.Env = append([]string{
 				"PATH=" + os.Getenv("PATH"), "HOME=" + home,
-				"AWS_ACCESS_KEY_ID=" + testAccessKey, "AWS_SECRET_ACCESS_KEY=" + testSecretKey,
+				"AWS_ACCESS_KEY_ID=" + testkit.AccessKey, "AWS_SECRET_ACCESS_KEY=" + testkit.SecretKey,
 				"VPCE_SDKENV_CHILD=1", "VPCE_SDKENV_ENDPOINT=" + tc.endpoint,
 			}, tc.env...)
 			out, err := cmd.CombinedOutput()

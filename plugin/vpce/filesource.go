@@ -11,7 +11,7 @@ import (
 
 // snapshotPoll is how often snapshot files are checked for changes. A stat per file is cheap,
 // and it follows the symlink swaps of Kubernetes ConfigMap volumes, which inotify misses.
-var snapshotPoll = time.Second
+const snapshotPoll = time.Second
 
 // fileSource serves snapshot files, merged, and re-reads them when one changes. A file that
 // turns bad (unreadable, invalid, deleted), or a read that panics, is logged once and the
@@ -20,6 +20,7 @@ type fileSource struct {
 	files   []string
 	initial *inventory.Inventory // read at setup, so that a bad file stops CoreDNS from starting
 	limits  inventory.Limits
+	poll    time.Duration // how often the files are checked: snapshotPoll
 	seen    []fileStamp
 	guard   guard // of the reads after a change
 }
@@ -33,7 +34,7 @@ type fileStamp struct {
 
 // newFileSource reads the files once; an error here is a configuration error.
 func newFileSource(files []string, lim inventory.Limits) (*fileSource, error) {
-	s := &fileSource{files: files, limits: lim}
+	s := &fileSource{files: files, limits: lim, poll: snapshotPoll}
 	s.seen = s.stamps()
 	inv, err := s.read()
 	if err != nil {
@@ -79,7 +80,7 @@ func (s *fileSource) stamps() []fileStamp {
 }
 
 func (s *fileSource) run(ctx context.Context, to sink) {
-	tick := time.NewTicker(snapshotPoll)
+	tick := time.NewTicker(s.poll)
 	defer tick.Stop()
 	var failing error
 	for {

@@ -49,10 +49,10 @@ var (
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "passed_total",
 		Help: "Queries handed to the next plugin.",
 	}, []string{"server"})
-	panics = promauto.NewCounterVec(prometheus.CounterOpts{
+	panics = atZero(promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "panics_total",
 		Help: "Panics recovered in the plugin's background work, by where (refresh, build, cache_file, snapshot, gap_report).",
-	}, []string{"where"})
+	}, []string{"where"}), inRefresh, inBuild, inCacheFile, inSnapshot, inGapReport)
 )
 
 // queryCounters are one server's query counters, resolved once so that counting a query is
@@ -100,13 +100,26 @@ func recordIndex(server, view string, s indexStats) {
 
 // dataAges reports view_age_seconds when scraped: the age of each server's index is only known
 // then. During a reload two instances serve one server for a moment; the younger index counts.
-var dataAges = &ageCollector{
+var dataAges = mustRegister(&ageCollector{
 	desc: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "view_age_seconds"),
 		"Seconds since the data of the served view was last confirmed by its sources.", []string{"server", "view"}, nil),
 	mergers: map[*merger]struct{}{},
+})
+
+// mustRegister registers c with the default registry, as promauto does the other metrics.
+func mustRegister[C prometheus.Collector](c C) C {
+	prometheus.MustRegister(c)
+	return c
 }
 
-func init() { prometheus.MustRegister(dataAges) }
+// atZero creates the counters of a one-label vector's values at zero, so that the first
+// increment of each shows as an increase.
+func atZero(vec *prometheus.CounterVec, values ...string) *prometheus.CounterVec {
+	for _, v := range values {
+		vec.WithLabelValues(v)
+	}
+	return vec
+}
 
 type ageCollector struct {
 	desc    *prometheus.Desc

@@ -6,7 +6,8 @@ import (
 )
 
 // The steps of the plugin's background work that recover from panics: the where label of
-// panics_total. ServeDNS does not recover: CoreDNS's server does, for every plugin.
+// panics_total, each at zero from the start (atZero). ServeDNS does not recover: CoreDNS's
+// server does, for every plugin.
 const (
 	inRefresh   = "refresh"    // a poll of the EC2 API and the hand-over of what it read
 	inBuild     = "build"      // an index build
@@ -14,13 +15,6 @@ const (
 	inSnapshot  = "snapshot"   // a read of changed snapshot files and the hand-over
 	inGapReport = "gap_report" // a gap report summary
 )
-
-func init() {
-	// At zero from the start, so that the first panic shows as an increase.
-	for _, where := range []string{inRefresh, inBuild, inCacheFile, inSnapshot, inGapReport} {
-		panics.WithLabelValues(where)
-	}
-}
 
 // guard keeps a panic in one step of background work from taking CoreDNS down: the step
 // fails with an error instead, and whoever runs it handles that as any failure (the last good

@@ -314,8 +314,6 @@ func (s faultySink) update(inv *inventory.Inventory) error {
 // good view in place; the changed files are read again until that succeeds, and later
 // versions are taken.
 func TestFileSourcePanic(t *testing.T) {
-	defer func(d time.Duration) { snapshotPoll = d }(snapshotPoll)
-	snapshotPoll = 5 * time.Millisecond
 	logs := captureLog(t)
 	file := filepath.Join(t.TempDir(), "snapshot.json")
 	write := func(content string) {
@@ -332,6 +330,7 @@ func TestFileSourcePanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fs.poll = 5 * time.Millisecond
 	f := &faultSwitch{}
 	got := make(chan *inventory.Inventory, 16)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -357,7 +356,7 @@ func TestFileSourcePanic(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the changed snapshot is not read again after a panic")
 		}
-		time.Sleep(snapshotPoll)
+		time.Sleep(fs.poll)
 	}
 	f.armed.Store(false)
 	if inv := next(); len(inv.VpcEndpoints) != 2 {
@@ -388,12 +387,11 @@ func (w panickyLog) Write(p []byte) (int, error) {
 // TestGapReportPanic: gap report summaries that panic are counted and logged once, and the
 // summaries go on.
 func TestGapReportPanic(t *testing.T) {
-	defer func(d time.Duration) { gapSummaryEvery = d }(gapSummaryEvery)
-	gapSummaryEvery = 5 * time.Millisecond
 	logs := captureLog(t)
 	f := &faultSwitch{}
 	stdlog.SetOutput(panickyLog{logs, f}) // captureLog restores the output
 	g := newGapReport("dns://:53")
+	g.every = 5 * time.Millisecond
 	panics := func() float64 { return counted(t, "panics_total", "where", inGapReport) }
 	before := panics()
 	f.armed.Store(true)
@@ -413,7 +411,7 @@ func TestGapReportPanic(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(gapSummaryEvery) {
+		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(g.every) {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s:\n%s", what, logs)
 			}

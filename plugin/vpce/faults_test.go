@@ -108,8 +108,7 @@ func TestEndpointGoneMidRefresh(t *testing.T) {
 		t.Fatalf("the race did not happen: %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
 	}
 	ix, _ := buildIndex(inv, buildOptions{ttl: 60})
-	v := &VPCE{Next: nextPlugin}
-	v.zones, v.dotted = normalizeZones([]string{"."})
+	v := newBareVPCE(nextPlugin, ".")
 	v.index.Store(ix)
 	for name, want := range map[string]string{"stays.example.com.": "10.0.0.1", "goes.example.com.": "next"} {
 		if got := answerFrom(t, v, name, dns.TypeA, "10.0.0.9", ""); got != want {

@@ -41,9 +41,6 @@ type gapReport struct {
 
 // observe counts name (lower-case FQDN) if it is an AWS service name.
 func (g *gapReport) observe(name string) {
-	if g == nil {
-		return
-	}
 	service, region, ok := awsServiceName(name)
 	if !ok {
 		return

@@ -105,8 +105,7 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 			var refreshFault, buildFault faultSwitch
 			f := map[string]*faultSwitch{inRefresh: &refreshFault, inBuild: &buildFault}[where]
 
-			v := &VPCE{Next: nextPlugin}
-			v.zones, v.dotted = normalizeZones([]string{"."})
+			v := newBareVPCE(nextPlugin, ".")
 			v.merger = &merger{sources: []source{apiSource{acct: acct}}, publish: v.index.Store,
 				build: func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
 					buildFault.at()
@@ -206,8 +205,7 @@ func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 	two := inventoryOf(fake)
 
 	var f faultSwitch
-	v := &VPCE{Next: nextPlugin}
-	v.zones, v.dotted = normalizeZones([]string{"."})
+	v := newBareVPCE(nextPlugin, ".")
 	cache := filepath.Join(t.TempDir(), "vpce.json")
 	v.merger = &merger{sources: []source{&fileSource{}}, cache: inventory.NewCacheFile(cache, inventory.DefaultLimits), publish: v.index.Store,
 		build: func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
@@ -265,8 +263,7 @@ func TestCacheWriterPanic(t *testing.T) {
 		f.at()
 		return inventory.WriteFile(path, data)
 	}
-	v := &VPCE{Next: nextPlugin}
-	v.zones, v.dotted = normalizeZones([]string{"."})
+	v := newBareVPCE(nextPlugin, ".")
 	v.merger = &merger{sources: []source{&fileSource{}}, cache: cache, build: buildIndex, publish: v.index.Store}
 	before := counted(t, "panics_total", "where", inCacheFile)
 	f.armed.Store(true)

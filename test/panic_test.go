@@ -14,14 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	"github.com/miekg/dns"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce"
-	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 )
 
 // vpcefault is a directive of this test binary only. "vpcefault NAME" in a server block hands
@@ -103,7 +105,7 @@ func loadSeed(t *testing.T, fake *ec2fake.Server) {
 func seedAnswered(t *testing.T, udp string) error {
 	t.Helper()
 	for _, q := range seed {
-		got := records(query(t, "udp", udp, q.name, dns.TypeA).Answer)
+		got := records(testkit.Query(t, "udp", udp, q.name, dns.TypeA).Answer)
 		slices.Sort(got)
 		if want := slices.Sorted(slices.Values(q.answer)); !slices.Equal(got, want) {
 			return fmt.Errorf("%s: answer %q, want %q", q.name, got, want)
@@ -133,15 +135,15 @@ func metric(t *testing.T, prom, series string) float64 {
 // the panics (a refresh or build that panics is a failed refresh, so a change waits); once
 // it ends, the next good refresh is taken.
 func TestLivePanics(t *testing.T) {
-	fake := startFake(t)
+	fake := testkit.StartFake(t)
 	loadSeed(t, fake)
 	sw := &faultSwitch{}
 	faultSwitches.Store(t.Name(), sw)
 	defer faultSwitches.Delete(t.Name())
-	prom, cache := freeAddr(t), filepath.Join(t.TempDir(), "vpce.json")
+	prom, cache := testkit.FreeAddr(t), filepath.Join(t.TempDir(), "vpce.json")
 	r := strings.NewReplacer("PROM", prom, "SWITCH", t.Name(), "EC2", fake.URL(), "CACHE", cache)
 	udp, _ := startServer(t, r.Replace(panicCorefile))
-	eventually(t, 10*time.Second, func() error { return seedAnswered(t, udp) })
+	testkit.Eventually(t, 10*time.Second, func() error { return seedAnswered(t, udp) })
 	const failed = `coredns_vpce_refreshes_total{region="ap-northeast-1",result="failed"}`
 	cached := func(name string) bool {
 		data, err := os.ReadFile(cache)
@@ -162,7 +164,7 @@ func TestLivePanics(t *testing.T) {
 			panicsBefore, failedBefore := metric(t, prom, panics), metric(t, prom, failed)
 			sw.arm(step)
 			name, addr := addEndpoint()
-			eventually(t, 10*time.Second, func() error {
+			testkit.Eventually(t, 10*time.Second, func() error {
 				if metric(t, prom, panics) == panicsBefore {
 					return fmt.Errorf("no panic in %s counted", step)
 				}
@@ -193,7 +195,7 @@ func TestLivePanics(t *testing.T) {
 			expectAddrs(t, udp, name+".", addr)
 			if step == "cache_file" { // written again with the next change
 				addEndpoint()
-				eventually(t, 10*time.Second, func() error {
+				testkit.Eventually(t, 10*time.Second, func() error {
 					if !cached(name) {
 						return fmt.Errorf("the cache file lacks %s after the fault", name)
 					}

@@ -191,8 +191,7 @@ func benchVPCE(tb testing.TB, n int) (*VPCE, benchNames) {
 	if got := indexNames(ix); got != names.total {
 		tb.Fatalf("index of %d endpoints holds %d names, want %d", n, got, names.total)
 	}
-	v := &VPCE{Next: discardNext{}}
-	v.zones, v.dotted = normalizeZones([]string{"."})
+	v := newBareVPCE(discardNext{}, ".")
 	v.index.Store(ix)
 	return v, names
 }

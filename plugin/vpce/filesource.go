@@ -13,7 +13,7 @@ import (
 
 // snapshotPoll is how often snapshot files are checked for changes. A stat per file is cheap,
 // and it follows the symlink swaps of Kubernetes ConfigMap volumes, which inotify misses.
-var snapshotPoll = time.Second
+const snapshotPoll = time.Second
 
 // fileSource serves snapshot files, merged, and re-reads them when one changes. A file that
 // turns bad (unreadable, invalid, deleted), or a read that panics, is logged once and the
@@ -22,6 +22,7 @@ type fileSource struct {
 	files   []string
 	initial *inventory.Inventory // read at setup, so that a bad file stops CoreDNS from starting
 	limits  inventory.Limits
+	poll    time.Duration // how often the files are checked: snapshotPoll
 	seen    []fileStamp
 	guard   guard.Step // of the reads after a change
 }
@@ -35,7 +36,7 @@ type fileStamp struct {
 
 // newFileSource reads the files once; an error here is a configuration error.
 func newFileSource(files []string, lim inventory.Limits) (*fileSource, error) {
-	s := &fileSource{files: files, limits: lim}
+	s := &fileSource{files: files, limits: lim, poll: snapshotPoll}
 	s.seen = s.stamps()
 	inv, err := s.read()
 	if err != nil {
@@ -81,7 +82,7 @@ func (s *fileSource) stamps() []fileStamp {
 }
 
 func (s *fileSource) Run(ctx context.Context, to inventory.Sink) {
-	tick := time.NewTicker(snapshotPoll)
+	tick := time.NewTicker(s.poll)
 	defer tick.Stop()
 	var failing error
 	for {

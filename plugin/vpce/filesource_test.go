@@ -25,8 +25,6 @@ func endpointJSON(ids ...string) string {
 }
 
 func TestFileSourceFollowsChanges(t *testing.T) {
-	defer func(d time.Duration) { snapshotPoll = d }(snapshotPoll)
-	snapshotPoll = 5 * time.Millisecond
 
 	dir := t.TempDir()
 	e, n := filepath.Join(dir, "e.json"), filepath.Join(dir, "n.json")
@@ -48,6 +46,7 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fs.poll = 5 * time.Millisecond
 	if len(fs.initial.VpcEndpoints) != 1 || len(fs.initial.NetworkInterfaces) != 1 {
 		t.Fatalf("initial: files not merged: %+v", fs.initial)
 	}
@@ -72,7 +71,7 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 		select {
 		case inv := <-got:
 			t.Fatalf("%s: published %+v, want the last good view kept", what, inv)
-		case <-time.After(50 * snapshotPoll):
+		case <-time.After(50 * fs.poll):
 		}
 	}
 

@@ -82,8 +82,7 @@ func fuzzHandlers(tb testing.TB) []fuzzHandler {
 		{"zoned", true, []string{"US-EAST-1.vpce.amazonaws.com", "s3.ap-northeast-1.amazonaws.com.", "bucket.s3.us-east-1.amazonaws.com", "example.com"}},
 	} {
 		ix, _ := buildIndex(inv, buildOptions{ttl: 60, authoritative: c.auth})
-		v := &VPCE{Next: fuzzNext}
-		v.zones, v.dotted = normalizeZones(c.zones)
+		v := newBareVPCE(fuzzNext, c.zones...)
 		v.index.Store(ix)
 		h := fuzzHandler{name: c.name, v: v, ix: ix, auth: c.auth}
 		for _, z := range v.zones {

@@ -79,13 +79,26 @@ func recordIndex(server, view string, s indexStats) {
 
 // dataAges reports view_age_seconds when scraped: the age of each server's index is only known
 // then. During a reload two instances serve one server for a moment; the younger index counts.
-var dataAges = &ageCollector{
+var dataAges = mustRegister(&ageCollector{
 	desc: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "view_age_seconds"),
 		"Seconds since the data of the served view was last confirmed by its sources.", []string{"server", "view"}, nil),
 	mergers: map[*merger]struct{}{},
+})
+
+// mustRegister registers c with the default registry, as promauto does the other metrics.
+func mustRegister[C prometheus.Collector](c C) C {
+	prometheus.MustRegister(c)
+	return c
 }
 
-func init() { prometheus.MustRegister(dataAges) }
+// atZero creates the counters of a one-label vector's values at zero, so that the first
+// increment of each shows as an increase.
+func atZero(vec *prometheus.CounterVec, values ...string) *prometheus.CounterVec {
+	for _, v := range values {
+		vec.WithLabelValues(v)
+	}
+	return vec
+}
 
 type ageCollector struct {
 	desc    *prometheus.Desc

@@ -66,14 +66,13 @@ func inventoryOf(fake *ec2fake.Server) *inventory.Inventory {
 func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 	testkit.CaptureLog(t)
 	fake := ec2fake.New()
-	putEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
+	testkit.PutEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
 	one := inventoryOf(fake)
-	putEndpoint(fake, 2, "vpc-1", "two.example.com", "10.0.0.2")
+	testkit.PutEndpoint(fake, 2, "vpc-1", "two.example.com", "10.0.0.2")
 	two := inventoryOf(fake)
 
 	var f testkit.FaultSwitch
-	v := &VPCE{Next: nextPlugin}
-	v.zones, v.dotted = normalizeZones([]string{"."})
+	v := newBareVPCE(nextPlugin, ".")
 	cache := filepath.Join(t.TempDir(), "vpce.json")
 	v.merger = &merger{sources: []inventory.Source{&fileSource{}}, cache: inventory.NewCacheFile(cache, inventory.DefaultLimits), publish: v.index.Store,
 		build: func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
@@ -119,9 +118,9 @@ func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 func TestCacheWriterPanic(t *testing.T) {
 	logs := testkit.CaptureLog(t)
 	fake := ec2fake.New()
-	putEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
+	testkit.PutEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
 	one := inventoryOf(fake)
-	putEndpoint(fake, 2, "vpc-1", "two.example.com", "10.0.0.2")
+	testkit.PutEndpoint(fake, 2, "vpc-1", "two.example.com", "10.0.0.2")
 	two := inventoryOf(fake)
 
 	var f testkit.FaultSwitch
@@ -131,8 +130,7 @@ func TestCacheWriterPanic(t *testing.T) {
 		f.At()
 		return inventory.WriteFile(path, data)
 	}
-	v := &VPCE{Next: nextPlugin}
-	v.zones, v.dotted = normalizeZones([]string{"."})
+	v := newBareVPCE(nextPlugin, ".")
 	v.merger = &merger{sources: []inventory.Source{&fileSource{}}, cache: cache, build: buildIndex, publish: v.index.Store}
 	before := testkit.Counted(t, "panics_total", "where", guard.CacheFile)
 	f.Armed.Store(true)
@@ -180,8 +178,6 @@ func (s faultySink) Update(inv *inventory.Inventory) error {
 // good view in place; the changed files are read again until that succeeds, and later
 // versions are taken.
 func TestFileSourcePanic(t *testing.T) {
-	defer func(d time.Duration) { snapshotPoll = d }(snapshotPoll)
-	snapshotPoll = 5 * time.Millisecond
 	logs := testkit.CaptureLog(t)
 	file := filepath.Join(t.TempDir(), "snapshot.json")
 	write := func(content string) {
@@ -198,6 +194,7 @@ func TestFileSourcePanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	fs.poll = 5 * time.Millisecond
 	f := &testkit.FaultSwitch{}
 	got := make(chan *inventory.Inventory, 16)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -223,7 +220,7 @@ func TestFileSourcePanic(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the changed snapshot is not read again after a panic")
 		}
-		time.Sleep(snapshotPoll)
+		time.Sleep(fs.poll)
 	}
 	f.Armed.Store(false)
 	if inv := next(); len(inv.VpcEndpoints) != 2 {
@@ -248,18 +245,17 @@ func (w panickyLog) Write(p []byte) (int, error) {
 	if strings.Contains(string(p), "Gap report:") {
 		w.fault.At()
 	}
-	return w.syncBuffer.Write(p)
+	return w.SyncBuffer.Write(p)
 }
 
 // TestGapReportPanic: gap report summaries that panic are counted and logged once, and the
 // summaries go on.
 func TestGapReportPanic(t *testing.T) {
-	defer func(d time.Duration) { gapSummaryEvery = d }(gapSummaryEvery)
-	gapSummaryEvery = 5 * time.Millisecond
 	logs := testkit.CaptureLog(t)
 	f := &testkit.FaultSwitch{}
 	stdlog.SetOutput(panickyLog{logs, f}) // captureLog restores the output
 	g := newGapReport("dns://:53")
+	g.every = 5 * time.Millisecond
 	panics := func() float64 { return testkit.Counted(t, "panics_total", "where", guard.GapReport) }
 	before := panics()
 	f.Armed.Store(true)
@@ -279,7 +275,7 @@ func TestGapReportPanic(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(gapSummaryEvery) {
+		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(g.every) {
 			if time.Now().After(deadline) {
 				t.Fatalf("%s:\n%s", what, logs)
 			}

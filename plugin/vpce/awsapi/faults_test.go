@@ -17,7 +17,7 @@ import (
 func TestThrottledForFiveMinutes(t *testing.T) {
 	logs := testkit.CaptureLog(t)
 	fake, acct := fakeAccount(t)
-	putEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
+	testkit.PutEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
 
 	p := newPoller(acct, Query{}, time.Minute, fetch)
 	var (
@@ -77,8 +77,8 @@ func TestThrottledForFiveMinutes(t *testing.T) {
 // refresh does not fail.
 func TestEndpointGoneMidRefresh(t *testing.T) {
 	fake, acct := fakeAccount(t)
-	putEndpoint(fake, 1, "vpc-1", "stays.example.com", "10.0.0.1")
-	putEndpoint(fake, 2, "vpc-1", "goes.example.com", "10.0.0.2")
+	testkit.PutEndpoint(fake, 1, "vpc-1", "stays.example.com", "10.0.0.1")
+	testkit.PutEndpoint(fake, 2, "vpc-1", "goes.example.com", "10.0.0.2")
 	client, err := NewClient(context.Background(), acct)
 	if err != nil {
 		t.Fatal(err)

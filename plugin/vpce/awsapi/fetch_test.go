@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -20,18 +19,6 @@ func fakeAccount(t testing.TB) (*ec2fake.Server, Account) {
 	t.Helper()
 	fake := testkit.StartFake(t)
 	return fake, Account{Region: "us-east-1", Endpoint: fake.URL(), Retries: 1} // every call counted is one the plugin made
-}
-
-// putEndpoint adds an available interface endpoint with one interface per address to the
-// fake: its regional name vpce-<n>-rnd.svc.us-east-1.vpce.amazonaws.com and a private name.
-func putEndpoint(fake *ec2fake.Server, n int, vpc, private string, addrs ...string) {
-	id := fmt.Sprintf("vpce-%017x", n)
-	names := []string{id + "-rnd.svc.us-east-1.vpce.amazonaws.com"}
-	if private != "" {
-		names = append(names, private)
-	}
-	fake.AddEndpoint(ec2fake.Endpoint{ID: id, VPC: vpc, Names: names, Addrs: addrs, PrivateDNS: private != "",
-		Created: time.Date(2024, 1, 1, 0, 0, n, 0, time.UTC)})
 }
 
 func TestFetchCallCounts(t *testing.T) {
@@ -62,7 +49,7 @@ func TestFetchCallCounts(t *testing.T) {
 			for i := range addrs {
 				addrs[i] = fmt.Sprintf("10.%d.%d.%d", i, n/250, n%250)
 			}
-			putEndpoint(fake, n, "vpc-1", "", addrs...)
+			testkit.PutEndpoint(fake, n, "vpc-1", "", addrs...)
 		}
 		tagged()
 		fake.ResetCalls()
@@ -117,7 +104,7 @@ func TestFetchFailsWhole(t *testing.T) {
 	fake, acct := fakeAccount(t)
 	var q Query
 	for n := range 4500 {
-		putEndpoint(fake, n, "vpc-1", "", fmt.Sprintf("10.0.%d.%d", n/250, n%250))
+		testkit.PutEndpoint(fake, n, "vpc-1", "", fmt.Sprintf("10.0.%d.%d", n/250, n%250))
 	}
 	client, err := NewClient(context.Background(), acct)
 	if err != nil {

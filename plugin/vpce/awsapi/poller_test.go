@@ -30,7 +30,7 @@ func runPoller(t *testing.T, acct Account, q Query, refresh time.Duration) (*pol
 func TestPollerKeepsLastGoodView(t *testing.T) {
 	logs := testkit.CaptureLog(t)
 	fake, acct := fakeAccount(t)
-	putEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1", "10.0.1.1")
+	testkit.PutEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1", "10.0.1.1")
 	p, got := runPoller(t, acct, Query{PageTimeout: 200 * time.Millisecond}, 10*time.Millisecond)
 	if inv := testkit.Receive(t, got); len(inv.VpcEndpoints) != 1 || len(inv.NetworkInterfaces) != 2 {
 		t.Fatalf("first view: %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
@@ -41,7 +41,7 @@ func TestPollerKeepsLastGoodView(t *testing.T) {
 		ec2fake.ExpiredCredentials, ec2fake.Malformed, ec2fake.Slow} {
 		t.Run(kind.String(), func(t *testing.T) {
 			fake.Inject(ec2fake.Fault{Kind: kind, Delay: time.Second})
-			putEndpoint(fake, n, "vpc-1", "", "10.0.0.9") // not visible while the fault lasts
+			testkit.PutEndpoint(fake, n, "vpc-1", "", "10.0.0.9") // not visible while the fault lasts
 			deadline := time.Now().Add(600 * time.Millisecond)
 			for time.Now().Before(deadline) {
 				select {
@@ -74,7 +74,7 @@ func TestPollerKeepsLastGoodView(t *testing.T) {
 func TestPollerPagingFailure(t *testing.T) {
 	fake, acct := fakeAccount(t)
 	for i := range 4500 {
-		putEndpoint(fake, i, "vpc-1", "", "10.1.0.1")
+		testkit.PutEndpoint(fake, i, "vpc-1", "", "10.1.0.1")
 	}
 	fake.Inject(ec2fake.Fault{Action: "DescribeVpcEndpoints", Page: 3, Kind: ec2fake.InternalError})
 	_, got := runPoller(t, acct, Query{}, 10*time.Millisecond)
@@ -105,7 +105,7 @@ func TestPollerPagingFailure(t *testing.T) {
 
 func TestPollerUnchangedPublishesOnce(t *testing.T) {
 	fake, acct := fakeAccount(t)
-	putEndpoint(fake, 1, "vpc-1", "", "10.0.0.1")
+	testkit.PutEndpoint(fake, 1, "vpc-1", "", "10.0.0.1")
 	_, got := runPoller(t, acct, Query{}, 5*time.Millisecond)
 	testkit.Receive(t, got)
 	calls := fake.Calls("DescribeVpcEndpoints")
@@ -196,7 +196,7 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 		t.Run(where, func(t *testing.T) {
 			logs := testkit.CaptureLog(t)
 			fake, acct := fakeAccount(t)
-			putEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
+			testkit.PutEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
 			var refreshFault, buildFault testkit.FaultSwitch
 			f := map[string]*testkit.FaultSwitch{guard.Refresh: &refreshFault, guard.Build: &buildFault}[where]
 			got := make(testkit.InventoryChan, 100)
@@ -243,7 +243,7 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 			}
 			panics, failed := testkit.Counted(t, "panics_total", "where", where), testkit.Counted(t, "refreshes_total", "region", "us-east-1", "result", "failed")
 			f.Armed.Store(true)
-			putEndpoint(fake, 2, "vpc-1", "two.example.com", "10.0.0.2")
+			testkit.PutEndpoint(fake, 2, "vpc-1", "two.example.com", "10.0.0.2")
 			for n, backoff := 1, time.Second; n <= 3; n, backoff = n+1, backoff*2 {
 				if d := next(); d < backoff/2 || d > backoff {
 					t.Errorf("wait %v after fault %d, want the backoff, within [%v, %v]", d, n, backoff/2, backoff)

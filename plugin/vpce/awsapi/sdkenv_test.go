@@ -44,8 +44,8 @@ func TestSDKClientInEveryEnvironment(t *testing.T) {
 		return
 	}
 	fake := ec2fake.New()
-	putEndpoint(fake, 1, "vpc-1", "ssm.us-east-1.amazonaws.com", "10.0.0.1")
-	putEndpoint(fake, 2, "vpc-1", "", "10.0.0.2")
+	testkit.PutEndpoint(fake, 1, "vpc-1", "ssm.us-east-1.amazonaws.com", "10.0.0.1")
+	testkit.PutEndpoint(fake, 2, "vpc-1", "", "10.0.0.2")
 
 	plain := httptest.NewServer(fake)
 	t.Cleanup(plain.Close)

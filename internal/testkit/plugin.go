@@ -75,13 +75,14 @@ func (c InventoryChan) Update(inv *inventory.Inventory) error { c <- inv; return
 // Confirm implements inventory.Sink.
 func (c InventoryChan) Confirm() {}
 
-// Receive waits for the next inventory sent to c.
+// Receive waits for the next inventory sent to c. The wait is long: under the race detector
+// on a busy machine, a refresh of some thousands of endpoints takes seconds.
 func Receive(t testing.TB, c InventoryChan) *inventory.Inventory {
 	t.Helper()
 	select {
 	case inv := <-c:
 		return inv
-	case <-time.After(10 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("nothing published")
 		return nil
 	}

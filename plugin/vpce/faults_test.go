@@ -67,7 +67,7 @@ func TestCacheFileFailures(t *testing.T) {
 			}
 			logs := testkit.CaptureLog(t)
 			published := 0
-			m := &merger{sources: []inventory.Source{&fileSource{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
+			m := &merger{sources: []inventory.Source{&inventory.Files{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
 				build: buildIndex, publish: func(*index) { published++ }}
 			if m.update(0, inv) != nil || m.update(0, &inventory.Inventory{}) != nil {
 				t.Error("a cache failure failed an update")

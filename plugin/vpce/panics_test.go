@@ -74,7 +74,7 @@ func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 	var f testkit.FaultSwitch
 	v := newBareVPCE(nextPlugin, ".")
 	cache := filepath.Join(t.TempDir(), "vpce.json")
-	v.merger = &merger{sources: []inventory.Source{&fileSource{}}, cache: inventory.NewCacheFile(cache, inventory.DefaultLimits), publish: v.index.Store,
+	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}}, cache: inventory.NewCacheFile(cache, inventory.DefaultLimits), publish: v.index.Store,
 		build: func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
 			f.At()
 			return buildIndex(inv, opts)
@@ -131,7 +131,7 @@ func TestCacheWriterPanic(t *testing.T) {
 		return inventory.WriteFile(path, data)
 	}
 	v := newBareVPCE(nextPlugin, ".")
-	v.merger = &merger{sources: []inventory.Source{&fileSource{}}, cache: cache, build: buildIndex, publish: v.index.Store}
+	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}}, cache: cache, build: buildIndex, publish: v.index.Store}
 	before := testkit.Counted(t, "panics_total", "where", guard.CacheFile)
 	f.Armed.Store(true)
 	for name, inv := range map[string]*inventory.Inventory{"one.example.com.": one, "two.example.com.": two} {
@@ -160,78 +160,6 @@ func TestCacheWriterPanic(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "Cache file written again") {
 		t.Errorf("the recovery is not logged:\n%s", logs)
-	}
-}
-
-// faultySink takes inventories like chanSink, but panics while armed.
-type faultySink struct {
-	testkit.InventoryChan
-	fault *testkit.FaultSwitch
-}
-
-func (s faultySink) Update(inv *inventory.Inventory) error {
-	s.fault.At()
-	return s.InventoryChan.Update(inv)
-}
-
-// TestFileSourcePanic: a snapshot check that panics keeps the watcher running and the last
-// good view in place; the changed files are read again until that succeeds, and later
-// versions are taken.
-func TestFileSourcePanic(t *testing.T) {
-	logs := testkit.CaptureLog(t)
-	file := filepath.Join(t.TempDir(), "snapshot.json")
-	write := func(content string) {
-		t.Helper()
-		if err := os.WriteFile(file+".tmp", []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(file+".tmp", file); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(endpointJSON("vpce-1"))
-	fs, err := newFileSource([]string{file}, inventory.DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs.poll = 5 * time.Millisecond
-	f := &testkit.FaultSwitch{}
-	got := make(chan *inventory.Inventory, 16)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { fs.Run(ctx, faultySink{testkit.InventoryChan(got), f}); close(done) }()
-	defer func() { cancel(); <-done }()
-	next := func() *inventory.Inventory {
-		t.Helper()
-		select {
-		case inv := <-got:
-			return inv
-		case <-time.After(5 * time.Second):
-			t.Fatal("no inventory delivered")
-			return nil
-		}
-	}
-
-	before := testkit.Counted(t, "panics_total", "where", guard.Snapshot)
-	f.Armed.Store(true)
-	write(endpointJSON("vpce-1", "vpce-2"))
-	deadline := time.Now().Add(5 * time.Second)
-	for testkit.Counted(t, "panics_total", "where", guard.Snapshot)-before < 3 { // read again every poll
-		if time.Now().After(deadline) {
-			t.Fatal("the changed snapshot is not read again after a panic")
-		}
-		time.Sleep(fs.poll)
-	}
-	f.Armed.Store(false)
-	if inv := next(); len(inv.VpcEndpoints) != 2 {
-		t.Fatalf("after the panics: %d endpoints, want 2", len(inv.VpcEndpoints))
-	}
-	write(endpointJSON("vpce-3"))
-	if inv := next(); len(inv.VpcEndpoints) != 1 || *inv.VpcEndpoints[0].VpcEndpointId != "vpce-3" {
-		t.Fatalf("the next version: %+v", inv.VpcEndpoints)
-	}
-	if testkit.RecoveredLines(logs, guard.Snapshot) != 1 || strings.Count(logs.String(), "Snapshot not loaded") != 1 {
-		t.Errorf("want the panic and the failure logged once each:\n%s", logs)
 	}
 }
 

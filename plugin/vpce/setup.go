@@ -91,12 +91,12 @@ func newVPCE(s *settings) (*VPCE, error) {
 	v.gaps = newGapReport(s.server)
 	v.merger = &merger{opts: s.build, build: buildIndex, publish: v.index.Store, server: s.server}
 	if len(s.snapshots) > 0 {
-		fs, err := newFileSource(s.snapshots, s.limits)
+		fs, err := inventory.NewFiles(s.snapshots, s.limits)
 		if err != nil {
 			return nil, err
 		}
 		v.merger.sources = []inventory.Source{fs}
-		if err := v.merger.update(0, fs.initial); err != nil {
+		if err := v.merger.update(0, fs.Initial); err != nil {
 			return nil, err
 		}
 		return v, nil

@@ -1,4 +1,4 @@
-package vpce
+package inventory
 
 import (
 	"context"
@@ -6,25 +6,31 @@ import (
 	"strings"
 	"time"
 
-	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+	clog "github.com/coredns/coredns/plugin/pkg/log"
 
-	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 )
+
+var log = clog.NewWithPlugin("vpce")
 
 // snapshotPoll is how often snapshot files are checked for changes. A stat per file is cheap,
 // and it follows the symlink swaps of Kubernetes ConfigMap volumes, which inotify misses.
 const snapshotPoll = time.Second
 
-// fileSource serves snapshot files, merged, and re-reads them when one changes. A file that
+// Files is the source of snapshot files: it serves them, merged, and re-reads them when one
+// changes. A file that
 // turns bad (unreadable, invalid, deleted), or a read that panics, is logged once and the
 // last good index stays; the files are read again every poll until a read succeeds.
-type fileSource struct {
-	files   []string
-	initial *inventory.Inventory // read at setup, so that a bad file stops CoreDNS from starting
-	limits  inventory.Limits
-	poll    time.Duration // how often the files are checked: snapshotPoll
-	seen    []fileStamp
-	guard   guard.Step // of the reads after a change
+type Files struct {
+	// Initial is the files' inventory as NewFiles read it, so that a bad file stops CoreDNS
+	// from starting.
+	Initial *Inventory
+	// Poll is how often the files are checked: snapshotPoll.
+	Poll   time.Duration
+	files  []string
+	limits Limits
+	seen   []fileStamp
+	guard  guard.Step // of the reads after a change
 }
 
 // fileStamp identifies a version of a file without reading it.
@@ -34,41 +40,42 @@ type fileStamp struct {
 	err     string
 }
 
-// newFileSource reads the files once; an error here is a configuration error.
-func newFileSource(files []string, lim inventory.Limits) (*fileSource, error) {
-	s := &fileSource{files: files, limits: lim, poll: snapshotPoll}
+// NewFiles reads the files once; an error here is a configuration error.
+func NewFiles(files []string, lim Limits) (*Files, error) {
+	s := &Files{files: files, limits: lim, Poll: snapshotPoll}
 	s.seen = s.stamps()
 	inv, err := s.read()
 	if err != nil {
 		return nil, err
 	}
-	s.initial = inv
+	s.Initial = inv
 	return s, nil
 }
 
-func (s *fileSource) String() string { return "snapshot " + strings.Join(s.files, " ") }
+// String names the source in logs.
+func (s *Files) String() string { return "snapshot " + strings.Join(s.files, " ") }
 
-func (s *fileSource) read() (*inventory.Inventory, error) {
-	parts := make([]*inventory.Inventory, 0, len(s.files))
+func (s *Files) read() (*Inventory, error) {
+	parts := make([]*Inventory, 0, len(s.files))
 	for _, f := range s.files {
 		data, err := s.limits.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
-		inv, err := inventory.Parse(f, data)
+		inv, err := Parse(f, data)
 		if err != nil {
 			return nil, err
 		}
 		parts = append(parts, inv)
 	}
-	all := inventory.Merge(parts...)
+	all := Merge(parts...)
 	if err := s.limits.CheckEndpoints(s.String(), len(all.VpcEndpoints)); err != nil {
 		return nil, err
 	}
 	return all, nil
 }
 
-func (s *fileSource) stamps() []fileStamp {
+func (s *Files) stamps() []fileStamp {
 	st := make([]fileStamp, len(s.files))
 	for i, f := range s.files {
 		fi, err := os.Stat(f)
@@ -81,8 +88,9 @@ func (s *fileSource) stamps() []fileStamp {
 	return st
 }
 
-func (s *fileSource) Run(ctx context.Context, to inventory.Sink) {
-	tick := time.NewTicker(s.poll)
+// Run checks the files every Poll and hands every changed version to to, until ctx ends.
+func (s *Files) Run(ctx context.Context, to Sink) {
+	tick := time.NewTicker(s.Poll)
 	defer tick.Stop()
 	var failing error
 	for {

@@ -17,16 +17,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/synth"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/miekg/dns"
 )
-
-// benchServices are the services of generated endpoints, in turn; s3 has wildcard names.
-var benchServices = []string{"ssm", "ec2", "sts", "kms", "logs", "s3", "ecr.api", "ecr.dkr", "secretsmanager", "sqs"}
 
 // benchNames lists a generated inventory's served names by the kind of query they make.
 type benchNames struct {
@@ -39,118 +35,31 @@ type benchNames struct {
 	total    int      // names the index holds (exact and wildcard entries)
 }
 
-// benchInventory generates n available interface endpoints in us-east-1, each with 2 or 3
-// interfaces (one per AZ) as DescribeVpcEndpoints and DescribeNetworkInterfaces return them:
-// a regional name, one zonal name per AZ and, for 4 in 5, a private DNS name. Every 10th
-// endpoint is an s3 one, whose regional and zonal names are wildcards too and whose private
-// names are an exact and a wildcard one; every 4th is dualstack. Names are unique, so that
-// every one is served (private names carry the endpoint's number).
+// benchInventory is internal/synth's account of n endpoints, with its served names sorted by
+// the kind of query they make.
 func benchInventory(n int) (*inventory.Inventory, benchNames) {
-	inv := &inventory.Inventory{
-		VpcEndpoints:      make([]types.VpcEndpoint, 0, n),
-		NetworkInterfaces: make([]types.NetworkInterface, 0, n*5/2+1),
-	}
+	acct := synth.Generate(n, synth.Options{})
 	var names benchNames
-	created := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	eniNum := 0
-	for i := range n {
-		svc := benchServices[i%len(benchServices)]
-		id := fmt.Sprintf("vpce-0%016x", uint64(i+1)*0x9e3779b97f4a7c15)
-		label := id + "-" + benchRand(i)
-		zone := svc + ".us-east-1.vpce.amazonaws.com"
-		dual := i%4 == 3
-		ipType := "ipv4"
-		if dual {
-			ipType = "dualstack"
-		}
-		azs := []string{"us-east-1a", "us-east-1b", "us-east-1c"}[:2+(i+1)%2]
-		ep := types.VpcEndpoint{
-			VpcEndpointId:     aws.String(id),
-			VpcEndpointType:   types.VpcEndpointTypeInterface,
-			VpcId:             aws.String(fmt.Sprintf("vpc-0%016x", uint64(i/50+1)*0x2545f4914f6cdd1d)),
-			ServiceName:       aws.String("com.amazonaws.us-east-1." + svc),
-			State:             "available",
-			IpAddressType:     types.IpAddressType(ipType),
-			DnsOptions:        &types.DnsOptions{DnsRecordIpType: types.DnsRecordIpType(ipType)},
-			PrivateDnsEnabled: aws.Bool(i%5 != 4),
-			CreationTimestamp: aws.Time(created.Add(time.Duration(i) * time.Second)),
-		}
-		entry := func(name string) {
-			ep.DnsEntries = append(ep.DnsEntries, types.DnsEntry{DnsName: aws.String(name), HostedZoneId: aws.String("Z7HUB22UULQXV")})
-		}
-		s3 := svc == "s3"
-		if s3 {
-			entry("*." + label + "." + zone)
-			names.wildcard = append(names.wildcard, fmt.Sprintf("bucket-%d.%s.%s.", i, label, zone))
-		}
-		entry(label + "." + zone)
-		names.regional = append(names.regional, label+"."+zone+".")
-		if dual {
-			names.dual = append(names.dual, label+"."+zone+".")
-		} else {
-			names.v4only = append(names.v4only, label+"."+zone+".")
-		}
-		for j, az := range azs {
-			if s3 {
-				entry("*." + label + "-" + az + "." + zone)
+	for _, nm := range acct.Names {
+		q := nm.Query + "."
+		switch {
+		case nm.Wildcard:
+			names.wildcard = append(names.wildcard, q)
+		case nm.Kind == synth.Regional:
+			names.regional = append(names.regional, q)
+			if len(nm.V6) > 0 {
+				names.dual = append(names.dual, q)
+			} else {
+				names.v4only = append(names.v4only, q)
 			}
-			entry(label + "-" + az + "." + zone)
-			names.zonal = append(names.zonal, label+"-"+az+"."+zone+".")
-			eniNum++
-			k := eniNum
-			ni := types.NetworkInterface{
-				NetworkInterfaceId: aws.String(fmt.Sprintf("eni-0%016x", uint64(k)*0x9e3779b97f4a7c15)),
-				InterfaceType:      types.NetworkInterfaceTypeVpcEndpoint,
-				AvailabilityZone:   aws.String(az),
-				VpcId:              ep.VpcId,
-				SubnetId:           aws.String(fmt.Sprintf("subnet-0%016x", uint64(i/50*3+j+1))),
-				Status:             types.NetworkInterfaceStatusInUse,
-				PrivateIpAddress:   aws.String(benchIPv4(k)),
-				PrivateIpAddresses: []types.NetworkInterfacePrivateIpAddress{{
-					Primary: aws.Bool(true), PrivateIpAddress: aws.String(benchIPv4(k)),
-				}},
-			}
-			if dual {
-				ni.Ipv6Addresses = []types.NetworkInterfaceIpv6Address{{Ipv6Address: aws.String(benchIPv6(k))}}
-			}
-			inv.NetworkInterfaces = append(inv.NetworkInterfaces, ni)
-			ep.NetworkInterfaceIds = append(ep.NetworkInterfaceIds, *ni.NetworkInterfaceId)
+		case nm.Kind == synth.Zonal:
+			names.zonal = append(names.zonal, q)
+		case nm.Kind == synth.Private:
+			names.private = append(names.private, q)
 		}
-		if aws.ToBool(ep.PrivateDnsEnabled) {
-			private := fmt.Sprintf("%s-%d.us-east-1.amazonaws.com", strings.ReplaceAll(svc, ".", "-"), i)
-			entry(private)
-			names.private = append(names.private, private+".")
-			if s3 {
-				entry("*." + private)
-				names.wildcard = append(names.wildcard, "my-bucket."+private+".")
-			}
-		}
-		names.total += len(ep.DnsEntries)
-		inv.VpcEndpoints = append(inv.VpcEndpoints, ep)
 	}
-	return inv, names
-}
-
-// benchRand is the random-looking part of an endpoint's DNS label, 8 characters of [a-z0-9].
-func benchRand(i int) string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	x := uint64(i+1) * 0xbf58476d1ce4e5b9
-	var b [8]byte
-	for j := range b {
-		b[j] = alphabet[x%36]
-		x /= 36
-	}
-	return string(b[:])
-}
-
-// benchIPv4 is interface k's address in 10.0.0.0/8.
-func benchIPv4(k int) string {
-	return fmt.Sprintf("10.%d.%d.%d", k>>16&255, k>>8&255, k&255)
-}
-
-// benchIPv6 is interface k's address in 2600:1f18::/32.
-func benchIPv6(k int) string {
-	return fmt.Sprintf("2600:1f18:%x::%x", k>>16, k&0xffff)
+	names.total = len(acct.Names)
+	return &inventory.Inventory{VpcEndpoints: acct.VpcEndpoints, NetworkInterfaces: acct.NetworkInterfaces}, names
 }
 
 // discardWriter is a ResponseWriter that drops what it is given: the benchmarks measure lookup

@@ -10,6 +10,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -37,13 +38,19 @@ var coreSeries = map[string]string{
 }
 
 // vpceFamilies reads the metric families the vpce plugin defines from its source: every
-// prometheus.*Opts literal in plugin/vpce (its Namespace, Subsystem and Name) and every
+// prometheus.*Opts literal in plugin/vpce and its packages (its Namespace, Subsystem and Name) and every
 // prometheus.BuildFQName call (a custom collector's), resolved from string literals, the
 // package's constants and plugin.Namespace.
 func vpceFamilies(t *testing.T) map[string]string {
 	t.Helper()
 	fset := token.NewFileSet()
-	files, err := filepath.Glob("../plugin/vpce/*.go")
+	var files []string
+	err := filepath.WalkDir("../plugin/vpce", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") {
+			files = append(files, path)
+		}
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,7 +78,8 @@ func TestMetrics(t *testing.T) {
 		`coredns_vpce_answers_total{kind="private",result="answer",` + server + `} `,
 		`coredns_vpce_answers_total{kind="private",result="nodata",` + server + `} `,
 		`coredns_vpce_answers_total{kind="private",result="nxdomain",` + server + `} `,
-		`coredns_vpce_passed_total{` + server + `} `, // example.org, and any query before the first view
+		`coredns_vpce_passed_total{` + server + `} `,    // example.org, and any query before the first view
+		`coredns_vpce_panics_total{where="snapshot"} 0`, // exported before any panic
 	}
 	testkit.Eventually(t, 5*time.Second, func() error {
 		_, body := httpGet(t, "http://"+prom+"/metrics")

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
 // optionList collects repeated -o flags.
@@ -77,7 +78,7 @@ func export(ctx context.Context, exp *vpce.Exporter, out string, timeout time.Du
 	if err != nil {
 		return err
 	}
-	changed, err := vpce.WriteSnapshot(out, inv)
+	changed, err := inventory.WriteSnapshot(out, inv)
 	if err != nil {
 		return err
 	}

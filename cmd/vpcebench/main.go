@@ -62,7 +62,7 @@ func main() {
 	flag.IntVar(&o.liveRounds, "live-rounds", 1, "rounds of the refresh-under-load runs (each: static, then refreshing)")
 	flag.IntVar(&o.basePort, "port", 25350, "first of the 127.0.0.1 ports to use (a dozen)")
 	flag.BoolVar(&o.build, "build", true, "build ./coredns with make build first")
-	flag.BoolVar(&o.goBench, "gobench", true, "run the plugin's Go benchmarks too (go test -bench ./plugin/vpce)")
+	flag.BoolVar(&o.goBench, "gobench", true, "run the plugin's Go benchmarks too (go test -bench ./plugin/vpce/...)")
 	flag.BoolVar(&o.pprof, "pprof", false, "serve CoreDNS's pprof on 127.0.0.1, port + 100 + the server's offset, for profiling by hand")
 	flag.DurationVar(&o.mutateEvery, "mutate-every", time.Second, "how often the refresh-under-load run changes the EC2 fake's inventory")
 	flag.DurationVar(&o.timeout, "timeout", 9*time.Minute+30*time.Second, "give up after this long")
@@ -358,8 +358,8 @@ func goBenchmarks(ctx context.Context, out string) (string, error) {
 		{"-bench", "BuildIndex", "-benchtime", "3x"},
 		{"-bench", "Refresh", "-benchtime", "1x"},
 	} {
-		progress("go test -run '^$' -benchmem %s ./plugin/vpce", strings.Join(args, " "))
-		cmd := exec.CommandContext(ctx, "go", append([]string{"test", "-run", "^$", "-benchmem", "-count", "1"}, append(args, "./plugin/vpce")...)...)
+		progress("go test -run '^$' -benchmem %s ./plugin/vpce/...", strings.Join(args, " "))
+		cmd := exec.CommandContext(ctx, "go", append([]string{"test", "-run", "^$", "-benchmem", "-count", "1"}, append(args, "./plugin/vpce/...")...)...)
 		var buf strings.Builder
 		cmd.Stdout = io.MultiWriter(&buf, os.Stderr)
 		cmd.Stderr = os.Stderr

@@ -1,8 +1,10 @@
 package testkit
 
 import (
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 )
@@ -44,4 +46,16 @@ func ServeFake(t testing.TB, fake *ec2fake.Server) *ec2fake.Server {
 	}
 	t.Cleanup(fake.Close)
 	return fake
+}
+
+// PutEndpoint adds an available interface endpoint with one interface per address to the
+// fake: its regional name vpce-<n>-rnd.svc.us-east-1.vpce.amazonaws.com and a private name.
+func PutEndpoint(fake *ec2fake.Server, n int, vpc, private string, addrs ...string) {
+	id := fmt.Sprintf("vpce-%017x", n)
+	names := []string{id + "-rnd.svc.us-east-1.vpce.amazonaws.com"}
+	if private != "" {
+		names = append(names, private)
+	}
+	fake.AddEndpoint(ec2fake.Endpoint{ID: id, VPC: vpc, Names: names, Addrs: addrs, PrivateDNS: private != "",
+		Created: time.Date(2024, 1, 1, 0, 0, n, 0, time.UTC)})
 }

@@ -65,7 +65,7 @@ func answerAddrs(reply *dns.Msg) string {
 }
 
 func TestAffinity(t *testing.T) {
-	zones := []zoneLine{
+	ranges := []azRange{
 		{az: "us-east-1b", prefixes: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}}, // on premises, by AZ name
 		{az: "use1-az3", prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}},    // by AZ ID
 		{az: "use1-az3", prefixes: []netip.Prefix{netip.MustParsePrefix("10.1.1.128/25")}},    // wins over the learned subnet
@@ -104,7 +104,7 @@ func TestAffinity(t *testing.T) {
 	}
 	for _, tc := range cases {
 		// A fresh view each time, so that every case sees the first rotation.
-		v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, affinity: tc.mode, zones: zones})
+		v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, affinity: tc.mode, azRanges: ranges})
 		if got := answerFrom(t, v, tc.qname, tc.qtype, tc.remote, ""); got != tc.want {
 			t.Errorf("%s: %s from %s = %q, want %q", tc.name, tc.qname, tc.remote, got, tc.want)
 		}

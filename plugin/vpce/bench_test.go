@@ -6,36 +6,23 @@ package vpce
 //	go test -run '^$' -bench . -benchmem ./plugin/vpce
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
-	"net/http"
-	"net/url"
-	"regexp"
 	"runtime"
 	"runtime/metrics"
-	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/coredns-vpce/coredns-vpce/internal/synth"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/miekg/dns"
-
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
 )
-
-// benchServices are the services of generated endpoints, in turn; s3 has wildcard names.
-var benchServices = []string{"ssm", "ec2", "sts", "kms", "logs", "s3", "ecr.api", "ecr.dkr", "secretsmanager", "sqs"}
 
 // benchNames lists a generated inventory's served names by the kind of query they make.
 type benchNames struct {
@@ -48,118 +35,31 @@ type benchNames struct {
 	total    int      // names the index holds (exact and wildcard entries)
 }
 
-// benchInventory generates n available interface endpoints in us-east-1, each with 2 or 3
-// interfaces (one per AZ) as DescribeVpcEndpoints and DescribeNetworkInterfaces return them:
-// a regional name, one zonal name per AZ and, for 4 in 5, a private DNS name. Every 10th
-// endpoint is an s3 one, whose regional and zonal names are wildcards too and whose private
-// names are an exact and a wildcard one; every 4th is dualstack. Names are unique, so that
-// every one is served (private names carry the endpoint's number).
-func benchInventory(n int) (*Inventory, benchNames) {
-	inv := &Inventory{
-		VpcEndpoints:      make([]types.VpcEndpoint, 0, n),
-		NetworkInterfaces: make([]types.NetworkInterface, 0, n*5/2+1),
-	}
+// benchInventory is internal/synth's account of n endpoints, with its served names sorted by
+// the kind of query they make.
+func benchInventory(n int) (*inventory.Inventory, benchNames) {
+	acct := synth.Generate(n, synth.Options{})
 	var names benchNames
-	created := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	eniNum := 0
-	for i := range n {
-		svc := benchServices[i%len(benchServices)]
-		id := fmt.Sprintf("vpce-0%016x", uint64(i+1)*0x9e3779b97f4a7c15)
-		label := id + "-" + benchRand(i)
-		zone := svc + ".us-east-1.vpce.amazonaws.com"
-		dual := i%4 == 3
-		ipType := "ipv4"
-		if dual {
-			ipType = "dualstack"
-		}
-		azs := []string{"us-east-1a", "us-east-1b", "us-east-1c"}[:2+(i+1)%2]
-		ep := types.VpcEndpoint{
-			VpcEndpointId:     aws.String(id),
-			VpcEndpointType:   types.VpcEndpointTypeInterface,
-			VpcId:             aws.String(fmt.Sprintf("vpc-0%016x", uint64(i/50+1)*0x2545f4914f6cdd1d)),
-			ServiceName:       aws.String("com.amazonaws.us-east-1." + svc),
-			State:             "available",
-			IpAddressType:     types.IpAddressType(ipType),
-			DnsOptions:        &types.DnsOptions{DnsRecordIpType: types.DnsRecordIpType(ipType)},
-			PrivateDnsEnabled: aws.Bool(i%5 != 4),
-			CreationTimestamp: aws.Time(created.Add(time.Duration(i) * time.Second)),
-		}
-		entry := func(name string) {
-			ep.DnsEntries = append(ep.DnsEntries, types.DnsEntry{DnsName: aws.String(name), HostedZoneId: aws.String("Z7HUB22UULQXV")})
-		}
-		s3 := svc == "s3"
-		if s3 {
-			entry("*." + label + "." + zone)
-			names.wildcard = append(names.wildcard, fmt.Sprintf("bucket-%d.%s.%s.", i, label, zone))
-		}
-		entry(label + "." + zone)
-		names.regional = append(names.regional, label+"."+zone+".")
-		if dual {
-			names.dual = append(names.dual, label+"."+zone+".")
-		} else {
-			names.v4only = append(names.v4only, label+"."+zone+".")
-		}
-		for j, az := range azs {
-			if s3 {
-				entry("*." + label + "-" + az + "." + zone)
+	for _, nm := range acct.Names {
+		q := nm.Query + "."
+		switch {
+		case nm.Wildcard:
+			names.wildcard = append(names.wildcard, q)
+		case nm.Kind == synth.Regional:
+			names.regional = append(names.regional, q)
+			if len(nm.V6) > 0 {
+				names.dual = append(names.dual, q)
+			} else {
+				names.v4only = append(names.v4only, q)
 			}
-			entry(label + "-" + az + "." + zone)
-			names.zonal = append(names.zonal, label+"-"+az+"."+zone+".")
-			eniNum++
-			k := eniNum
-			ni := types.NetworkInterface{
-				NetworkInterfaceId: aws.String(fmt.Sprintf("eni-0%016x", uint64(k)*0x9e3779b97f4a7c15)),
-				InterfaceType:      types.NetworkInterfaceTypeVpcEndpoint,
-				AvailabilityZone:   aws.String(az),
-				VpcId:              ep.VpcId,
-				SubnetId:           aws.String(fmt.Sprintf("subnet-0%016x", uint64(i/50*3+j+1))),
-				Status:             types.NetworkInterfaceStatusInUse,
-				PrivateIpAddress:   aws.String(benchIPv4(k)),
-				PrivateIpAddresses: []types.NetworkInterfacePrivateIpAddress{{
-					Primary: aws.Bool(true), PrivateIpAddress: aws.String(benchIPv4(k)),
-				}},
-			}
-			if dual {
-				ni.Ipv6Addresses = []types.NetworkInterfaceIpv6Address{{Ipv6Address: aws.String(benchIPv6(k))}}
-			}
-			inv.NetworkInterfaces = append(inv.NetworkInterfaces, ni)
-			ep.NetworkInterfaceIds = append(ep.NetworkInterfaceIds, *ni.NetworkInterfaceId)
+		case nm.Kind == synth.Zonal:
+			names.zonal = append(names.zonal, q)
+		case nm.Kind == synth.Private:
+			names.private = append(names.private, q)
 		}
-		if aws.ToBool(ep.PrivateDnsEnabled) {
-			private := fmt.Sprintf("%s-%d.us-east-1.amazonaws.com", strings.ReplaceAll(svc, ".", "-"), i)
-			entry(private)
-			names.private = append(names.private, private+".")
-			if s3 {
-				entry("*." + private)
-				names.wildcard = append(names.wildcard, "my-bucket."+private+".")
-			}
-		}
-		names.total += len(ep.DnsEntries)
-		inv.VpcEndpoints = append(inv.VpcEndpoints, ep)
 	}
-	return inv, names
-}
-
-// benchRand is the random-looking part of an endpoint's DNS label, 8 characters of [a-z0-9].
-func benchRand(i int) string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	x := uint64(i+1) * 0xbf58476d1ce4e5b9
-	var b [8]byte
-	for j := range b {
-		b[j] = alphabet[x%36]
-		x /= 36
-	}
-	return string(b[:])
-}
-
-// benchIPv4 is interface k's address in 10.0.0.0/8.
-func benchIPv4(k int) string {
-	return fmt.Sprintf("10.%d.%d.%d", k>>16&255, k>>8&255, k&255)
-}
-
-// benchIPv6 is interface k's address in 2600:1f18::/32.
-func benchIPv6(k int) string {
-	return fmt.Sprintf("2600:1f18:%x::%x", k>>16, k&0xffff)
+	names.total = len(acct.Names)
+	return &inventory.Inventory{VpcEndpoints: acct.VpcEndpoints, NetworkInterfaces: acct.NetworkInterfaces}, names
 }
 
 // discardWriter is a ResponseWriter that drops what it is given: the benchmarks measure lookup
@@ -200,9 +100,8 @@ func benchVPCE(tb testing.TB, n int) (*VPCE, benchNames) {
 	if got := indexNames(ix); got != names.total {
 		tb.Fatalf("index of %d endpoints holds %d names, want %d", n, got, names.total)
 	}
-	v := &VPCE{Next: discardNext{}}
-	v.zones, v.dotted = normalizeZones([]string{"."})
-	v.view.Store(ix)
+	v := newBareVPCE(discardNext{}, ".")
+	v.index.Store(ix)
 	return v, names
 }
 
@@ -276,14 +175,14 @@ func BenchmarkServeDNS(b *testing.B) {
 				w := &discardWriter{}
 				ctx := context.Background()
 				b.ReportAllocs()
-				cpu0 := cpuTime()
+				cpu0 := testkit.CPUTime()
 				b.ResetTimer()
 				for i := range b.N {
 					v.ServeDNS(ctx, w, msgs[i%len(msgs)])
 				}
 				b.StopTimer()
 				// CPU time, GC on the other core included: steadier than ns/op on a shared machine.
-				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+				b.ReportMetric(float64(testkit.CPUTime()-cpu0)/float64(b.N), "cpu-ns/op")
 				want := int64(0)
 				if q.written {
 					want = int64(b.N)
@@ -311,23 +210,23 @@ func BenchmarkBuildIndex(b *testing.B) {
 	const n = 100_000
 	inv, names := benchInventory(n)
 	opts := buildOptions{ttl: 60}
-	benchView, _ = buildIndex(inv, opts) // the view being served meanwhile
+	benchIndex, _ = buildIndex(inv, opts) // the view being served meanwhile
 
 	before := heapAfterGC()
 	sampler := startHeapSampler()
-	cpu0 := cpuTime()
+	cpu0 := testkit.CPUTime()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		ix, _ := buildIndex(inv, opts)
-		benchView = ix // swapped in: the previous view becomes garbage
+		benchIndex = ix // swapped in: the previous view becomes garbage
 	}
 	b.StopTimer()
-	cpu := cpuTime() - cpu0
+	cpu := testkit.CPUTime() - cpu0
 	peak := sampler.stop()
 
 	withIndex := heapAfterGC()
-	benchView = nil
+	benchIndex = nil
 	withoutIndex := heapAfterGC()
 	runtime.KeepAlive(inv)
 	inv = nil
@@ -343,156 +242,8 @@ func BenchmarkBuildIndex(b *testing.B) {
 	b.ReportMetric(float64(names.total), "names")
 }
 
-// BenchmarkRefresh is what every refresh from the EC2 API costs CoreDNS for 100,000 endpoints
-// (250,000 interfaces) besides the build: the SDK's work on the Describe calls' 350 pages
-// (signing, XML decoding; the pages are replayed from memory, so the network and the API cost
-// nothing here), the fingerprint that tells an unchanged inventory (both paid on every
-// refresh), and the merge of the sources' inventories that precedes a build.
-func BenchmarkRefresh(b *testing.B) {
-	const n = 100_000
-	b.Run("fetch", func(b *testing.B) {
-		client := replayClient(b, n)
-		b.ReportAllocs()
-		cpu0 := cpuTime()
-		b.ResetTimer()
-		for range b.N {
-			inv, err := fetch(context.Background(), client, account{region: "us-east-1"})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if len(inv.VpcEndpoints) != n || len(inv.NetworkInterfaces) != n*5/2 {
-				b.Fatalf("fetched %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
-			}
-		}
-		b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
-	})
-	inv, _ := benchInventory(n)
-	b.Run("fingerprint", func(b *testing.B) {
-		b.ReportAllocs()
-		cpu0 := cpuTime()
-		for range b.N {
-			fingerprint(inv)
-		}
-		b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
-	})
-	b.Run("merge", func(b *testing.B) {
-		b.ReportAllocs()
-		cpu0 := cpuTime()
-		for range b.N {
-			merge(inv, nil)
-		}
-		b.ReportMetric(float64((cpuTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
-	})
-}
-
-// replayClient is an EC2 client whose Describe calls are answered from memory with pages
-// recorded from the EC2 fake: every DescribeVpcEndpoints page holds the same 1000 endpoints,
-// every DescribeNetworkInterfaces page the same 1000 interfaces, as many pages as an account of
-// n endpoints (2.5 interfaces each) takes.
-func replayClient(tb testing.TB, n int) *ec2.Client {
-	tb.Helper()
-	inv, _ := benchInventory(1000)
-	fake := ec2fake.New()
-	fake.Load(inv.VpcEndpoints, inv.NetworkInterfaces, nil, nil)
-	if err := fake.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	defer fake.Close()
-	rec := &pageReplay{pages: map[string]int{
-		"DescribeVpcEndpoints":      (n + 999) / 1000,
-		"DescribeNetworkInterfaces": (n*5/2 + 999) / 1000,
-	}, head: map[string][]byte{}, tail: map[string][]byte{}}
-	client := func(base string, hc aws.HTTPClient) *ec2.Client {
-		return ec2.New(ec2.Options{
-			Region:       "us-east-1",
-			BaseEndpoint: aws.String(base),
-			Credentials:  credentials.NewStaticCredentialsProvider("AKIDBENCHMARK", "benchmark-secret", ""),
-			HTTPClient:   hc,
-		})
-	}
-	// One page of each, from the fake, with its nextToken cut out.
-	record := client(fake.URL(), recorderFunc(func(r *http.Request) (*http.Response, error) {
-		resp, err := http.DefaultClient.Do(r)
-		if err != nil {
-			return nil, err
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		action := r.Header.Get("X-Bench-Action")
-		if _, ok := rec.head[action]; !ok && resp.StatusCode == http.StatusOK {
-			page := nextTokenElem.ReplaceAll(body, nil)
-			end := bytes.LastIndex(page, []byte("</"))
-			rec.head[action], rec.tail[action] = page[:end], page[end:]
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		return resp, nil
-	}))
-	ctx := context.Background()
-	withAction := func(action string) func(*ec2.Options) {
-		return func(o *ec2.Options) {
-			o.APIOptions = append(o.APIOptions, smithyhttp.AddHeaderValue("X-Bench-Action", action))
-		}
-	}
-	if _, err := record.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{MaxResults: aws.Int32(1000)}, withAction("DescribeVpcEndpoints")); err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := record.DescribeNetworkInterfaces(ctx, &ec2.DescribeNetworkInterfacesInput{MaxResults: aws.Int32(1000)}, withAction("DescribeNetworkInterfaces")); err != nil {
-		tb.Fatal(err)
-	}
-	return client("http://127.0.0.1:9", rec)
-}
-
-var nextTokenElem = regexp.MustCompile(`<nextToken>[^<]*</nextToken>`)
-
-type recorderFunc func(*http.Request) (*http.Response, error)
-
-func (f recorderFunc) Do(r *http.Request) (*http.Response, error) { return f(r) }
-
-// pageReplay answers Describe calls with a recorded page and a nextToken naming the next page,
-// without one on the last.
-type pageReplay struct {
-	pages      map[string]int
-	head, tail map[string][]byte
-}
-
-func (p *pageReplay) Do(r *http.Request) (*http.Response, error) {
-	b, err := io.ReadAll(r.Body)
-	r.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	form, err := url.ParseQuery(string(b))
-	if err != nil {
-		return nil, err
-	}
-	action := form.Get("Action")
-	head, ok := p.head[action]
-	if !ok {
-		return nil, fmt.Errorf("no recorded page for %q", action)
-	}
-	page := 1
-	if t := form.Get("NextToken"); t != "" {
-		page, _ = strconv.Atoi(t)
-	}
-	token := ""
-	if page < p.pages[action] {
-		token = "<nextToken>" + strconv.Itoa(page+1) + "</nextToken>"
-	}
-	body := io.MultiReader(bytes.NewReader(head), strings.NewReader(token), bytes.NewReader(p.tail[action]))
-	return &http.Response{
-		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header:        http.Header{"Content-Type": {"text/xml;charset=UTF-8"}},
-		Body:          io.NopCloser(body),
-		ContentLength: int64(len(head) + len(token) + len(p.tail[action])),
-		Request:       r,
-	}, nil
-}
-
-// benchView holds the view a build benchmark serves, so that it stays live.
-var benchView *index
+// benchIndex holds the view a build benchmark serves, so that it stays live.
+var benchIndex *index
 
 // heapAfterGC is the live heap after a full collection.
 func heapAfterGC() uint64 {
@@ -544,13 +295,6 @@ func (s *heapSampler) stop() uint64 {
 }
 
 // cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // TestBenchInventory checks that the generator's names answer as the benchmarks expect.
 func TestBenchInventory(t *testing.T) {

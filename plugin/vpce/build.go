@@ -8,19 +8,21 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/miekg/dns"
 )
 
-// buildOptions are the parts of the configuration that shape a view.
+// buildOptions are the parts of the configuration that shape an index.
 type buildOptions struct {
 	ttl           uint32
 	authoritative bool
 	vpcs          []string // if set, only these VPCs, in priority order for a shared private name
 	privateDNS    privateDNSMode
 	affinity      affinity
-	zones         []zoneLine // client ranges outside the VPCs: on premises, VPN
+	azRanges      []azRange // the zone option: client ranges outside the VPCs (on premises, VPN) by AZ
 }
 
 // privateDNSMode is the private_dns option: which endpoints' private names are served.
@@ -41,8 +43,8 @@ const (
 	affinityOnly            // the client's AZ only (all of them when it has none)
 )
 
-// zoneLine is a zone line: client ranges in an AZ (an AZ name or ID).
-type zoneLine struct {
+// azRange is a zone line of the Corefile: client ranges in an AZ (an AZ name or ID).
+type azRange struct {
 	az       string
 	prefixes []netip.Prefix
 }
@@ -84,7 +86,7 @@ type claim struct {
 
 // buildIndex turns an inventory into the serving index. It never fails: what cannot be
 // served (a bad name, an unknown interface) is left out and reported.
-func buildIndex(inv *Inventory, opts buildOptions) (*index, buildReport) {
+func buildIndex(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
 	b := builder{
 		opts:     opts,
 		enis:     parseInterfaces(inv.NetworkInterfaces),
@@ -103,41 +105,26 @@ func buildIndex(inv *Inventory, opts buildOptions) (*index, buildReport) {
 		wild:     make(map[string]*rrset, len(b.wild)),
 		ttl:      opts.ttl,
 		affinity: opts.affinity,
-		clients:  buildClients(inv, opts.zones),
+		clients:  buildClients(inv, opts.azRanges),
 	}
-	ix.stats.regions = map[string]*regionStats{}
+	ix.stats = newIndexStats()
 	for name, c := range b.exact {
 		ix.exact[name] = c.rs
-		ix.stats.count(c)
+		ix.stats.countName(c)
 	}
 	for name, c := range b.wild {
 		ix.wild[name] = c.rs
-		ix.stats.count(c)
+		ix.stats.countName(c)
 	}
 	for _, e := range b.served {
-		ix.stats.region(e.region).endpoints++
-		ix.stats.endpoints++
+		ix.stats.countEndpoint(e)
 	}
-	if opts.authoritative && len(b.zones) > 0 {
-		ix.zones = b.zones
+	if opts.authoritative && len(b.apexes) > 0 {
+		ix.apexes = b.apexes
 	}
 	ix.stats.conflicts = len(b.report.conflicts)
 	slices.Sort(b.report.conflicts)
 	return ix, b.report
-}
-
-func (s *viewStats) count(c claim) {
-	s.names[c.rs.kind]++
-	s.region(c.owner.region).names[c.rs.kind]++
-}
-
-func (s *viewStats) region(r string) *regionStats {
-	rs, ok := s.regions[r]
-	if !ok {
-		rs = &regionStats{}
-		s.regions[r] = rs
-	}
-	return rs
 }
 
 // endpointRegion is the region an endpoint serves, for metrics: ServiceRegion, or the region
@@ -170,7 +157,7 @@ type builder struct {
 	exact    map[string]claim
 	wild     map[string]claim
 	soas     map[string]*dns.SOA  // by zone apex, shared by the names of a zone
-	zones    map[string]*dns.SOA  // private zone apexes
+	apexes   map[string]*dns.SOA  // private zone apexes
 	served   map[string]*endpoint // by id: the endpoints that own at least one name
 	ids      map[string]bool      // endpoint ids seen
 	report   buildReport
@@ -178,8 +165,8 @@ type builder struct {
 
 // buildClients maps client ranges to places: the subnets' CIDRs, IPv4 and IPv6, then the
 // zone lines over them. A zone line may name an AZ or an AZ ID; a name is given the ID the
-// view's subnets and interfaces know it by, so that it matches across accounts.
-func buildClients(inv *Inventory, zones []zoneLine) *clientTable {
+// inventory's subnets and interfaces know it by, so that it matches across accounts.
+func buildClients(inv *inventory.Inventory, ranges []azRange) *clientTable {
 	t := &clientTable{}
 	ids := map[string]string{} // AZ name -> ID
 	for _, sn := range inv.Subnets {
@@ -203,14 +190,14 @@ func buildClients(inv *Inventory, zones []zoneLine) *clientTable {
 			ids[name] = id
 		}
 	}
-	for _, z := range zones {
-		az := azKey{name: z.az}
-		if azIDPattern.MatchString(z.az) {
-			az = azKey{id: z.az}
+	for _, r := range ranges {
+		az := azKey{name: r.az}
+		if azIDPattern.MatchString(r.az) {
+			az = azKey{id: r.az}
 		} else {
-			az.id = ids[z.az]
+			az.id = ids[r.az]
 		}
-		for _, p := range z.prefixes {
+		for _, p := range r.prefixes {
 			t.add(p, place{az: az})
 		}
 	}
@@ -253,7 +240,7 @@ func parseInterfaces(nis []types.NetworkInterface) map[string]*eni {
 		for _, p := range ni.Ipv6Addresses {
 			e.v6 = appendIP(e.v6, p.Ipv6Address, true)
 		}
-		// The first of duplicates wins: fresh sources come before the cache file's view.
+		// The first of duplicates wins: fresh sources come before the cache file's inventory.
 		if id := aws.ToString(ni.NetworkInterfaceId); id != "" && enis[id] == nil {
 			enis[id] = e
 		}
@@ -410,10 +397,10 @@ func (b *builder) add(name string, wildcard bool, e *endpoint, rs *rrset, soa *d
 		names = b.wild
 	}
 	if rs.kind == kindPrivate {
-		if b.zones == nil {
-			b.zones = map[string]*dns.SOA{}
+		if b.apexes == nil {
+			b.apexes = map[string]*dns.SOA{}
 		}
-		b.zones[name] = soa
+		b.apexes[name] = soa
 	}
 	prev, taken := names[name]
 	switch {

@@ -29,7 +29,7 @@ func echoedScope(reply *dns.Msg, prefix string) (int, error) {
 }
 
 func TestClientSubnetScope(t *testing.T) {
-	zones := []zoneLine{
+	ranges := []azRange{
 		{az: "us-east-1b", prefixes: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}},
 		{az: "use1-az3", prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}},
 		{az: "use1-az3", prefixes: []netip.Prefix{netip.MustParsePrefix("10.1.1.128/25")}}, // inside subnet a's /24
@@ -85,7 +85,7 @@ func TestClientSubnetScope(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, affinity: tc.mode, zones: zones, authoritative: true})
+			v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, affinity: tc.mode, azRanges: ranges, authoritative: true})
 			v.trusted = []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}
 			reply := askFrom(t, v, tc.qname, tc.qtype, tc.remote, tc.ecs)
 			got := dns.RcodeToString[reply.Rcode]

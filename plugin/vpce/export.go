@@ -3,61 +3,37 @@ package vpce
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
-	"github.com/coredns/caddy"
+	"github.com/coredns/caddy/caddyfile"
+
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
 // Exporter reads the EC2 API view of one vpce configuration, with the plugin's own option
-// parser, clients and fetch, for tools: cmd/vpce-snapshot writes it as a snapshot file.
+// parser and EC2 API source, for tools: cmd/vpce-snapshot writes it as a snapshot file.
 type Exporter struct {
-	accounts []account
+	accounts []awsapi.Account
+	query    awsapi.Query
 }
 
 // NewExporter takes the option lines of a vpce block ("region us-east-1", "vpc vpc-1", ...),
 // as they would stand in a Corefile.
 func NewExporter(options []string) (*Exporter, error) {
-	c := caddy.NewTestController("dns", "vpce {\n"+strings.Join(options, "\n")+"\n}")
-	s, err := parse(c)
+	d := caddyfile.NewDispenser("vpce-snapshot -o", strings.NewReader("vpce {\n"+strings.Join(options, "\n")+"\n}"))
+	s, err := parseBlock(&d, "", nil)
 	if err != nil {
 		return nil, err
 	}
 	if len(s.snapshots) > 0 {
 		return nil, errors.New("snapshot: the exporter reads the EC2 API")
 	}
-	return &Exporter{accounts: s.accounts()}, nil
+	return &Exporter{accounts: s.accounts(), query: s.query}, nil
 }
 
 // Fetch reads every account and region once and merges them. It fails whole if any fails:
 // an exported snapshot is never partial.
-func (e *Exporter) Fetch(ctx context.Context) (*Inventory, error) {
-	parts := make([]*Inventory, 0, len(e.accounts))
-	for _, a := range e.accounts {
-		client, err := newEC2Client(ctx, a)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", a, err)
-		}
-		inv, err := fetch(ctx, client, a)
-		if err == nil && a.services {
-			inv.ServiceDetails, err = fetchServices(ctx, client, hubServices(inv))
-		}
-		closeIdle(client)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", a, err)
-		}
-		parts = append(parts, inv)
-	}
-	return merge(parts...), nil
-}
-
-// WriteSnapshot writes inv to file as a snapshot, atomically (temporary file and rename) and
-// readable by its owner only, as the cache file is written. It reports whether the file
-// changed.
-func WriteSnapshot(file string, inv *Inventory) (bool, error) {
-	c := &cacheFile{path: file, limits: defaultLimits}
-	if old, err := c.load(); err == nil && fingerprint(old) == fingerprint(inv) {
-		return false, nil
-	}
-	return true, c.save(inv)
+func (e *Exporter) Fetch(ctx context.Context) (*inventory.Inventory, error) {
+	return awsapi.Export(ctx, e.accounts, e.query)
 }

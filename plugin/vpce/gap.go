@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+
 	"github.com/coredns/coredns/plugin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -25,12 +27,14 @@ var gapQueries = promauto.NewCounterVec(prometheus.CounterOpts{
 // maxGapServices caps the distinct services a server reports; later ones count as "other".
 const maxGapServices = 200
 
-// gapSummaryEvery is how often the gap report is logged; a variable for tests.
-var gapSummaryEvery = 10 * time.Minute
+// gapSummaryEvery is how often the gap report is logged.
+const gapSummaryEvery = 10 * time.Minute
 
 // gapReport counts one plugin instance's gaps, for the metric and the periodic log summary.
 type gapReport struct {
 	server string
+	every  time.Duration // how often the summary is logged: gapSummaryEvery
+	guard  guard.Step    // of the summaries
 
 	mu       sync.Mutex
 	services map[string]bool   // distinct services counted so far
@@ -39,9 +43,6 @@ type gapReport struct {
 
 // observe counts name (lower-case FQDN) if it is an AWS service name.
 func (g *gapReport) observe(name string) {
-	if g == nil {
-		return
-	}
 	service, region, ok := awsServiceName(name)
 	if !ok {
 		return
@@ -94,9 +95,9 @@ var awsRegions = []string{
 	"us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1", "eusc-de-east-1",
 }
 
-// summarize logs, every gapSummaryEvery, the gaps counted since the last summary.
+// summarize logs, every g.every, the gaps counted since the last summary.
 func (g *gapReport) summarize(ctx context.Context) {
-	t := time.NewTicker(gapSummaryEvery)
+	t := time.NewTicker(g.every)
 	defer t.Stop()
 	for {
 		select {
@@ -104,10 +105,19 @@ func (g *gapReport) summarize(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if s := g.take(); s != "" {
-			log.Infof("Gap report: queries passed on for AWS services without an endpoint in the last %s: %s", gapSummaryEvery, s)
-		}
+		g.summary()
 	}
+}
+
+// summary logs the gaps counted since the last one. One that panics is lost; the next one
+// counts afresh.
+func (g *gapReport) summary() {
+	_ = g.guard.Run(guard.GapReport, func() error {
+		if s := g.take(); s != "" {
+			log.Infof("Gap report: queries passed on for AWS services without an endpoint in the last %s: %s", g.every, s)
+		}
+		return nil
+	})
 }
 
 // take returns the counts since the last call, most queried first, and resets them.
@@ -134,5 +144,5 @@ func (g *gapReport) take() string {
 }
 
 func newGapReport(server string) *gapReport {
-	return &gapReport{server: server, services: map[string]bool{}, recent: map[string]uint64{}}
+	return &gapReport{server: server, every: gapSummaryEvery, services: map[string]bool{}, recent: map[string]uint64{}}
 }

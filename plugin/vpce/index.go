@@ -70,66 +70,42 @@ func (rs *rrset) perClient(qtype uint16, aff affinity) bool {
 		(qtype == dns.TypeAAAA || qtype == dns.TypeANY) && rs.aaaa.severalAZs()
 }
 
-// index is one immutable view of the served names, built when the inventory changes and
+// index is one immutable table of the served names, built when the inventory changes and
 // swapped in atomically; queries read it without locks.
 type index struct {
-	exact map[string]*rrset   // lower-case FQDN -> records
-	wild  map[string]*rrset   // "*.X" is stored under X
-	zones map[string]*dns.SOA // private DNS zone apexes, for authoritative NXDOMAIN
-	ttl   uint32
-	stats viewStats
+	exact  map[string]*rrset   // lower-case FQDN -> records
+	wild   map[string]*rrset   // "*.X" is stored under X
+	apexes map[string]*dns.SOA // private DNS zone apexes, for authoritative NXDOMAIN
+	ttl    uint32
+	stats  indexStats
 
 	clients  *clientTable // where clients are: the learned subnets and the zone lines
 	affinity affinity
 }
 
-// viewStats counts what a view serves, for logs and metrics.
-type viewStats struct {
-	endpoints int
-	names     [numKinds]int
-	conflicts int
-	regions   map[string]*regionStats
-}
-
-// regionStats counts one region's part of a view.
-type regionStats struct {
-	endpoints int
-	names     [numKinds]int
-}
-
-// result is the outcome of a lookup.
-type result uint8
-
-const (
-	miss     result = iota // not ours: the next plugin answers
-	found                  // a served name (maybe without records of the asked type)
-	nxdomain               // under an authoritative private zone, but no such name
-	nodata                 // an authoritative zone's apex that holds no records itself
-)
-
 // lookup finds the records for name, which must be a lower-case FQDN. An exact name wins
 // over a wildcard; the closest enclosing wildcard wins over one further up.
 func (ix *index) lookup(name string) (*rrset, *dns.SOA, result) {
 	if rs, ok := ix.exact[name]; ok {
-		return rs, rs.soa, found
+		return rs, rs.soa, resultAnswer
 	}
 	for parent, ok := parentOf(name); ok; parent, ok = parentOf(parent) {
 		if rs, ok := ix.wild[parent]; ok {
-			return rs, rs.soa, found
+			return rs, rs.soa, resultAnswer
 		}
 	}
-	if len(ix.zones) == 0 {
-		return nil, nil, miss
+	if len(ix.apexes) == 0 {
+		return nil, nil, resultMiss
 	}
-	if soa, ok := ix.zones[name]; ok {
-		return nil, soa, nodata
+	if soa, ok := ix.apexes[name]; ok {
+		return nil, soa, resultNodata
 	}
 	for parent, ok := parentOf(name); ok; parent, ok = parentOf(parent) {
-		if soa, ok := ix.zones[parent]; ok {
-			return nil, soa, nxdomain
+		if soa, ok := ix.apexes[parent]; ok {
+			return nil, soa, resultNXDomain
 		}
 	}
-	return nil, nil, miss
+	return nil, nil, resultMiss
 }
 
 // parentOf returns the name below the first label of name (in presentation form), or false

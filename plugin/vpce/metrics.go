@@ -10,7 +10,7 @@ import (
 )
 
 // The plugin's metrics. Labels are bounded: server by the Corefile, region by AWS's regions,
-// kind and result by the code, operation and code by the EC2 API's actions and error codes.
+// kind, result and where by the code, operation and code by the EC2 API's actions and error codes.
 var (
 	endpointsGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "endpoints",
@@ -24,23 +24,6 @@ var (
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "conflicts",
 		Help: "Private DNS names offered by more than one endpoint in the current view.",
 	}, []string{"server", "view"})
-	refreshes = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "refreshes_total",
-		Help: "Refreshes from the EC2 API, by region and result (changed, unchanged, failed).",
-	}, []string{"region", "result"})
-	refreshDuration = promauto.NewHistogramVec(prometheus.HistogramOpts{
-		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "refresh_duration_seconds",
-		Help:    "Time a refresh from the EC2 API took, every page of every call, by region.",
-		Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
-	}, []string{"region"})
-	lastSuccess = promauto.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "last_success_timestamp_seconds",
-		Help: "When a refresh from the EC2 API last succeeded, by region.",
-	}, []string{"region"})
-	apiRequests = promauto.NewCounterVec(prometheus.CounterOpts{
-		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "api_requests_total",
-		Help: "EC2 API requests, retries included, by operation and error code (OK on success).",
-	}, []string{"operation", "code"})
 	answers = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "answers_total",
 		Help: "Queries answered, by kind of name and result (answer, nodata, nxdomain).",
@@ -51,31 +34,19 @@ var (
 	}, []string{"server"})
 )
 
-// answerResult is the result label of answers_total.
-type answerResult uint8
-
-const (
-	resultAnswer answerResult = iota
-	resultNodata
-	resultNXDomain
-	numResults
-)
-
-var resultNames = [numResults]string{"answer", "nodata", "nxdomain"}
-
 // queryCounters are one server's query counters, resolved once so that counting a query is
 // an atomic add, without a label lookup.
 type queryCounters struct {
 	server  string
-	answers [numKinds][numResults]prometheus.Counter
+	answers [numKinds][numAnswered]prometheus.Counter
 	passed  prometheus.Counter
 }
 
 func newQueryCounters(server string) *queryCounters {
 	qc := &queryCounters{server: server, passed: passed.WithLabelValues(server)}
 	for k := range numKinds {
-		for r := range numResults {
-			qc.answers[k][r] = answers.WithLabelValues(server, k.String(), resultNames[r])
+		for r := range numAnswered {
+			qc.answers[k][r] = answers.WithLabelValues(server, k.String(), r.String())
 		}
 	}
 	return qc
@@ -91,9 +62,9 @@ func (v *VPCE) counters(server string) *queryCounters {
 	return qc
 }
 
-// recordView sets the gauges of a server block (server, and the view plugin's view name, so
+// recordIndex sets the gauges of a server block (server, and the view plugin's view name, so
 // that several blocks on one address keep their own) from a newly published index.
-func recordView(server, view string, s viewStats) {
+func recordIndex(server, view string, s indexStats) {
 	block := prometheus.Labels{"server": server, "view": view}
 	endpointsGauge.DeletePartialMatch(block)
 	namesGauge.DeletePartialMatch(block)
@@ -106,32 +77,45 @@ func recordView(server, view string, s viewStats) {
 	conflictsGauge.WithLabelValues(server, view).Set(float64(s.conflicts))
 }
 
-// viewAges reports view_age_seconds when scraped: the age of each server's view is only known
-// then. During a reload two instances serve one server for a moment; the younger view counts.
-var viewAges = &ageCollector{
+// dataAges reports view_age_seconds when scraped: the age of each server's index is only known
+// then. During a reload two instances serve one server for a moment; the younger index counts.
+var dataAges = mustRegister(&ageCollector{
 	desc: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "view_age_seconds"),
 		"Seconds since the data of the served view was last confirmed by its sources.", []string{"server", "view"}, nil),
-	viewers: map[*viewer]struct{}{},
+	mergers: map[*merger]struct{}{},
+})
+
+// mustRegister registers c with the default registry, as promauto does the other metrics.
+func mustRegister[C prometheus.Collector](c C) C {
+	prometheus.MustRegister(c)
+	return c
 }
 
-func init() { prometheus.MustRegister(viewAges) }
+// atZero creates the counters of a one-label vector's values at zero, so that the first
+// increment of each shows as an increase.
+func atZero(vec *prometheus.CounterVec, values ...string) *prometheus.CounterVec {
+	for _, v := range values {
+		vec.WithLabelValues(v)
+	}
+	return vec
+}
 
 type ageCollector struct {
 	desc    *prometheus.Desc
 	mu      sync.Mutex
-	viewers map[*viewer]struct{}
+	mergers map[*merger]struct{}
 }
 
-func (c *ageCollector) add(vw *viewer) {
+func (c *ageCollector) add(m *merger) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.viewers[vw] = struct{}{}
+	c.mergers[m] = struct{}{}
 }
 
-func (c *ageCollector) remove(vw *viewer) {
+func (c *ageCollector) remove(m *merger) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	delete(c.viewers, vw)
+	delete(c.mergers, m)
 }
 
 // Describe implements prometheus.Collector.
@@ -142,9 +126,9 @@ func (c *ageCollector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Lock()
 	type block struct{ server, view string }
 	youngest := map[block]time.Time{}
-	for vw := range c.viewers {
-		b := block{vw.server, vw.viewName()}
-		if t, ok := vw.dataTime(); ok && t.After(youngest[b]) {
+	for m := range c.mergers {
+		b := block{m.server, m.viewName()}
+		if t, ok := m.dataTime(); ok && t.After(youngest[b]) {
 			youngest[b] = t
 		}
 	}

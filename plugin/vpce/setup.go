@@ -14,9 +14,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/coredns/caddy"
+	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
@@ -42,12 +46,13 @@ type settings struct {
 	// The EC2 API source, used when there are no snapshots.
 	regions   []string
 	roles     []role
-	acct      account // what every poller of the block shares: credentials, endpoint, filters
+	acct      awsapi.Account // where every poller of the block calls: credentials, endpoint
+	query     awsapi.Query   // what every poller of the block asks: filters, VPCs, limits
 	refresh   time.Duration
 	cacheFile string
 	apiOption string // the first API option seen, to name it if snapshot is set too
 	trusted   []netip.Prefix
-	limits    limits
+	limits    inventory.Limits
 }
 
 // role is an assume_role line.
@@ -65,7 +70,7 @@ func setup(c *caddy.Controller) error {
 	}
 	conf := dnsserver.GetConfig(c)
 	c.OnStartup(func() error {
-		v.viewer.setView(conf.ViewName)
+		v.merger.setView(conf.ViewName)
 		return v.start()
 	})
 	c.OnShutdown(v.stop)
@@ -84,33 +89,35 @@ func newVPCE(s *settings) (*VPCE, error) {
 	v.zones, v.dotted = normalizeZones(s.zones)
 	v.trusted = s.trusted
 	v.gaps = newGapReport(s.server)
-	v.viewer = &viewer{opts: s.build, publish: v.view.Store, server: s.server}
+	v.merger = &merger{opts: s.build, build: buildIndex, publish: v.index.Store, server: s.server}
 	if len(s.snapshots) > 0 {
-		fs, err := newFileSource(s.snapshots, s.limits)
+		fs, err := inventory.NewFiles(s.snapshots, s.limits)
 		if err != nil {
 			return nil, err
 		}
-		v.viewer.sources = []source{fs}
-		v.viewer.update(0, fs.initial)
+		v.merger.sources = []inventory.Source{fs}
+		if err := v.merger.update(0, fs.Initial); err != nil {
+			return nil, err
+		}
 		return v, nil
 	}
-	if f := s.acct.credFile; f != "" {
+	if f := s.acct.CredFile; f != "" {
 		if _, err := os.Stat(f); err != nil {
-			return nil, fmt.Errorf("credentials %s %s: %w", s.acct.profile, f, err)
+			return nil, fmt.Errorf("credentials %s %s: %w", s.acct.Profile, f, err)
 		}
 	}
 	for _, a := range s.accounts() {
-		v.viewer.sources = append(v.viewer.sources, apiSource{acct: a, refresh: s.refresh})
+		v.merger.sources = append(v.merger.sources, awsapi.NewSource(a, s.query, s.refresh))
 	}
 	if s.cacheFile != "" {
-		v.viewer.cache = &cacheFile{path: s.cacheFile, limits: s.limits}
-		v.viewer.loadCache()
+		v.merger.cache = inventory.NewCacheFile(s.cacheFile, s.limits)
+		v.merger.loadCache()
 	}
 	return v, nil
 }
 
 // accounts lists what to poll: each role (or the default credentials) in each region.
-func (s *settings) accounts() []account {
+func (s *settings) accounts() []awsapi.Account {
 	regions, roles := s.regions, s.roles
 	if len(regions) == 0 {
 		regions = []string{""}
@@ -118,11 +125,11 @@ func (s *settings) accounts() []account {
 	if len(roles) == 0 {
 		roles = []role{{}}
 	}
-	var accts []account
+	var accts []awsapi.Account
 	for _, r := range roles {
 		for _, region := range regions {
 			a := s.acct
-			a.region, a.roleARN, a.externalID = region, r.arn, r.externalID
+			a.Region, a.RoleARN, a.ExternalID = region, r.arn, r.externalID
 			accts = append(accts, a)
 		}
 	}
@@ -133,9 +140,9 @@ func (s *settings) accounts() []account {
 func (v *VPCE) start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	v.cancel = cancel
-	v.viewer.run(ctx, &v.running)
+	v.merger.run(ctx, &v.running)
 	v.running.Go(func() { v.gaps.summarize(ctx) })
-	viewAges.add(v.viewer)
+	dataAges.add(v.merger)
 	return nil
 }
 
@@ -145,19 +152,24 @@ func (v *VPCE) stop() error {
 		v.cancel()
 	}
 	v.running.Wait()
-	viewAges.remove(v.viewer)
+	dataAges.remove(v.merger)
 	return nil
 }
 
 // parse reads one vpce block. It only reads the Corefile: no file is opened, no API called.
 func parse(c *caddy.Controller) (*settings, error) {
-	root := dnsserver.GetConfig(c).Root
-	s := &settings{build: buildOptions{ttl: defaultTTL}, refresh: defaultRefresh, limits: defaultLimits}
+	return parseBlock(&c.Dispenser, dnsserver.GetConfig(c).Root, c.ServerBlockKeys)
+}
+
+// parseBlock reads one vpce block from c; relative paths are taken from root, and the zones
+// default to the server block's keys.
+func parseBlock(c *caddyfile.Dispenser, root string, keys []string) (*settings, error) {
+	s := &settings{build: buildOptions{ttl: defaultTTL}, refresh: awsapi.DefaultRefresh, limits: inventory.DefaultLimits}
 	for i := 0; c.Next(); i++ {
 		if i > 0 {
 			return nil, plugin.ErrOnce
 		}
-		s.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
+		s.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), keys)
 		for c.NextBlock() {
 			if err := parseOption(c, s, root); err != nil {
 				return nil, err
@@ -167,15 +179,15 @@ func parse(c *caddy.Controller) (*settings, error) {
 	if len(s.snapshots) > 0 && s.apiOption != "" {
 		return nil, c.Errf("%s is for the EC2 API source; it cannot be combined with snapshot", s.apiOption)
 	}
-	s.acct.vpcs = s.build.vpcs
-	s.acct.subnets = s.build.affinity != affinityNone
-	s.acct.maxEndpoints = s.limits.endpoints
-	s.acct.services = s.build.privateDNS == privateDNSAll
+	s.query.VPCs = s.build.vpcs
+	s.query.Subnets = s.build.affinity != affinityNone
+	s.query.MaxEndpoints = s.limits.Endpoints
+	s.query.Services = s.build.privateDNS == privateDNSAll
 	return s, nil
 }
 
 // choose sets *dst to the value of the one word in args, among words.
-func choose[T any](c *caddy.Controller, option string, args []string, dst *T, words []string, values []T) error {
+func choose[T any](c *caddyfile.Dispenser, option string, args []string, dst *T, words []string, values []T) error {
 	if len(args) == 1 {
 		if i := slices.Index(words, args[0]); i >= 0 {
 			*dst = values[i]
@@ -202,7 +214,7 @@ func parseCIDRs(args []string) ([]netip.Prefix, error) {
 	return prefixes, nil
 }
 
-func parseOption(c *caddy.Controller, s *settings, root string) error {
+func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 	option := c.Val()
 	args := c.RemainingArgs()
 	switch option {
@@ -242,7 +254,7 @@ func parseOption(c *caddy.Controller, s *settings, root string) error {
 		if err != nil {
 			return c.Errf("zone %s: %v", args[0], err)
 		}
-		s.build.zones = append(s.build.zones, zoneLine{az: strings.ToLower(args[0]), prefixes: prefixes})
+		s.build.azRanges = append(s.build.azRanges, azRange{az: strings.ToLower(args[0]), prefixes: prefixes})
 		return nil
 	case "trusted_forwarder":
 		if len(args) == 0 {
@@ -263,9 +275,9 @@ func parseOption(c *caddy.Controller, s *settings, root string) error {
 			return c.Errf("%s %q: want a positive whole number", option, args[0])
 		}
 		if option == "max_bytes" {
-			s.limits.bytes = n
+			s.limits.Bytes = n
 		} else {
-			s.limits.endpoints = int(n)
+			s.limits.Endpoints = int(n)
 		}
 		return nil
 	case "vpc":
@@ -294,17 +306,17 @@ func parseOption(c *caddy.Controller, s *settings, root string) error {
 		if len(args) < 2 {
 			return c.Errf("filter needs a name and at least one value")
 		}
-		s.acct.filters = append(s.acct.filters, types.Filter{Name: aws.String(args[0]), Values: args[1:]})
+		s.query.Filters = append(s.query.Filters, types.Filter{Name: aws.String(args[0]), Values: args[1:]})
 	case "credentials":
 		if len(args) < 1 || len(args) > 2 {
 			return c.Errf("credentials needs a profile and optionally a file")
 		}
-		if s.acct.profile != "" {
+		if s.acct.Profile != "" {
 			return c.Errf("credentials given twice")
 		}
-		s.acct.profile = args[0]
+		s.acct.Profile = args[0]
 		if len(args) == 2 {
-			s.acct.credFile = rooted(root, args[1])
+			s.acct.CredFile = rooted(root, args[1])
 		}
 	case "assume_role":
 		if len(args) < 1 || len(args) > 2 {
@@ -325,7 +337,7 @@ func parseOption(c *caddy.Controller, s *settings, root string) error {
 		if u, err := url.Parse(args[0]); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return c.Errf("aws_endpoint %q: want an http or https URL", args[0])
 		}
-		s.acct.endpoint = args[0]
+		s.acct.Endpoint = args[0]
 	case "refresh":
 		if len(args) != 1 {
 			return c.Errf("refresh needs one duration")

@@ -3,10 +3,14 @@ package vpce
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 )
@@ -111,19 +115,21 @@ func TestSetupAPIOptions(t *testing.T) {
 	if s.refresh != 30*time.Second || s.cacheFile != "/srv/vpce.json" {
 		t.Errorf("refresh %v, cache_file %q", s.refresh, s.cacheFile)
 	}
-	var got []string
-	for _, a := range s.accounts() {
-		got = append(got, a.key())
+	role1, role2 := "arn:aws:iam::123456789012:role/r", "arn:aws:iam::210987654321:role/r"
+	var want []awsapi.Account
+	for _, r := range []struct{ arn, ext string }{{role1, "ext"}, {role2, ""}} {
+		for _, region := range []string{"us-east-1", "eu-west-1"} {
+			want = append(want, awsapi.Account{Region: region, Profile: "dev", CredFile: "/srv/creds.ini", RoleARN: r.arn, ExternalID: r.ext, Endpoint: "http://127.0.0.1:4566"})
+		}
 	}
-	filters := `"tag:env=prod,staging" "service-name=com.amazonaws.us-east-1.s3"`
-	want := []string{
-		`["us-east-1" "dev" "/srv/creds.ini" "arn:aws:iam::123456789012:role/r" "ext" "http://127.0.0.1:4566" "vpc-1,vpc-2" "200000" ` + filters + `]`,
-		`["eu-west-1" "dev" "/srv/creds.ini" "arn:aws:iam::123456789012:role/r" "ext" "http://127.0.0.1:4566" "vpc-1,vpc-2" "200000" ` + filters + `]`,
-		`["us-east-1" "dev" "/srv/creds.ini" "arn:aws:iam::210987654321:role/r" "" "http://127.0.0.1:4566" "vpc-1,vpc-2" "200000" ` + filters + `]`,
-		`["eu-west-1" "dev" "/srv/creds.ini" "arn:aws:iam::210987654321:role/r" "" "http://127.0.0.1:4566" "vpc-1,vpc-2" "200000" ` + filters + `]`,
+	if got := s.accounts(); !reflect.DeepEqual(got, want) {
+		t.Errorf("accounts:\n%+v\nwant\n%+v", got, want)
 	}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("accounts:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	wantQuery := awsapi.Query{VPCs: []string{"vpc-1", "vpc-2"}, MaxEndpoints: 200000, Filters: []types.Filter{
+		{Name: aws.String("tag:env"), Values: []string{"prod", "staging"}},
+		{Name: aws.String("service-name"), Values: []string{"com.amazonaws.us-east-1.s3"}}}}
+	if !reflect.DeepEqual(s.query, wantQuery) {
+		t.Errorf("query %+v, want %+v", s.query, wantQuery)
 	}
 
 	// affinity asks for the subnets, private_dns all for the services.
@@ -131,11 +137,11 @@ func TestSetupAPIOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.acct.subnets || !s.acct.services || s.build.affinity != affinityOnly || s.build.privateDNS != privateDNSAll {
-		t.Errorf("affinity/private_dns: %+v %+v", s.acct, s.build)
+	if !s.query.Subnets || !s.query.Services || s.build.affinity != affinityOnly || s.build.privateDNS != privateDNSAll {
+		t.Errorf("affinity/private_dns: %+v %+v", s.query, s.build)
 	}
-	if len(s.build.zones) != 1 || s.build.zones[0].az != "use1-az4" || s.build.zones[0].prefixes[0].String() != "10.0.0.0/8" {
-		t.Errorf("zone lines: %+v", s.build.zones)
+	if len(s.build.azRanges) != 1 || s.build.azRanges[0].az != "use1-az4" || s.build.azRanges[0].prefixes[0].String() != "10.0.0.0/8" {
+		t.Errorf("zone lines: %+v", s.build.azRanges)
 	}
 	if len(s.trusted) != 1 || s.trusted[0].String() != "169.254.20.10/32" {
 		t.Errorf("trusted forwarders: %v", s.trusted)
@@ -146,8 +152,8 @@ func TestSetupAPIOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if accts := s.accounts(); len(accts) != 1 || accts[0].key() != `["" "" "" "" "" "" "" "200000"]` || s.refresh != time.Minute {
-		t.Errorf("defaults: %v, refresh %v", accts, s.refresh)
+	if accts := s.accounts(); len(accts) != 1 || accts[0] != (awsapi.Account{}) || !reflect.DeepEqual(s.query, awsapi.Query{MaxEndpoints: 200000}) || s.refresh != time.Minute {
+		t.Errorf("defaults: %v %+v, refresh %v", accts, s.query, s.refresh)
 	}
 }
 

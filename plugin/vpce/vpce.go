@@ -1,6 +1,6 @@
 // Package vpce is a CoreDNS plugin that answers for AWS interface VPC endpoint names (regional,
 // zonal and private DNS names) the way Route 53 Resolver does inside the endpoint's VPC, from a
-// cached view of the account's endpoints, and hands every other query to the next plugin.
+// cached inventory of the account's endpoints, and hands every other query to the next plugin.
 package vpce
 
 import (
@@ -24,11 +24,11 @@ type VPCE struct {
 	zones   []string       // lower-case FQDNs the plugin answers in
 	dotted  []string       // the zones with a leading dot, for allocation-free suffix tests
 	trusted []netip.Prefix // forwarders whose EDNS Client Subnet is believed
-	view    atomic.Pointer[index]
+	index   atomic.Pointer[index]
 
 	qc      atomic.Pointer[queryCounters]
 	gaps    *gapReport
-	viewer  *viewer
+	merger  *merger
 	cancel  context.CancelFunc
 	running sync.WaitGroup
 }
@@ -42,7 +42,7 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 		return v.passOn(ctx, v.counters(metrics.WithServer(ctx)), w, r)
 	}
 	qc := v.counters(metrics.WithServer(ctx))
-	ix := v.view.Load()
+	ix := v.index.Load()
 	if ix == nil {
 		return v.passOn(ctx, qc, w, r)
 	}
@@ -57,18 +57,18 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 	var scope uint8 // the Client Subnet scope: 0 unless the client's subnet chose the answer
 	var p *reply
 	switch res {
-	case miss:
+	case resultMiss:
 		v.gaps.observe(name)
 		return v.passOn(ctx, qc, w, r)
-	case nxdomain:
+	case resultNXDomain:
 		p = newReply(r, dns.RcodeNameError)
 		p.setSOA(soa)
-		qc.answers[kindPrivate][resultNXDomain].Inc()
-	case nodata:
+		qc.answers[kindPrivate][res].Inc()
+	case resultNodata:
 		p = newReply(r, dns.RcodeSuccess)
 		p.setSOA(soa)
-		qc.answers[kindPrivate][resultNodata].Inc()
-	case found:
+		qc.answers[kindPrivate][res].Inc()
+	case resultAnswer:
 		var client *place
 		if ix.clients != nil && (ix.affinity != affinityNone || rs.inboundOnlyVPC != "") {
 			addr, fromECS := clientAddr(w, ecs, v.trusted)
@@ -113,24 +113,6 @@ func (w *scopeWriter) WriteMsg(m *dns.Msg) error {
 func (v *VPCE) passOn(ctx context.Context, qc *queryCounters, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	qc.passed.Inc()
 	return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
-}
-
-// answer fills p with the records of the question's type, rotated and ordered for the
-// client; a name without such records gets an empty NOERROR answer with the zone's SOA
-// (NODATA).
-func (rs *rrset) answer(p *reply, q dns.Question, ix *index, client *place) answerResult {
-	start := int(rs.next.Add(1) - 1) // the first answer keeps interface order
-	if q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY {
-		p.add(q.Name, ix.ttl, dns.TypeA, &rs.a, start, ix.affinity, client)
-	}
-	if q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeANY {
-		p.add(q.Name, ix.ttl, dns.TypeAAAA, &rs.aaaa, start, ix.affinity, client)
-	}
-	if len(p.msg.Answer) == 0 {
-		p.setSOA(rs.soa)
-		return resultNodata
-	}
-	return resultAnswer
 }
 
 // inZones reports whether the lower-case FQDN name is in one of the plugin's zones.

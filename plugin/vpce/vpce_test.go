@@ -5,6 +5,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
+	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
@@ -29,17 +32,24 @@ func newTestVPCE(t testing.TB, file string, opts buildOptions, zones ...string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := parseSnapshot(file, data)
+	inv, err := inventory.Parse(file, data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(zones) == 0 {
 		zones = []string{"."}
 	}
-	v := &VPCE{Next: nextPlugin}
-	v.zones, v.dotted = normalizeZones(zones)
+	v := newBareVPCE(nextPlugin, zones...)
 	ix, _ := buildIndex(inv, opts)
-	v.view.Store(ix)
+	v.index.Store(ix)
+	return v
+}
+
+// newBareVPCE is a handler for zones without sources, as setup would make it: a test
+// publishes an index with v.index.Store or gives it a merger.
+func newBareVPCE(next plugin.Handler, zones ...string) *VPCE {
+	v := &VPCE{Next: next, gaps: newGapReport("")}
+	v.zones, v.dotted = normalizeZones(zones)
 	return v
 }
 
@@ -174,7 +184,7 @@ func TestConflictsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inv, err := parseSnapshot("answers.json", data)
+	inv, err := inventory.Parse("answers.json", data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,8 +249,7 @@ func TestZonesAndClass(t *testing.T) {
 }
 
 func TestNoViewPassesOn(t *testing.T) {
-	v := &VPCE{Next: nextPlugin}
-	v.zones, v.dotted = normalizeZones([]string{"."})
+	v := newBareVPCE(nextPlugin, ".")
 	m := new(dns.Msg)
 	m.SetQuestion("ssm.us-east-1.amazonaws.com.", dns.TypeA)
 	if resp := serve(t, v, m); len(resp.Answer) != 1 || resp.Answer[0] != nextMarker {

@@ -107,6 +107,24 @@ func (p *reply) setSOA(soa *dns.SOA) {
 	p.msg.Ns = p.soa[:]
 }
 
+// answer fills p with the records of the question's type, rotated and ordered for the
+// client; a name without such records gets an empty NOERROR answer with the zone's SOA
+// (NODATA).
+func (rs *rrset) answer(p *reply, q dns.Question, ix *index, client *place) result {
+	start := int(rs.next.Add(1) - 1) // the first answer keeps interface order
+	if q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY {
+		p.add(q.Name, ix.ttl, dns.TypeA, &rs.a, start, ix.affinity, client)
+	}
+	if q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeANY {
+		p.add(q.Name, ix.ttl, dns.TypeAAAA, &rs.aaaa, start, ix.affinity, client)
+	}
+	if len(p.msg.Answer) == 0 {
+		p.setSOA(rs.soa)
+		return resultNodata
+	}
+	return resultAnswer
+}
+
 // ecsEcho is the OPT record that echoes a query's Client Subnet option, in one allocation that
 // only queries with the option pay for.
 type ecsEcho struct {

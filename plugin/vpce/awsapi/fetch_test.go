@@ -1,57 +1,30 @@
-package vpce
+package awsapi
 
 import (
 	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
-)
-
-// Test credentials: distinctive, so that a test can look for them where they must not be.
-const (
-	testAccessKey    = "AKIATESTVPCE0000001"
-	testSecretKey    = "s3cr3t-vpce-test-key-never-logged"
-	testSessionToken = "session-token-vpce-never-logged"
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 // fakeAccount points the real SDK client at a running fake, with static test credentials and
 // no shared configuration or instance metadata.
-func fakeAccount(t testing.TB) (*ec2fake.Server, account) {
+func fakeAccount(t testing.TB) (*ec2fake.Server, Account) {
 	t.Helper()
-	ec2fake.SetClientEnv(t, testAccessKey, testSecretKey, testSessionToken)
-	fake := ec2fake.New()
-	if err := fake.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(fake.Close)
-	return fake, account{region: "us-east-1", endpoint: fake.URL()}
-}
-
-// putEndpoint adds an available interface endpoint with one interface per address to the
-// fake: its regional name vpce-<n>-rnd.svc.us-east-1.vpce.amazonaws.com and a private name.
-func putEndpoint(fake *ec2fake.Server, n int, vpc, private string, addrs ...string) {
-	id := fmt.Sprintf("vpce-%017x", n)
-	names := []string{id + "-rnd.svc.us-east-1.vpce.amazonaws.com"}
-	if private != "" {
-		names = append(names, private)
-	}
-	fake.AddEndpoint(ec2fake.Endpoint{ID: id, VPC: vpc, Names: names, Addrs: addrs, PrivateDNS: private != "",
-		Created: time.Date(2024, 1, 1, 0, 0, n, 0, time.UTC)})
+	fake := testkit.StartFake(t)
+	return fake, Account{Region: "us-east-1", Endpoint: fake.URL(), Retries: 1} // every call counted is one the plugin made
 }
 
 func TestFetchCallCounts(t *testing.T) {
-	defer func(n int) { retryMaxAttempts = n }(retryMaxAttempts)
-	retryMaxAttempts = 1 // every call counted is one the plugin made
 	fake, acct := fakeAccount(t)
-	acct.vpcs = []string{"vpc-1", "vpc-2"}
-	acct.filters = []types.Filter{{Name: aws.String("tag-key"), Values: []string{"team"}}}
-	client, err := newEC2Client(context.Background(), account{region: acct.region, endpoint: acct.endpoint})
+	q := Query{VPCs: []string{"vpc-1", "vpc-2"}, Filters: []types.Filter{{Name: aws.String("tag-key"), Values: []string{"team"}}}}
+	client, err := NewClient(context.Background(), acct)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,11 +49,11 @@ func TestFetchCallCounts(t *testing.T) {
 			for i := range addrs {
 				addrs[i] = fmt.Sprintf("10.%d.%d.%d", i, n/250, n%250)
 			}
-			putEndpoint(fake, n, "vpc-1", "", addrs...)
+			testkit.PutEndpoint(fake, n, "vpc-1", "", addrs...)
 		}
 		tagged()
 		fake.ResetCalls()
-		inv, err := fetch(context.Background(), client, acct)
+		inv, err := fetch(context.Background(), client, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,19 +101,18 @@ func TestFetchCallCounts(t *testing.T) {
 }
 
 func TestFetchFailsWhole(t *testing.T) {
-	defer func(n int) { retryMaxAttempts = n }(retryMaxAttempts)
-	retryMaxAttempts = 1
 	fake, acct := fakeAccount(t)
+	var q Query
 	for n := range 4500 {
-		putEndpoint(fake, n, "vpc-1", "", fmt.Sprintf("10.0.%d.%d", n/250, n%250))
+		testkit.PutEndpoint(fake, n, "vpc-1", "", fmt.Sprintf("10.0.%d.%d", n/250, n%250))
 	}
-	client, err := newEC2Client(context.Background(), acct)
+	client, err := NewClient(context.Background(), acct)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, action := range []string{"DescribeVpcEndpoints", "DescribeNetworkInterfaces"} {
 		fake.Inject(ec2fake.Fault{Action: action, Page: 3, Count: 1, Kind: ec2fake.InternalError})
-		inv, err := fetch(context.Background(), client, acct)
+		inv, err := fetch(context.Background(), client, q)
 		if err == nil || inv != nil {
 			t.Errorf("%s failing on page 3 of 5: inventory %v, error %v; want no inventory", action, inv != nil, err)
 		}
@@ -148,13 +120,13 @@ func TestFetchFailsWhole(t *testing.T) {
 			t.Errorf("error %q does not name %s", err, action)
 		}
 	}
-	if _, err := fetch(context.Background(), client, acct); err != nil {
+	if _, err := fetch(context.Background(), client, q); err != nil {
 		t.Errorf("after the faults: %v", err)
 	}
 	// Over max_endpoints: refused after the page that crossed it, not after all of them.
-	acct.maxEndpoints = 1500
+	q.MaxEndpoints = 1500
 	fake.ResetCalls()
-	if inv, err := fetch(context.Background(), client, acct); err == nil || inv != nil || !strings.Contains(err.Error(), "max_endpoints limit of 1500") {
+	if inv, err := fetch(context.Background(), client, q); err == nil || inv != nil || !strings.Contains(err.Error(), "max_endpoints limit of 1500") {
 		t.Errorf("over max_endpoints: %v", err)
 	}
 	if n := fake.Calls("DescribeVpcEndpoints"); n != 2 {

@@ -1,11 +1,9 @@
 package vpce
 
-// Fuzz targets: `go test` runs their seed corpora (the f.Add seeds and testdata/fuzz/<Name>/);
-// `make fuzz` fuzzes each for FUZZTIME. Reproducers of failures found go into
-// testdata/fuzz/<Name>/ as regression seeds.
+// The fuzz targets of the snapshot parser and the index builder: every input parses or fails
+// with file:line:col, and every index built keeps the invariants checkIndex lists.
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/netip"
@@ -17,338 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/coredns/coredns/plugin/pkg/dnstest"
-	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
 )
 
-// fuzzNextRR is what the next plugin of the fuzzed handlers answers with.
-var fuzzNextRR = test.A("fuzz.next.marker. 1 IN A 192.0.2.99")
-
-// fuzzNext stands for forward: it answers every query, even one without a question, with
-// fuzzNextRR.
-var fuzzNext = test.HandlerFunc(func(_ context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	m := new(dns.Msg)
-	m.SetReply(r)
-	m.Answer = []dns.RR{fuzzNextRR}
-	w.WriteMsg(m)
-	return dns.RcodeSuccess, nil
-})
-
-// fuzzSnapshots are the snapshot files the fuzzed handlers serve, merged.
-var fuzzSnapshots = []string{"testdata/answers.json", "../../example/snapshot.json"}
-
-func fuzzInventory(tb testing.TB) *Inventory {
-	tb.Helper()
-	var parts []*Inventory
-	for _, file := range fuzzSnapshots {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		inv, err := parseSnapshot(file, data)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		parts = append(parts, inv)
-	}
-	return merge(parts...)
-}
-
-// fuzzHandler is one plugin configuration under test, with the index it serves.
-type fuzzHandler struct {
-	name  string
-	v     *VPCE
-	ix    *index
-	zones [][]string // the zones' labels, for the oracle
-	auth  bool
-}
-
-func fuzzHandlers(tb testing.TB) []fuzzHandler {
-	tb.Helper()
-	inv := fuzzInventory(tb)
-	var hs []fuzzHandler
-	for _, c := range []struct {
-		name  string
-		auth  bool
-		zones []string
-	}{
-		{"plain", false, []string{"."}},
-		{"authoritative", true, []string{"."}},
-		{"zoned", true, []string{"US-EAST-1.vpce.amazonaws.com", "s3.ap-northeast-1.amazonaws.com.", "bucket.s3.us-east-1.amazonaws.com", "example.com"}},
-	} {
-		ix, _ := buildIndex(inv, buildOptions{ttl: 60, authoritative: c.auth})
-		v := &VPCE{Next: fuzzNext}
-		v.zones, v.dotted = normalizeZones(c.zones)
-		v.view.Store(ix)
-		h := fuzzHandler{name: c.name, v: v, ix: ix, auth: c.auth}
-		for _, z := range v.zones {
-			labels, _ := wireLabels(z)
-			h.zones = append(h.zones, labels)
-		}
-		hs = append(hs, h)
-	}
-	return hs
-}
-
-// wireLabels returns the labels of a presentation-form name as they go on the wire, with
-// ASCII letters lower-cased: escapes (\. \DDD) resolved, so that a dot inside a label is not
-// taken for a separator.
-func wireLabels(name string) ([]string, bool) {
-	buf := make([]byte, 1024)
-	n, err := dns.PackDomainName(dns.Fqdn(name), buf, 0, nil, false)
-	if err != nil {
-		return nil, false
-	}
-	var labels []string
-	for i := 0; i < n && buf[i] != 0; {
-		l := int(buf[i])
-		labels = append(labels, asciiLower(string(buf[i+1:i+1+l])))
-		i += 1 + l
-	}
-	return labels, true
-}
-
-// asciiLower lower-cases A-Z only, as DNS compares names.
-func asciiLower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
-}
-
-// joinLabels makes the index key of labels, or "" if a label holds a dot (no key can match).
-func joinLabels(labels []string) string {
-	for _, l := range labels {
-		if strings.ContainsRune(l, '.') {
-			return ""
-		}
-	}
-	return strings.Join(labels, ".") + "."
-}
-
-// oracle is what the handler must do with a question of these labels, worked out label by
-// label as DNS defines names: an exact name, else the closest enclosing wildcard (strictly
-// below its apex), else (authoritative) the private zone's NODATA or NXDOMAIN, else the next
-// plugin.
-func (h *fuzzHandler) oracle(labels []string) (*rrset, result) {
-	inZone := false
-	for _, z := range h.zones {
-		if len(labels) >= len(z) && slices.Equal(labels[len(labels)-len(z):], z) {
-			inZone = true
-		}
-	}
-	if !inZone {
-		return nil, miss
-	}
-	if rs, ok := h.ix.exact[joinLabels(labels)]; ok {
-		return rs, found
-	}
-	for k := 1; k < len(labels); k++ {
-		if rs, ok := h.ix.wild[joinLabels(labels[k:])]; ok {
-			return rs, found
-		}
-	}
-	if h.ix.zones == nil {
-		return nil, miss
-	}
-	if _, ok := h.ix.zones[joinLabels(labels)]; ok {
-		return nil, nodata
-	}
-	for k := 1; k < len(labels); k++ {
-		if _, ok := h.ix.zones[joinLabels(labels[k:])]; ok {
-			return nil, nxdomain
-		}
-	}
-	return nil, miss
-}
-
-func FuzzServeDNS(f *testing.F) {
-	for _, s := range fuzzServeDNSSeeds() {
-		f.Add(s)
-	}
-	handlers := fuzzHandlers(f)
-	f.Fuzz(func(t *testing.T, wire []byte) {
-		r := new(dns.Msg)
-		if r.Unpack(wire) != nil {
-			return
-		}
-		for i := range handlers {
-			checkServeDNS(t, &handlers[i], r.Copy())
-		}
-	})
-}
-
-func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
-	rec := dnstest.NewRecorder(&test.ResponseWriter{})
-	rcode, err := h.v.ServeDNS(context.Background(), rec, r)
-	if err != nil {
-		t.Fatalf("%s: ServeDNS: %v", h.name, err)
-	}
-	m := rec.Msg
-	if m == nil {
-		t.Fatalf("%s: ServeDNS wrote nothing", h.name)
-	}
-	if rcode != m.Rcode {
-		t.Errorf("%s: ServeDNS returned rcode %d, wrote %d", h.name, rcode, m.Rcode)
-	}
-	// Every reply goes on the wire and comes back the same.
-	packed, err := m.Pack()
-	if err != nil {
-		// Not ours if the question itself does not survive a round trip through miekg/dns.
-		q := new(dns.Msg)
-		q.Question = r.Question
-		if _, qerr := q.Pack(); qerr == nil {
-			t.Fatalf("%s: reply does not pack: %v\n%s", h.name, err, m)
-		}
-		return
-	}
-	back := new(dns.Msg)
-	if err := back.Unpack(packed); err != nil {
-		t.Fatalf("%s: packed reply does not unpack: %v\n%s", h.name, err, m)
-	}
-	if len(back.Answer) != len(m.Answer) || len(back.Ns) != len(m.Ns) || back.Rcode != m.Rcode {
-		t.Fatalf("%s: reply changed in a round trip:\n%s\n----\n%s", h.name, m, back)
-	}
-
-	passed := len(m.Answer) == 1 && m.Answer[0] == fuzzNextRR
-	want, res := (*rrset)(nil), miss
-	if len(r.Question) == 1 && r.Question[0].Qclass == dns.ClassINET {
-		labels, ok := wireLabels(r.Question[0].Name)
-		if !ok {
-			t.Fatalf("%s: question name %q does not pack", h.name, r.Question[0].Name)
-		}
-		want, res = h.oracle(labels)
-	}
-	if res == found && want.inboundOnlyVPC != "" && h.ix.clients != nil && passed {
-		return // an inbound-only endpoint's private name, asked from inside its VPC
-	}
-	if res == miss {
-		if !passed {
-			t.Fatalf("%s: %v answered, want it passed on\n%s", h.name, r.Question, m)
-		}
-		return
-	}
-	if passed {
-		t.Fatalf("%s: %v passed on, want %v\n%s", h.name, r.Question, res, m)
-	}
-	q := r.Question[0]
-	if !m.Response || m.Id != r.Id || m.Opcode != r.Opcode || len(m.Question) != 1 || m.Question[0] != q {
-		t.Errorf("%s: reply header or question does not match the query:\n%s", h.name, m)
-	}
-	switch m.Rcode {
-	case dns.RcodeSuccess:
-	case dns.RcodeNameError:
-		if !h.auth {
-			t.Errorf("%s: NXDOMAIN without authoritative", h.name)
-		}
-	default:
-		t.Errorf("%s: rcode %s", h.name, dns.RcodeToString[m.Rcode])
-	}
-	if wantRcode := map[result]int{found: dns.RcodeSuccess, nodata: dns.RcodeSuccess, nxdomain: dns.RcodeNameError}[res]; m.Rcode != wantRcode {
-		t.Fatalf("%s: %v: rcode %s, want %s (%v)\n%s", h.name, q, dns.RcodeToString[m.Rcode], dns.RcodeToString[wantRcode], res, m)
-	}
-	var gotA, gotAAAA, wantA, wantAAAA []string
-	for _, rr := range m.Answer {
-		if rr.Header().Name != q.Name {
-			t.Errorf("%s: answer owner %q, question %q", h.name, rr.Header().Name, q.Name)
-		}
-		switch rr := rr.(type) {
-		case *dns.A:
-			gotA = append(gotA, rr.A.String())
-		case *dns.AAAA:
-			gotAAAA = append(gotAAAA, rr.AAAA.String())
-		default:
-			t.Errorf("%s: answer record %s", h.name, rr)
-		}
-	}
-	if want != nil {
-		if q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY {
-			wantA = ipStrings(want.a.ips)
-		}
-		if q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeANY {
-			wantAAAA = ipStrings(want.aaaa.ips)
-		}
-	}
-	slices.Sort(gotA)
-	slices.Sort(gotAAAA)
-	slices.Sort(wantA)
-	slices.Sort(wantAAAA)
-	if !slices.Equal(gotA, wantA) || !slices.Equal(gotAAAA, wantAAAA) {
-		t.Fatalf("%s: %v: answered A %v AAAA %v, want A %v AAAA %v", h.name, q, gotA, gotAAAA, wantA, wantAAAA)
-	}
-	// A negative answer carries the zone's SOA, and only then.
-	if (len(m.Answer) == 0) != (len(m.Ns) == 1) {
-		t.Errorf("%s: %d answers with %d authority records", h.name, len(m.Answer), len(m.Ns))
-	}
-	for _, rr := range m.Ns {
-		if _, ok := rr.(*dns.SOA); !ok {
-			t.Errorf("%s: authority record %s", h.name, rr)
-		}
-	}
-}
-
-func ipStrings(ips []net.IP) []string {
-	var s []string
-	for _, ip := range ips {
-		s = append(s, ip.String())
-	}
-	return s
-}
-
-// fuzzServeDNSSeeds are queries worth mutating: served names of every kind, wildcards, the
-// authoritative traps, odd classes, types, section counts and EDNS.
-func fuzzServeDNSSeeds() [][]byte {
-	var seeds [][]byte
-	add := func(m *dns.Msg) {
-		b, err := m.Pack()
-		if err != nil {
-			panic(err)
-		}
-		seeds = append(seeds, b)
-	}
-	q := func(name string, qtype uint16) *dns.Msg {
-		m := new(dns.Msg)
-		m.SetQuestion(name, qtype)
-		m.Id = 0x1234
-		return m
-	}
-	for _, name := range []string{
-		"ssm.us-east-1.amazonaws.com.", "SSM.Us-East-1.AmazonAWS.com.", "vpce-0a-aaaa1111-us-east-1b.ssm.us-east-1.vpce.amazonaws.com.",
-		"sts.us-east-1.amazonaws.com.", "kms.us-east-1.amazonaws.com.", "a.b.bucket.s3.us-east-1.amazonaws.com.",
-		"special.s3.us-east-1.amazonaws.com.", "s3.us-east-1.amazonaws.com.", "foo.ssm.us-east-1.amazonaws.com.",
-		"bucket.s3.ap-northeast-1.amazonaws.com.", "ssm.ap-northeast-1.amazonaws.com.", "upper.example.com.", "example.org.", ".",
-	} {
-		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeANY, dns.TypeTXT} {
-			add(q(name, qtype))
-		}
-	}
-	m := q("sts.us-east-1.amazonaws.com.", dns.TypeA)
-	m.SetEdns0(4096, true)
-	add(m)
-	m = q("ssm.us-east-1.amazonaws.com.", dns.TypeA)
-	m.Question[0].Qclass = dns.ClassCHAOS
-	add(m)
-	m = q("ssm.us-east-1.amazonaws.com.", dns.TypeA)
-	m.Question = append(m.Question, dns.Question{Name: "kms.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Qclass: dns.ClassINET})
-	add(m)
-	m = q("ssm.us-east-1.amazonaws.com.", dns.TypeA)
-	m.Question = nil
-	add(m)
-	m = q("ssm.us-east-1.amazonaws.com.", dns.TypeA)
-	m.Opcode = dns.OpcodeNotify
-	add(m)
-	long := strings.Repeat(strings.Repeat("a", 63)+".", 2) + strings.Repeat("b", 50) + ".s3.ap-northeast-1.amazonaws.com."
-	add(q(long, dns.TypeA))
-	return seeds
-}
-
-// snapshotErr is how every snapshot error starts: file, line and column.
 var snapshotErr = regexp.MustCompile(`^fuzz\.json:([0-9]+):([0-9]+): `)
 
 func FuzzSnapshot(f *testing.F) {
@@ -374,7 +47,7 @@ func FuzzSnapshot(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		inv, err := parseSnapshot("fuzz.json", data)
+		inv, err := inventory.Parse("fuzz.json", data)
 		if err != nil {
 			checkSnapshotErr(t, data, err)
 			return
@@ -432,7 +105,7 @@ func checkIndex(t *testing.T, ix *index) {
 	for name, rs := range ix.exact {
 		checkName("exact name", name, false)
 		checkRRset(t, name, rs)
-		if got, _, res := ix.lookup(name); res != found || got != rs {
+		if got, _, res := ix.lookup(name); res != resultAnswer || got != rs {
 			t.Errorf("lookup(%q) = %v, want its own records", name, res)
 		}
 	}
@@ -445,15 +118,15 @@ func checkIndex(t *testing.T, ix *index) {
 		}
 		checkRRset(t, "*."+name, rs)
 		if below := "x." + name; len(below) <= 254 {
-			if _, _, res := ix.lookup(below); res != found {
-				t.Errorf("lookup(%q) below a wildcard = %v, want found", below, res)
+			if _, _, res := ix.lookup(below); res != resultAnswer {
+				t.Errorf("lookup(%q) below a wildcard = %v, want answer", below, res)
 			}
 		}
-		if rs2, _, res := ix.lookup(name); res == found && rs2 == rs && ix.exact[name] != rs {
+		if rs2, _, res := ix.lookup(name); res == resultAnswer && rs2 == rs && ix.exact[name] != rs {
 			t.Errorf("lookup(%q): the apex matched its own wildcard", name)
 		}
 	}
-	for name := range ix.zones {
+	for name := range ix.apexes {
 		checkName("zone", name, false)
 	}
 }
@@ -536,9 +209,9 @@ func FuzzBuild(f *testing.F) {
 	})
 }
 
-func fuzzInventoryOf(ctl []byte, names, addrs []string) (*Inventory, buildOptions) {
+func fuzzInventoryOf(ctl []byte, names, addrs []string) (*inventory.Inventory, buildOptions) {
 	r := &fuzzReader{b: ctl}
-	inv := &Inventory{}
+	inv := &inventory.Inventory{}
 	for range r.next() % 8 {
 		ni := types.NetworkInterface{
 			NetworkInterfaceId: aws.String(pick(r, fuzzENIIDs)),
@@ -635,7 +308,7 @@ func fuzzInventoryOf(ctl []byte, names, addrs []string) (*Inventory, buildOption
 // checkContributors checks that every served name is offered by an available Interface
 // endpoint (the first of those with its id), a private name only by one with private DNS, and
 // that its addresses are those of such an endpoint's interfaces.
-func checkContributors(t *testing.T, inv *Inventory, opts buildOptions, ix *index) {
+func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions, ix *index) {
 	t.Helper()
 	enis := map[string]*types.NetworkInterface{}
 	for i := range inv.NetworkInterfaces {

@@ -1,4 +1,4 @@
-package vpce
+package awsapi
 
 import (
 	"encoding/json"
@@ -11,9 +11,9 @@ import (
 )
 
 // TestIAMPolicyIsExact: the README's IAM policy lists exactly the EC2 actions the plugin can
-// call (the methods of ec2API), so that it is least privilege and complete.
+// call (the methods of API), so that it is least privilege and complete.
 func TestIAMPolicyIsExact(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestIAMPolicyIsExact(t *testing.T) {
 		listed = append(listed, st.Action...)
 	}
 	var called []string
-	api := reflect.TypeFor[ec2API]()
+	api := reflect.TypeFor[API]()
 	for i := range api.NumMethod() {
 		called = append(called, "ec2:"+api.Method(i).Name)
 	}

@@ -1,4 +1,8 @@
-package vpce
+// Package inventory is the data a source of the vpce plugin produces: an account's endpoints,
+// their network interfaces, services and subnets, as the EC2 API describes them. It holds the
+// snapshot format (parse, write) with its limits and the cache file. It calls no AWS API and
+// knows no DNS.
+package inventory
 
 import (
 	"strings"
@@ -16,9 +20,9 @@ type Inventory struct {
 	Subnets           []types.Subnet           `json:",omitempty"`
 }
 
-// merge returns the inventories' contents in one, in order. A single inventory is returned
+// Merge returns the inventories' contents in one, in order. A single inventory is returned
 // as it is: nothing changes an inventory once it is delivered.
-func merge(parts ...*Inventory) *Inventory {
+func Merge(parts ...*Inventory) *Inventory {
 	var only *Inventory
 	n := 0
 	for _, p := range parts {
@@ -42,9 +46,9 @@ func merge(parts ...*Inventory) *Inventory {
 	return all
 }
 
-// knownEnum reports whether v is one of values, ignoring case: the wire sends camelCase
+// KnownEnum reports whether v is one of values, ignoring case: the wire sends camelCase
 // ("pendingAcceptance"), the SDK's constants are PascalCase, and the CLI prints either.
-func knownEnum[T ~string](v T, values []T) bool {
+func KnownEnum[T ~string](v T, values []T) bool {
 	for _, k := range values {
 		if strings.EqualFold(string(v), string(k)) {
 			return true

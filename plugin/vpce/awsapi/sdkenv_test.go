@@ -1,4 +1,4 @@
-package vpce
+package awsapi
 
 import (
 	"bytes"
@@ -24,7 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coredns-vpce/coredns-vpce/test/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
 // madeUpHost names the EC2 fake where only the test's proxy knows it: a request that reaches
@@ -43,8 +44,8 @@ func TestSDKClientInEveryEnvironment(t *testing.T) {
 		return
 	}
 	fake := ec2fake.New()
-	putEndpoint(fake, 1, "vpc-1", "ssm.us-east-1.amazonaws.com", "10.0.0.1")
-	putEndpoint(fake, 2, "vpc-1", "", "10.0.0.2")
+	testkit.PutEndpoint(fake, 1, "vpc-1", "ssm.us-east-1.amazonaws.com", "10.0.0.1")
+	testkit.PutEndpoint(fake, 2, "vpc-1", "", "10.0.0.2")
 
 	plain := httptest.NewServer(fake)
 	t.Cleanup(plain.Close)
@@ -97,7 +98,7 @@ func TestSDKClientInEveryEnvironment(t *testing.T) {
 			// A later variable of the same name wins (os/exec keeps the last).
 			cmd.Env = append([]string{
 				"PATH=" + os.Getenv("PATH"), "HOME=" + home,
-				"AWS_ACCESS_KEY_ID=" + testAccessKey, "AWS_SECRET_ACCESS_KEY=" + testSecretKey,
+				"AWS_ACCESS_KEY_ID=" + testkit.AccessKey, "AWS_SECRET_ACCESS_KEY=" + testkit.SecretKey,
 				"VPCE_SDKENV_CHILD=1", "VPCE_SDKENV_ENDPOINT=" + tc.endpoint,
 			}, tc.env...)
 			out, err := cmd.CombinedOutput()
@@ -123,13 +124,13 @@ func TestSDKClientInEveryEnvironment(t *testing.T) {
 func describeFromEnv(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	acct := account{region: "us-east-1", endpoint: os.Getenv("VPCE_SDKENV_ENDPOINT")}
-	client, err := newEC2Client(ctx, acct)
+	acct := Account{Region: "us-east-1", Endpoint: os.Getenv("VPCE_SDKENV_ENDPOINT")}
+	client, err := NewClient(ctx, acct)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer closeIdle(client)
-	inv, err := fetch(ctx, client, acct)
+	inv, err := fetch(ctx, client, Query{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package vpce
+package inventory
 
 import (
 	"strings"
@@ -28,7 +28,7 @@ func TestParseSnapshotErrors(t *testing.T) {
 		{"trailing data", `{} {}`, "e.json:1:4: invalid character '{' after top-level value"},
 	}
 	for _, tc := range cases {
-		_, err := parseSnapshot("e.json", []byte(tc.in))
+		_, err := Parse("e.json", []byte(tc.in))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error = %v, want it to contain %q", tc.name, err, tc.want)
 		}
@@ -47,7 +47,7 @@ func TestParseSnapshot(t *testing.T) {
     "ServiceDetails": [{"ServiceName": "com.amazonaws.us-east-1.s3", "PrivateDnsNames": [{"PrivateDnsName": "*.s3.us-east-1.amazonaws.com"}]}],
     "NextToken": "abc"
 }`
-	inv, err := parseSnapshot("e.json", []byte(in))
+	inv, err := Parse("e.json", []byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}

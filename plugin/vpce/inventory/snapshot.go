@@ -1,4 +1,4 @@
-package vpce
+package inventory
 
 import (
 	"bytes"
@@ -10,11 +10,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// parseSnapshot decodes one snapshot file: a JSON object with any of the keys VpcEndpoints,
+// Parse decodes one snapshot file: a JSON object with any of the keys VpcEndpoints,
 // NetworkInterfaces, ServiceDetails and Subnets, as `aws ec2 describe-vpc-endpoints` (and
 // describe-network-interfaces, describe-vpc-endpoint-services, describe-subnets) print them. Other keys, such as
 // NextToken, are ignored. Errors name the file, line and column, and the object at fault.
-func parseSnapshot(file string, data []byte) (*Inventory, error) {
+func Parse(file string, data []byte) (*Inventory, error) {
 	p := snapshotParser{file: file, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
 	return p.parse()
 }
@@ -140,16 +140,16 @@ func checkEndpoint(ep *types.VpcEndpoint) error {
 		return errors.New("VpcEndpointId missing")
 	}
 	id := *ep.VpcEndpointId
-	if !knownEnum(ep.State, types.State("").Values()) {
+	if !KnownEnum(ep.State, types.State("").Values()) {
 		return fmt.Errorf("%s: unknown State %q", id, ep.State)
 	}
-	if !knownEnum(ep.VpcEndpointType, types.VpcEndpointType("").Values()) {
+	if !KnownEnum(ep.VpcEndpointType, types.VpcEndpointType("").Values()) {
 		return fmt.Errorf("%s: unknown VpcEndpointType %q", id, ep.VpcEndpointType)
 	}
-	if ep.IpAddressType != "" && !knownEnum(ep.IpAddressType, types.IpAddressType("").Values()) {
+	if ep.IpAddressType != "" && !KnownEnum(ep.IpAddressType, types.IpAddressType("").Values()) {
 		return fmt.Errorf("%s: unknown IpAddressType %q", id, ep.IpAddressType)
 	}
-	if o := ep.DnsOptions; o != nil && o.DnsRecordIpType != "" && !knownEnum(o.DnsRecordIpType, types.DnsRecordIpType("").Values()) {
+	if o := ep.DnsOptions; o != nil && o.DnsRecordIpType != "" && !KnownEnum(o.DnsRecordIpType, types.DnsRecordIpType("").Values()) {
 		return fmt.Errorf("%s: unknown DnsOptions.DnsRecordIpType %q", id, o.DnsRecordIpType)
 	}
 	return nil

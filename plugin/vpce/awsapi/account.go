@@ -1,0 +1,79 @@
+package awsapi
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// Account says where to call: one account, through its credentials or a role, in one region.
+type Account struct {
+	Region     string // empty: the SDK's default (environment, profile, instance metadata)
+	Profile    string
+	CredFile   string
+	RoleARN    string
+	ExternalID string
+	Endpoint   string // EC2 API endpoint override
+	Retries    int    // the SDK's attempts of one call; 0: defaultRetries
+}
+
+// defaultRetries is the SDK's own attempts of a call (transient errors, throttling), inside
+// one refresh; the poller's backoff spaces out the refreshes.
+const defaultRetries = 3
+
+// Query says what to ask of an account.
+type Query struct {
+	Filters      []types.Filter // extra DescribeVpcEndpoints filters
+	VPCs         []string
+	MaxEndpoints int  // refuse a result of more endpoints (max_endpoints)
+	Subnets      bool // always learn the VPCs' subnets (affinity), not only for inbound-only endpoints
+	Services     bool // read the private DNS names of hub endpoints' services (private_dns all)
+	// PageTimeout bounds one page's request, retries included, so that a hung connection
+	// fails the refresh instead of stalling it; 0: defaultPageTimeout.
+	PageTimeout time.Duration
+}
+
+const defaultPageTimeout = 30 * time.Second
+
+func (q Query) pageTimeout() time.Duration {
+	if q.PageTimeout > 0 {
+		return q.PageTimeout
+	}
+	return defaultPageTimeout
+}
+
+// key identifies the account and what is asked of it, for sharing pollers.
+func key(a Account, q Query) string {
+	parts := []string{a.Region, a.Profile, a.CredFile, a.RoleARN, a.ExternalID, a.Endpoint, strings.Join(q.VPCs, ","), fmt.Sprint(q.MaxEndpoints)}
+	if q.Subnets {
+		parts = append(parts, "+subnets")
+	}
+	if q.Services {
+		parts = append(parts, "+services")
+	}
+	for _, f := range q.Filters {
+		parts = append(parts, aws.ToString(f.Name)+"="+strings.Join(f.Values, ","))
+	}
+	return fmt.Sprintf("%q", parts)
+}
+
+// String names the account in logs: never a credential, only where it is.
+func (a Account) String() string {
+	s := "EC2 API"
+	if a.Region != "" {
+		s += " " + a.Region
+	}
+	if a.RoleARN != "" {
+		s += " as " + a.RoleARN
+	}
+	if a.Profile != "" {
+		s += " profile " + a.Profile
+	}
+	if a.Endpoint != "" {
+		s += " at " + a.Endpoint
+	}
+	return s
+}

@@ -1,0 +1,301 @@
+package awsapi
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/fault"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
+	"github.com/aws/smithy-go"
+)
+
+// Backoff after a failed refresh: from minBackoff, doubling per failure, up to the refresh
+// interval; throttling starts four times higher and may reach four refresh intervals, so that
+// the plugin gives the account's shared API rate limit room to recover.
+const (
+	minBackoff      = time.Second
+	throttleFactor  = 4
+	refreshJitter   = 0.1         // a refresh waits refresh ± 10%, so replicas drift apart
+	DefaultRefresh  = time.Minute // the refresh option's default
+	throttlingError = "RequestLimitExceeded"
+)
+
+// poller refreshes one account's inventory and hands each new version to its subscribers. It
+// is shared by every plugin instance that asks the same of the same account (server blocks,
+// views, and the old and new instance across a reload), so the account is polled once.
+type poller struct {
+	key       string
+	refresher *Refresher
+	refresh   time.Duration
+	sleep     func(context.Context, time.Duration) bool // false when ctx ended first
+	guard     guard.Step                                // of the refreshes
+
+	mu     sync.Mutex
+	subs   map[*subscription]struct{}
+	latest *inventory.Inventory
+	refs   int
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// subscription is one consumer.
+type subscription struct {
+	to     inventory.Sink
+	failed bool // the last inventory handed to it is not in its view: hand it again (under mu)
+}
+
+// pollers holds the running pollers by account key and refresh interval.
+var pollers = struct {
+	sync.Mutex
+	m map[string]*poller
+}{m: map[string]*poller{}}
+
+// acquirePoller returns the running poller for the account, query and refresh interval,
+// starting one that reads it with fetch if there is none.
+func acquirePoller(a Account, q Query, refresh time.Duration, fetch FetchFunc) *poller {
+	pollers.Lock()
+	defer pollers.Unlock()
+	k := key(a, q) + refresh.String()
+	p, ok := pollers.m[k]
+	if !ok {
+		p = newPoller(a, q, refresh, fetch)
+		p.key = k
+		pollers.m[k] = p
+		p.start()
+	}
+	p.refs++
+	return p
+}
+
+func newPoller(a Account, q Query, refresh time.Duration, fetch FetchFunc) *poller {
+	r := NewRefresher(a, q)
+	r.fetch = fetch
+	return &poller{refresher: r, refresh: refresh, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
+}
+
+func (p *poller) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel, p.done = cancel, make(chan struct{})
+	go func() { defer close(p.done); p.loop(ctx) }()
+}
+
+// stop ends the loop and waits for it.
+func (p *poller) stop() {
+	p.cancel()
+	<-p.done
+}
+
+// release drops one reference; the last one stops the poller and waits for it.
+func (p *poller) release() {
+	pollers.Lock()
+	p.refs--
+	last := p.refs == 0
+	if last {
+		delete(pollers.m, p.key)
+	}
+	pollers.Unlock()
+	if last {
+		p.stop()
+	}
+}
+
+// subscribe registers to for every new inventory, and hands it the latest one at once if
+// there is one (should that fail, again after the next refresh). Deliveries happen under
+// p.mu, so a subscriber sees versions in order.
+func (p *poller) subscribe(to inventory.Sink) *subscription {
+	s := &subscription{to: to}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.subs[s] = struct{}{}
+	if p.latest != nil {
+		_ = s.deliver(p.latest)
+	}
+	return s
+}
+
+func (p *poller) unsubscribe(s *subscription) {
+	p.mu.Lock()
+	delete(p.subs, s)
+	p.mu.Unlock()
+}
+
+// publish hands inv to every subscriber; it fails if one could not take it in.
+func (p *poller) publish(inv *inventory.Inventory) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.latest = inv
+	var errs []error
+	for s := range p.subs {
+		errs = append(errs, s.deliver(inv))
+	}
+	return errors.Join(errs...)
+}
+
+// confirm tells the subscribers that a refresh found the inventory unchanged, and hands it
+// again to those that could not take it in; it fails if one still cannot.
+func (p *poller) confirm() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for s := range p.subs {
+		if s.failed {
+			errs = append(errs, s.deliver(p.latest))
+		} else {
+			s.to.Confirm()
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *subscription) deliver(inv *inventory.Inventory) error {
+	err := s.to.Update(inv)
+	s.failed = err != nil
+	return err
+}
+
+// loop refreshes until ctx ends: every refresh interval (jittered) while AWS answers, with
+// exponential backoff and jitter while it fails. A failed refresh publishes nothing, so the
+// last good view keeps serving. A refresh that panics fails too, and so does one whose result
+// a subscriber could not build its view from (it is handed the result again next time). It
+// logs state changes only, not every attempt.
+func (p *poller) loop(ctx context.Context) {
+	defer p.refresher.Close()
+	var (
+		last      [sha256.Size]byte
+		failures  int
+		failingAt time.Time
+	)
+	for {
+		began := time.Now()
+		var took time.Duration // by the refresh alone, not the hand-over
+		changed := false
+		err := p.guard.Run(guard.Refresh, func() error {
+			inv, err := p.refresher.Refresh(ctx)
+			took = time.Since(began)
+			if err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil { // shutting down: nothing to hand over
+				return err
+			}
+			sum := inventory.Fingerprint(inv)
+			if sum == last {
+				return p.confirm()
+			}
+			changed = true
+			err = p.publish(inv)
+			last = sum // a subscriber that failed is handed it again by confirm
+			return err
+		})
+		if err != nil && ctx.Err() != nil { // cut by shutdown: no failure to count
+			return
+		}
+		if took == 0 { // the refresh panicked
+			took = time.Since(began)
+		}
+		region := p.refresher.region()
+		refreshDuration.WithLabelValues(region).Observe(took.Seconds())
+		var wait time.Duration
+		if err != nil {
+			refreshes.WithLabelValues(region, "failed").Inc()
+			failures++
+			if failures == 1 {
+				failingAt = time.Now()
+				log.Errorf("Refresh from %s failing, serving the last good view: %v", p.refresher.acct, err)
+			}
+			wait = p.backoff(failures, isThrottling(err))
+		} else {
+			if failures > 0 {
+				log.Infof("Refresh from %s recovered after %d failed attempts since %s", p.refresher.acct, failures, failingAt.Format(time.RFC3339))
+			}
+			failures = 0
+			lastSuccess.WithLabelValues(region).SetToCurrentTime()
+			if changed {
+				refreshes.WithLabelValues(region, "changed").Inc()
+			} else {
+				refreshes.WithLabelValues(region, "unchanged").Inc()
+			}
+			wait = jitter(p.refresh, refreshJitter)
+		}
+		if !p.sleep(ctx, wait) {
+			return
+		}
+	}
+}
+
+// backoff is the wait after the n-th failure in a row: exponential, capped, with half of it
+// random ("equal jitter") so that many resolvers do not retry in step.
+func (p *poller) backoff(n int, throttled bool) time.Duration {
+	d, ceiling := minBackoff, p.refresh
+	if throttled {
+		d, ceiling = d*throttleFactor, ceiling*throttleFactor
+	}
+	for i := 1; i < n && d < ceiling; i++ {
+		d *= 2
+	}
+	d = min(d, ceiling)
+	return d/2 + rand.N(d/2+1)
+}
+
+// jitter spreads d by ± frac.
+func jitter(d time.Duration, frac float64) time.Duration {
+	return time.Duration(float64(d) * (1 - frac + 2*frac*rand.Float64()))
+}
+
+func isThrottling(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == throttlingError
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// Source feeds a plugin instance from the shared poller of its account and query.
+type Source struct {
+	Account Account
+	Query   Query
+	Refresh time.Duration
+	fetch   FetchFunc // for the poller, if this source starts it
+}
+
+// NewSource follows the account: every refresh interval, jittered, with backoff on failures.
+func NewSource(a Account, q Query, refresh time.Duration) Source {
+	return Source{Account: a, Query: q, Refresh: refresh, fetch: fetch}
+}
+
+func (s Source) String() string { return s.Account.String() }
+
+// InjectFault makes h run as each refresh of the poller this source starts begins, so that
+// an integration test can make one panic in a running server (internal/fault).
+func (s Source) InjectFault(h fault.Hook) Source {
+	fetch := s.fetch
+	s.fetch = func(ctx context.Context, api API, q Query) (*inventory.Inventory, error) {
+		h.At(guard.Refresh)
+		return fetch(ctx, api, q)
+	}
+	return s
+}
+
+// Run hands to every inventory of the account until ctx ends.
+func (s Source) Run(ctx context.Context, to inventory.Sink) {
+	p := acquirePoller(s.Account, s.Query, s.Refresh, s.fetch)
+	sub := p.subscribe(to)
+	<-ctx.Done()
+	p.unsubscribe(sub)
+	p.release()
+}

@@ -1,0 +1,114 @@
+package awsapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+)
+
+// FetchFunc reads an account's inventory: fetch, or a test's fault around it.
+type FetchFunc func(ctx context.Context, api API, q Query) (*inventory.Inventory, error)
+
+// Refresher reads one account's inventory, once per Refresh: the poller's refreshes and
+// vpce-snapshot's exports both. It keeps the SDK client between refreshes, and the private DNS
+// names of hub endpoints' services, which change rarely: they are read again every
+// servicesEvery refreshes, or when the endpoints need a service not read yet.
+type Refresher struct {
+	acct      Account
+	q         Query
+	fetch     FetchFunc
+	newClient func(context.Context, Account) (API, error)
+	api       API
+
+	services    []types.ServiceDetail
+	servicesFor []string
+	servicesAge int
+}
+
+// servicesEvery is how many refreshes pass between reads of the hub services' private names.
+const servicesEvery = 10
+
+// NewRefresher reads a with q. It calls nothing until Refresh.
+func NewRefresher(a Account, q Query) *Refresher {
+	return &Refresher{acct: a, q: q, fetch: fetch, newClient: NewClient}
+}
+
+// Refresh reads the account's inventory: every page, or an error.
+func (r *Refresher) Refresh(ctx context.Context) (*inventory.Inventory, error) {
+	if r.api == nil {
+		ctx, cancel := context.WithTimeout(ctx, r.q.pageTimeout()) // bounds an instance metadata lookup
+		defer cancel()
+		api, err := r.newClient(ctx, r.acct)
+		if err != nil {
+			return nil, err
+		}
+		r.api = api
+	}
+	inv, err := r.fetch(ctx, r.api, r.q)
+	if err != nil || !r.q.Services {
+		return inv, err
+	}
+	needed := hubServices(inv)
+	r.servicesAge++
+	if r.servicesAge >= servicesEvery || !isSubset(needed, r.servicesFor) {
+		details, err := fetchServices(ctx, r.api, needed, r.q.pageTimeout())
+		if err != nil {
+			// The endpoints are fresh: serve them, with the service names read before.
+			log.Warningf("Private DNS names of hub endpoints' services not refreshed from %s: %v", r.acct, err)
+		} else {
+			r.services, r.servicesFor, r.servicesAge = details, needed, 0
+		}
+	}
+	inv.ServiceDetails = r.services
+	return inv, nil
+}
+
+// Close closes the client's idle connections: a refresher done with leaves no connection (and
+// no goroutine) behind.
+func (r *Refresher) Close() { closeIdle(r.api) }
+
+// region is the metrics' region label: the configured one, else the client's (from the
+// environment, profile or instance metadata), else "default" until a client exists.
+func (r *Refresher) region() string {
+	if r.acct.Region != "" {
+		return r.acct.Region
+	}
+	if c, ok := r.api.(*ec2.Client); ok {
+		return c.Options().Region
+	}
+	return "default"
+}
+
+func isSubset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// Export reads every account once, with q, and merges them. It fails whole if any read
+// fails, the hub services' names included: an exported snapshot is never partial.
+func Export(ctx context.Context, accounts []Account, q Query) (*inventory.Inventory, error) {
+	parts := make([]*inventory.Inventory, 0, len(accounts))
+	for _, a := range accounts {
+		r := NewRefresher(a, q)
+		inv, err := r.Refresh(ctx)
+		if err == nil && q.Services && !isSubset(hubServices(inv), r.servicesFor) {
+			err = errors.New("the private DNS names of hub endpoints' services could not be read")
+		}
+		r.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", a, err)
+		}
+		parts = append(parts, inv)
+	}
+	return inventory.Merge(parts...), nil
+}

@@ -1,0 +1,113 @@
+package inventory
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// CacheFile keeps the last good view of the EC2 API on disk, in the snapshot format, so that
+// a restart serves at once whatever AWS does, and so that the file doubles as a snapshot.
+type CacheFile struct {
+	Path   string
+	limits Limits
+	// Write writes the file: WriteFile, or a test's fault around it.
+	Write   func(path string, data []byte) error
+	saved   [sha256.Size]byte
+	modTime time.Time // of the file Load read
+}
+
+// NewCacheFile returns the cache file at path, read within lim.
+func NewCacheFile(path string, lim Limits) *CacheFile {
+	return &CacheFile{Path: path, limits: lim, Write: WriteFile}
+}
+
+// ModTime is when the file that Load read was written.
+func (c *CacheFile) ModTime() time.Time { return c.modTime }
+
+// Load reads the cache; any error means there is no usable cache, never a failed start.
+func (c *CacheFile) Load() (*Inventory, error) {
+	data, err := c.limits.ReadFile(c.Path)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(c.Path); err == nil {
+		c.modTime = fi.ModTime()
+	}
+	inv, err := Parse(c.Path, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.limits.CheckEndpoints(c.Path, len(inv.VpcEndpoints)); err != nil {
+		return nil, err
+	}
+	c.saved = Fingerprint(inv)
+	return inv, nil
+}
+
+// Save writes inv unless the file already holds it.
+func (c *CacheFile) Save(inv *Inventory) error {
+	sum := Fingerprint(inv)
+	if sum == c.saved {
+		return nil
+	}
+	data, err := json.Marshal(inv)
+	if err != nil {
+		return err
+	}
+	if err := c.Write(c.Path, data); err != nil {
+		return err
+	}
+	c.saved = sum
+	return nil
+}
+
+// WriteFile writes data to a temporary file in path's directory, synced, then renamed over
+// path, so that a reader (or a crash) only ever sees a whole file. The file is readable by
+// its owner only: it maps the account's network.
+func WriteFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Fingerprint identifies an inventory's content, so that an unchanged account costs no
+// rebuild and no cache file write.
+func Fingerprint(inv *Inventory) [sha256.Size]byte {
+	h := sha256.New()
+	_ = json.NewEncoder(h).Encode(inv) // SDK types always encode
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// WriteSnapshot writes inv to file as a snapshot, atomically (temporary file and rename) and
+// readable by its owner only, as the cache file is written. It reports whether the file
+// changed.
+func WriteSnapshot(file string, inv *Inventory) (bool, error) {
+	c := NewCacheFile(file, DefaultLimits)
+	if old, err := c.Load(); err == nil && Fingerprint(old) == Fingerprint(inv) {
+		return false, nil
+	}
+	return true, c.Save(inv)
+}

@@ -1,0 +1,178 @@
+package inventory_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+)
+
+func endpointJSON(ids ...string) string {
+	s := `{"VpcEndpoints": [`
+	for i, id := range ids {
+		if i > 0 {
+			s += ","
+		}
+		s += `{"VpcEndpointId": "` + id + `", "VpcEndpointType": "Interface", "State": "available"}`
+	}
+	return s + "]}"
+}
+
+func TestFileSourceFollowsChanges(t *testing.T) {
+
+	dir := t.TempDir()
+	e, n := filepath.Join(dir, "e.json"), filepath.Join(dir, "n.json")
+	write := func(file, content string) {
+		t.Helper()
+		// A new file renamed into place, as the AWS CLI redirect or a ConfigMap update would do.
+		tmp := file + ".tmp"
+		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(e, endpointJSON("vpce-1"))
+	write(n, `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1"}]}`)
+
+	fs, err := inventory.NewFiles([]string{e, n}, inventory.Limits{Bytes: 1000, Endpoints: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.Poll = 5 * time.Millisecond
+	if len(fs.Initial.VpcEndpoints) != 1 || len(fs.Initial.NetworkInterfaces) != 1 {
+		t.Fatalf("initial: files not merged: %+v", fs.Initial)
+	}
+	got := make(chan *inventory.Inventory, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { fs.Run(ctx, testkit.InventoryChan(got)); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	next := func() *inventory.Inventory {
+		t.Helper()
+		select {
+		case inv := <-got:
+			return inv
+		case <-time.After(5 * time.Second):
+			t.Fatal("no inventory published")
+			return nil
+		}
+	}
+	quiet := func(what string) {
+		t.Helper()
+		select {
+		case inv := <-got:
+			t.Fatalf("%s: published %+v, want the last good view kept", what, inv)
+		case <-time.After(50 * fs.Poll):
+		}
+	}
+
+	write(e, endpointJSON("vpce-1", "vpce-2"))
+	if inv := next(); len(inv.VpcEndpoints) != 2 || len(inv.NetworkInterfaces) != 1 {
+		t.Fatalf("after rewrite: %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
+	}
+	write(e, `{"VpcEndpoints": [{"VpcEndpointId": "vpce-3", "State":`) // truncated
+	quiet("corrupt file")
+	if err := os.Remove(e); err != nil {
+		t.Fatal(err)
+	}
+	quiet("deleted file")
+	write(e, endpointJSON("vpce-4"))
+	if inv := next(); len(inv.VpcEndpoints) != 1 || *inv.VpcEndpoints[0].VpcEndpointId != "vpce-4" {
+		t.Fatalf("after recovery: %+v", inv.VpcEndpoints)
+	}
+	// Over the limits: refused, the last good view stays.
+	write(e, endpointJSON("vpce-1", "vpce-2", "vpce-3", "vpce-4"))
+	quiet("too many endpoints")
+	write(e, endpointJSON("vpce-1")+strings.Repeat(" ", 1000))
+	quiet("too many bytes")
+	if _, err := inventory.NewFiles([]string{e, n}, inventory.Limits{Bytes: 1000, Endpoints: 3}); err == nil || !strings.Contains(err.Error(), "over the max_bytes limit of 1000 bytes") {
+		t.Errorf("read over max_bytes: %v", err)
+	}
+	write(e, endpointJSON("vpce-1", "vpce-2", "vpce-3", "vpce-4"))
+	if _, err := inventory.NewFiles([]string{e, n}, inventory.Limits{Bytes: 1000, Endpoints: 3}); err == nil || !strings.Contains(err.Error(), "more than the max_endpoints limit of 3 endpoints") {
+		t.Errorf("read over max_endpoints: %v", err)
+	}
+	quiet("unchanged files")
+}
+
+// faultySink takes inventories like chanSink, but panics while armed.
+type faultySink struct {
+	testkit.InventoryChan
+	fault *testkit.FaultSwitch
+}
+
+func (s faultySink) Update(inv *inventory.Inventory) error {
+	s.fault.At()
+	return s.InventoryChan.Update(inv)
+}
+
+// TestFileSourcePanic: a snapshot check that panics keeps the watcher running and the last
+// good view in place; the changed files are read again until that succeeds, and later
+// versions are taken.
+func TestFileSourcePanic(t *testing.T) {
+	logs := testkit.CaptureLog(t)
+	file := filepath.Join(t.TempDir(), "snapshot.json")
+	write := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(file+".tmp", []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(file+".tmp", file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(endpointJSON("vpce-1"))
+	fs, err := inventory.NewFiles([]string{file}, inventory.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.Poll = 5 * time.Millisecond
+	f := &testkit.FaultSwitch{}
+	got := make(chan *inventory.Inventory, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { fs.Run(ctx, faultySink{testkit.InventoryChan(got), f}); close(done) }()
+	defer func() { cancel(); <-done }()
+	next := func() *inventory.Inventory {
+		t.Helper()
+		select {
+		case inv := <-got:
+			return inv
+		case <-time.After(5 * time.Second):
+			t.Fatal("no inventory delivered")
+			return nil
+		}
+	}
+
+	before := testkit.Counted(t, "panics_total", "where", guard.Snapshot)
+	f.Armed.Store(true)
+	write(endpointJSON("vpce-1", "vpce-2"))
+	deadline := time.Now().Add(5 * time.Second)
+	for testkit.Counted(t, "panics_total", "where", guard.Snapshot)-before < 3 { // read again every poll
+		if time.Now().After(deadline) {
+			t.Fatal("the changed snapshot is not read again after a panic")
+		}
+		time.Sleep(fs.Poll)
+	}
+	f.Armed.Store(false)
+	if inv := next(); len(inv.VpcEndpoints) != 2 {
+		t.Fatalf("after the panics: %d endpoints, want 2", len(inv.VpcEndpoints))
+	}
+	write(endpointJSON("vpce-3"))
+	if inv := next(); len(inv.VpcEndpoints) != 1 || *inv.VpcEndpoints[0].VpcEndpointId != "vpce-3" {
+		t.Fatalf("the next version: %+v", inv.VpcEndpoints)
+	}
+	if testkit.RecoveredLines(logs, guard.Snapshot) != 1 || strings.Count(logs.String(), "Snapshot not loaded") != 1 {
+		t.Errorf("want the panic and the failure logged once each:\n%s", logs)
+	}
+}

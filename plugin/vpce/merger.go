@@ -1,0 +1,196 @@
+package vpce
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// sourceSink is the merger's sink for its source i.
+type sourceSink struct {
+	m *merger
+	i int
+}
+
+func (s sourceSink) Update(inv *inventory.Inventory) error { return s.m.update(s.i, inv) }
+func (s sourceSink) Confirm()                              { s.m.confirm(s.i) }
+
+// merger merges the latest inventory of each source of one plugin instance and publishes the
+// index built from them all. Builds are serialised; queries never wait for one.
+type merger struct {
+	opts    buildOptions
+	sources []inventory.Source
+	build   func(*inventory.Inventory, buildOptions) (*index, buildReport) // buildIndex, or a test's fault around it
+	publish func(*index)
+	cache   *inventory.CacheFile // nil without cache_file
+
+	server string // the metrics' server label
+
+	mu          sync.Mutex
+	view        string                 // the view plugin's name of the server block, known at start-up
+	parts       []*inventory.Inventory // by source, nil until that source delivered
+	confirmed   []time.Time            // by source, when it last confirmed its inventory
+	fallback    *inventory.Inventory   // the cache file's inventory, served until every source has delivered
+	fallbackAt  time.Time              // when the cache file was written
+	cacheFailed bool
+	last        indexStats // of the published index, for the gauges
+	buildGuard  guard.Step
+	cacheGuard  guard.Step
+}
+
+// setView names the server block's view (set by the view plugin's setup, which runs after
+// this plugin's) and labels the gauges with it.
+func (m *merger) setView(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.view == name {
+		return
+	}
+	endpointsGauge.DeletePartialMatch(prometheus.Labels{"server": m.server, "view": m.view})
+	namesGauge.DeletePartialMatch(prometheus.Labels{"server": m.server, "view": m.view})
+	conflictsGauge.DeleteLabelValues(m.server, m.view)
+	m.view = name
+	if m.last.regions != nil {
+		recordIndex(m.server, m.view, m.last)
+	}
+}
+
+func (m *merger) viewName() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.view
+}
+
+// loadCache serves the cache file's inventory, if it has a good one, until the sources deliver.
+func (m *merger) loadCache() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	inv, err := m.cache.Load()
+	if err == nil {
+		err = m.rebuild("cache file "+m.cache.Path, []*inventory.Inventory{inv})
+	}
+	if err != nil {
+		log.Warningf("Cache file ignored: %v", err)
+		return
+	}
+	m.fallback, m.fallbackAt = inv, m.cache.ModTime()
+}
+
+// update replaces source i's inventory and publishes the rebuilt index. If the build fails,
+// nothing changes: the last good index keeps serving.
+func (m *merger) update(i int, inv *inventory.Inventory) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.init()
+	parts := slices.Clone(m.parts)
+	parts[i] = inv
+	complete := !slicesContainsNil(parts)
+	fallback := m.fallback
+	if complete {
+		fallback = nil
+	}
+	if err := m.rebuild(m.sources[i].String(), append(parts, fallback)); err != nil {
+		return err
+	}
+	m.parts, m.fallback, m.confirmed[i] = parts, fallback, time.Now()
+	if complete && m.cache != nil {
+		m.saveCache()
+	}
+	return nil
+}
+
+// confirm records that source i found its inventory still current.
+func (m *merger) confirm(i int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.init()
+	m.confirmed[i] = time.Now()
+}
+
+func (m *merger) init() {
+	if m.parts == nil {
+		m.parts = make([]*inventory.Inventory, len(m.sources))
+		m.confirmed = make([]time.Time, len(m.sources))
+	}
+}
+
+// dataTime is when the data of the served index was last confirmed: the oldest confirmation
+// among the sources that contribute, the cache file's for those still served from it.
+func (m *merger) dataTime() (time.Time, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var oldest time.Time
+	consider := func(t time.Time) {
+		if !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
+			oldest = t
+		}
+	}
+	for i := range m.sources {
+		switch {
+		case m.parts != nil && m.parts[i] != nil:
+			consider(m.confirmed[i])
+		case m.fallback != nil:
+			consider(m.fallbackAt)
+		}
+	}
+	return oldest, !oldest.IsZero()
+}
+
+// rebuild builds and publishes the index of parts: every source's part, and the cache file's
+// inventory after them (the first of duplicate endpoints wins, so fresh data does). A build that
+// panics publishes nothing.
+func (m *merger) rebuild(cause string, parts []*inventory.Inventory) error {
+	var ix *index
+	var report buildReport
+	if err := m.buildGuard.Run(guard.Build, func() error {
+		ix, report = m.build(inventory.Merge(parts...), m.opts)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, c := range report.conflicts {
+		log.Warningf("Conflict: %s", c)
+	}
+	for _, s := range report.skipped {
+		log.Warningf("Skipped: %s", s)
+	}
+	m.publish(ix)
+	m.last = ix.stats
+	recordIndex(m.server, m.view, ix.stats)
+	log.Infof("View from %s: %d endpoints, %d names (%s)", cause, ix.stats.endpoints, ix.stats.total(), ix.stats)
+	return nil
+}
+
+func (m *merger) saveCache() {
+	err := m.cacheGuard.Run(guard.CacheFile, func() error { return m.cache.Save(inventory.Merge(m.parts...)) })
+	switch {
+	case err != nil && !m.cacheFailed:
+		log.Errorf("Cache file not written, serving goes on: %v", err)
+	case err == nil && m.cacheFailed:
+		log.Infof("Cache file written again")
+	}
+	m.cacheFailed = err != nil
+}
+
+// run runs every source until ctx ends.
+func (m *merger) run(ctx context.Context, wg *sync.WaitGroup) {
+	for i, src := range m.sources {
+		wg.Go(func() { src.Run(ctx, sourceSink{m, i}) })
+	}
+}
+
+func slicesContainsNil(parts []*inventory.Inventory) bool {
+	for _, p := range parts {
+		if p == nil {
+			return true
+		}
+	}
+	return false
+}

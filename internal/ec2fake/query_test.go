@@ -32,50 +32,54 @@ func TestPaging(t *testing.T) {
 		s.PutInterface(types.NetworkInterface{NetworkInterfaceId: aws.String("eni-" + id)})
 	}
 
-	// listing runs a paginator to the end and returns the IDs seen. A broken
-	// last page would make the paginator run forever, so it gives up.
+	// drain runs a paginator to the end, next returning a page's IDs and token, and returns
+	// the IDs seen. A broken last page would make the paginator run forever, so it gives up.
 	const maxPages = 10
-	errEndless := errors.New("paginator did not stop")
+	drain := func(more func() bool, next func() ([]string, *string, error)) ([]string, error) {
+		var ids []string
+		for pages := 0; more(); pages++ {
+			if pages == maxPages {
+				return nil, errors.New("paginator did not stop")
+			}
+			page, token, err := next()
+			if err != nil {
+				return nil, err
+			}
+			ids = append(ids, page...)
+			if len(ids) == n && token != nil {
+				return nil, fmt.Errorf("last page has NextToken %q", *token)
+			}
+		}
+		return ids, nil
+	}
 	listings := map[string]func() ([]string, error){
 		actDVE: func() ([]string, error) {
-			var ids []string
 			p := ec2.NewDescribeVpcEndpointsPaginator(client, &ec2.DescribeVpcEndpointsInput{MaxResults: aws.Int32(1000)})
-			for pages := 0; p.HasMorePages(); pages++ {
-				if pages == maxPages {
-					return nil, errEndless
-				}
+			return drain(p.HasMorePages, func() ([]string, *string, error) {
 				page, err := p.NextPage(ctx)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
+				var ids []string
 				for _, ep := range page.VpcEndpoints {
 					ids = append(ids, strings.TrimPrefix(*ep.VpcEndpointId, "vpce-"))
 				}
-				if len(ids) == n && page.NextToken != nil {
-					return nil, fmt.Errorf("last page has NextToken %q", *page.NextToken)
-				}
-			}
-			return ids, nil
+				return ids, page.NextToken, nil
+			})
 		},
 		actDNI: func() ([]string, error) {
-			var ids []string
 			p := ec2.NewDescribeNetworkInterfacesPaginator(client, &ec2.DescribeNetworkInterfacesInput{MaxResults: aws.Int32(1000)})
-			for pages := 0; p.HasMorePages(); pages++ {
-				if pages == maxPages {
-					return nil, errEndless
-				}
+			return drain(p.HasMorePages, func() ([]string, *string, error) {
 				page, err := p.NextPage(ctx)
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
+				var ids []string
 				for _, ni := range page.NetworkInterfaces {
 					ids = append(ids, strings.TrimPrefix(*ni.NetworkInterfaceId, "eni-"))
 				}
-				if len(ids) == n && page.NextToken != nil {
-					return nil, fmt.Errorf("last page has NextToken %q", *page.NextToken)
-				}
-			}
-			return ids, nil
+				return ids, page.NextToken, nil
+			})
 		},
 	}
 	for action, list := range listings {

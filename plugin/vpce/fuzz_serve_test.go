@@ -22,15 +22,8 @@ import (
 // fuzzNextRR is what the next plugin of the fuzzed handlers answers with.
 var fuzzNextRR = test.A("fuzz.next.marker. 1 IN A 192.0.2.99")
 
-// fuzzNext stands for forward: it answers every query, even one without a question, with
-// fuzzNextRR.
-var fuzzNext = test.HandlerFunc(func(_ context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	m := new(dns.Msg)
-	m.SetReply(r)
-	m.Answer = []dns.RR{fuzzNextRR}
-	w.WriteMsg(m)
-	return dns.RcodeSuccess, nil
-})
+// fuzzNext stands for forward.
+var fuzzNext = answering(fuzzNextRR)
 
 // fuzzSnapshots are the snapshot files the fuzzed handlers serve, merged.
 var fuzzSnapshots = []string{"testdata/answers.json", "../../example/snapshot.json"}

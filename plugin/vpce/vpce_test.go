@@ -17,13 +17,18 @@ import (
 var nextMarker = test.A("next.marker. 1 IN A 192.0.2.53")
 
 // nextPlugin stands for forward: it answers every query with nextMarker.
-var nextPlugin = test.HandlerFunc(func(_ context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	m := new(dns.Msg)
-	m.SetReply(r)
-	m.Answer = []dns.RR{nextMarker}
-	w.WriteMsg(m)
-	return dns.RcodeSuccess, nil
-})
+var nextPlugin = answering(nextMarker)
+
+// answering is a next plugin that answers every query, even one without a question, with rr.
+func answering(rr dns.RR) test.HandlerFunc {
+	return func(_ context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+		m := new(dns.Msg)
+		m.SetReply(r)
+		m.Answer = []dns.RR{rr}
+		w.WriteMsg(m)
+		return dns.RcodeSuccess, nil
+	}
+}
 
 // newTestVPCE serves the snapshot file in zones with the given build options.
 func newTestVPCE(t testing.TB, file string, opts buildOptions, zones ...string) *VPCE {

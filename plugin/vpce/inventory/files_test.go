@@ -51,22 +51,13 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 	if len(fs.Initial.VpcEndpoints) != 1 || len(fs.Initial.NetworkInterfaces) != 1 {
 		t.Fatalf("initial: files not merged: %+v", fs.Initial)
 	}
-	got := make(chan *inventory.Inventory, 16)
+	got := make(testkit.InventoryChan, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { fs.Run(ctx, testkit.InventoryChan(got)); close(done) }()
+	go func() { fs.Run(ctx, got); close(done) }()
 	defer func() { cancel(); <-done }()
 
-	next := func() *inventory.Inventory {
-		t.Helper()
-		select {
-		case inv := <-got:
-			return inv
-		case <-time.After(5 * time.Second):
-			t.Fatal("no inventory published")
-			return nil
-		}
-	}
+	next := func() *inventory.Inventory { t.Helper(); return testkit.Receive(t, got) }
 	quiet := func(what string) {
 		t.Helper()
 		select {
@@ -138,21 +129,12 @@ func TestFileSourcePanic(t *testing.T) {
 	}
 	fs.Poll = 5 * time.Millisecond
 	f := &testkit.FaultSwitch{}
-	got := make(chan *inventory.Inventory, 16)
+	got := make(testkit.InventoryChan, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { fs.Run(ctx, faultySink{testkit.InventoryChan(got), f}); close(done) }()
+	go func() { fs.Run(ctx, faultySink{got, f}); close(done) }()
 	defer func() { cancel(); <-done }()
-	next := func() *inventory.Inventory {
-		t.Helper()
-		select {
-		case inv := <-got:
-			return inv
-		case <-time.After(5 * time.Second):
-			t.Fatal("no inventory delivered")
-			return nil
-		}
-	}
+	next := func() *inventory.Inventory { t.Helper(); return testkit.Receive(t, got) }
 
 	before := testkit.Counted(t, "panics_total", "where", guard.Snapshot)
 	f.Armed.Store(true)

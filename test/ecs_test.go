@@ -19,9 +19,9 @@ import (
 
 // ecsCorefile serves the example snapshot with affinity: clients in 127.0.1.0/24 are in
 // ap-northeast-1a, those in 127.0.2.0/24 (and an IPv6 range) in ap-northeast-1c, and
-// 127.0.0.1 is a trusted forwarder. PORT is the server's port, PROM the metrics address.
-const ecsCorefile = `.:PORT {
-    bind 127.0.0.1
+// 127.0.0.1 is a trusted forwarder. BIND is the server's address, PROM the metrics address.
+const ecsCorefile = `.:0 {
+    bind BIND
     prometheus PROM
     vpce {
         snapshot ../example/snapshot.json
@@ -41,12 +41,13 @@ const (
 	ecsZonal = "vpce-0bb20377a387ade86-njczioek-ap-northeast-1a.ssm.ap-northeast-1.vpce.amazonaws.com."
 )
 
-// startECSServer starts coredns-vpce with ecsCorefile and returns its DNS and metrics addresses.
-func startECSServer(t *testing.T) (udp, tcp, prom string) {
+// startECSServer starts coredns-vpce with ecsCorefile on bind, a loopback address of the
+// caller's own (so that the metrics' server label is its alone; an ephemeral port, which no
+// other program can have taken first), and returns its DNS and metrics addresses.
+func startECSServer(t *testing.T, bind string) (udp, tcp, prom string) {
 	t.Helper()
 	prom = testkit.FreeAddr(t)
-	// A port of its own, so that its metrics' server label is this test's alone.
-	corefile := strings.NewReplacer("PORT", fmt.Sprint(testkit.FreePort(t)), "PROM", prom).Replace(ecsCorefile)
+	corefile := strings.NewReplacer("BIND", bind, "PROM", prom).Replace(ecsCorefile)
 	udp, tcp = startServer(t, corefile)
 	return udp, tcp, prom
 }
@@ -54,7 +55,7 @@ func startECSServer(t *testing.T) (udp, tcp, prom string) {
 // TestECSOnTheWire: the reply echoes the query's Client Subnet option with the scope of the
 // answer, over UDP and TCP, through CoreDNS's server (which copies no ECS option itself).
 func TestECSOnTheWire(t *testing.T) {
-	udp, tcp, _ := startECSServer(t)
+	udp, tcp, _ := startECSServer(t, "127.0.42.1")
 	cases := []struct {
 		name, net, src, qname, ecs string
 		want                       string
@@ -125,16 +126,16 @@ func TestECSOnTheWire(t *testing.T) {
 // so does another client of the same /24. Without the scope Unbound would cache the first
 // answer for everyone.
 func TestECSBehindUnbound(t *testing.T) {
-	vpce, _, prom := startECSServer(t)
-	_, vpcePort, err := net.SplitHostPort(vpce)
+	vpce, _, prom := startECSServer(t, "127.0.42.2")
+	vpceHost, vpcePort, err := net.SplitHostPort(vpce)
 	if err != nil {
 		t.Fatal(err)
 	}
 	unbound := hybridUnbound(t, `    module-config: "subnetcache iterator"
-    send-client-subnet: 127.0.0.1
+    send-client-subnet: `+vpceHost+`
     max-client-subnet-ipv4: 24`, `forward-zone:
     name: "amazonaws.com"
-    forward-addr: 127.0.0.1@`+vpcePort)
+    forward-addr: `+vpceHost+`@`+vpcePort)
 
 	// Unbound is up once it answers (another name, so that the test's name is not cached yet).
 	testkit.Eventually(t, 15*time.Second, func() error {
@@ -160,7 +161,7 @@ func TestECSBehindUnbound(t *testing.T) {
 
 	// Three answers came from coredns-vpce, one per /24; Unbound's cache gave the rest.
 	_, body := httpGet(t, "http://"+prom+"/metrics")
-	series := `coredns_vpce_answers_total{kind="private",result="answer",server="dns://127.0.0.1:` + vpcePort + `"} 3`
+	series := `coredns_vpce_answers_total{kind="private",result="answer",server="dns://` + vpceHost + `:0"} 3` // the Corefile's port
 	if !strings.Contains(body, series) {
 		t.Errorf("/metrics lacks %s\n%s", series, grepLines(body, "coredns_vpce_answers_total"))
 	}

@@ -94,8 +94,9 @@ func (s *Server) StartAt(addr string) error {
 		return err
 	}
 	s.url = "http://" + ln.Addr().String()
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = s.srv.Serve(ln) }()
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.srv = srv // Close may clear s.srv before the goroutine runs
+	go func() { _ = srv.Serve(ln) }()
 	return nil
 }
 

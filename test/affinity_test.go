@@ -8,7 +8,6 @@ package test
 import (
 	"fmt"
 	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -107,7 +106,7 @@ func TestViewsServeDifferentVPCs(t *testing.T) {
 }
 `, view, cidr, fake.URL(), vpc)
 	}
-	port := strings.Split(testkit.FreeAddr(t), ":")[1]
+	port := fmt.Sprint(testkit.FreePort(t)) // free for UDP and TCP: the two views share it
 	corefile := fmt.Sprintf(block("one", "127.0.0.2/32", "vpc-1")+block("two", "127.0.0.3/32", "vpc-2"), port, port)
 	udp, _ := startServer(t, corefile)
 	testkit.Eventually(t, 10*time.Second, func() error {

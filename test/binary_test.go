@@ -54,8 +54,8 @@ const binaryCorefile = `.:PORT {
 func TestBinaryLiveMode(t *testing.T) {
 	bin := testkit.BuildCommand(t, "../cmd/coredns")
 	fake := exampleAccount(t)
-	addr, readyAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
-	_, port, _ := net.SplitHostPort(addr)
+	port, readyAddr := fmt.Sprint(testkit.FreePort(t)), testkit.FreeAddr(t) // DNS: free for UDP and TCP
+	addr := net.JoinHostPort("127.0.0.1", port)
 	corefile := filepath.Join(t.TempDir(), "Corefile")
 	r := strings.NewReplacer("PORT", port, "READY", readyAddr, "EC2", fake.URL(), "UPSTREAM", testkit.StartUpstream(t))
 	if err := os.WriteFile(corefile, []byte(r.Replace(binaryCorefile)), 0o644); err != nil {

@@ -34,9 +34,15 @@ type Query struct {
 	// PageTimeout bounds one page's request, retries included, so that a hung connection
 	// fails the refresh instead of stalling it; 0: defaultPageTimeout.
 	PageTimeout time.Duration
+	// FullRefreshEvery is how often a refresh lists every network interface: the others list
+	// the endpoints and only the interfaces that can have changed. 0: defaultFullRefresh.
+	FullRefreshEvery int
 }
 
-const defaultPageTimeout = 30 * time.Second
+const (
+	defaultPageTimeout = 30 * time.Second
+	defaultFullRefresh = 10
+)
 
 func (q Query) pageTimeout() time.Duration {
 	if q.PageTimeout > 0 {
@@ -45,9 +51,16 @@ func (q Query) pageTimeout() time.Duration {
 	return defaultPageTimeout
 }
 
+func (q Query) fullRefreshEvery() int {
+	if q.FullRefreshEvery > 0 {
+		return q.FullRefreshEvery
+	}
+	return defaultFullRefresh
+}
+
 // key identifies the account and what is asked of it, for sharing pollers.
 func key(a Account, q Query) string {
-	parts := []string{a.Region, a.Profile, a.CredFile, a.RoleARN, a.ExternalID, a.Endpoint, strings.Join(q.VPCs, ","), fmt.Sprint(q.MaxEndpoints)}
+	parts := []string{a.Region, a.Profile, a.CredFile, a.RoleARN, a.ExternalID, a.Endpoint, strings.Join(q.VPCs, ","), fmt.Sprint(q.MaxEndpoints), fmt.Sprint(q.fullRefreshEvery())}
 	if q.Subnets {
 		parts = append(parts, "+subnets")
 	}

@@ -93,7 +93,7 @@ func TestEndpointGoneMidRefresh(t *testing.T) {
 		}
 		fake.DeleteEndpoint("vpce-00000000000000002")
 	}()
-	inv, err := fetch(context.Background(), client, Query{})
+	inv, err := fetch(context.Background(), client, Query{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

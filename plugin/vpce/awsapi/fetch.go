@@ -3,7 +3,9 @@ package awsapi
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,9 +23,10 @@ const pageSize = 1000
 const maxFilterValues = 200
 
 // fetch reads the account's interface endpoints and their network interfaces, every page, and
-// the subnets that tell where clients are. Any error, on any page, fails the whole fetch: a
-// partial inventory is never returned.
-func fetch(ctx context.Context, api API, q Query) (*inventory.Inventory, error) {
+// the subnets that tell where clients are. Without prev it lists every interface; with prev,
+// the last inventory read, only those that can have changed since (changedInterfaces). Any
+// error, on any page, fails the whole fetch: a partial inventory is never returned.
+func fetch(ctx context.Context, api API, q Query, prev *inventory.Inventory) (*inventory.Inventory, error) {
 	inv := &inventory.Inventory{}
 	timeout := q.pageTimeout()
 
@@ -50,21 +53,39 @@ func fetch(ctx context.Context, api API, q Query) (*inventory.Inventory, error) 
 	}
 
 	niFilters := []types.Filter{{Name: aws.String("interface-type"), Values: []string{"vpc_endpoint"}}}
-	if len(q.VPCs) > 0 {
-		niFilters = append(niFilters, types.Filter{Name: aws.String("vpc-id"), Values: q.VPCs})
-	}
-	nis := ec2.NewDescribeNetworkInterfacesPaginator(api, &ec2.DescribeNetworkInterfacesInput{
-		Filters: niFilters, MaxResults: aws.Int32(pageSize),
-		// Accounts that hide managed resources leave endpoint interfaces out without it.
-		IncludeManagedResources: aws.Bool(true),
-	})
-	for nis.HasMorePages() {
-		page, err := nextPage(ctx, timeout, nis.NextPage)
-		if err != nil {
-			return nil, fmt.Errorf("DescribeNetworkInterfaces: %w", err)
+	if prev == nil {
+		if len(q.VPCs) > 0 {
+			niFilters = append(niFilters, types.Filter{Name: aws.String("vpc-id"), Values: q.VPCs})
 		}
-		inv.NetworkInterfaces = append(inv.NetworkInterfaces, page.NetworkInterfaces...)
+		nis, err := fetchInterfaces(ctx, api, niFilters, timeout)
+		if err != nil {
+			return nil, err
+		}
+		inv.NetworkInterfaces = nis
+	} else {
+		stale := changedInterfaces(prev, inv.VpcEndpoints)
+		ids := slices.Sorted(maps.Keys(stale))
+		for chunk := range slices.Chunk(ids, maxFilterValues) {
+			// A filter, not NetworkInterfaceIds: an interface deleted since the endpoints were
+			// listed is left out instead of failing the call.
+			byID := append(slices.Clip(niFilters), types.Filter{Name: aws.String("network-interface-id"), Values: chunk})
+			nis, err := fetchInterfaces(ctx, api, byID, timeout)
+			if err != nil {
+				return nil, err
+			}
+			inv.NetworkInterfaces = append(inv.NetworkInterfaces, nis...)
+		}
+		for _, ni := range prev.NetworkInterfaces {
+			if !stale[aws.ToString(ni.NetworkInterfaceId)] {
+				inv.NetworkInterfaces = append(inv.NetworkInterfaces, ni)
+			}
+		}
 	}
+	// In id order however they were read, so that a partial and a full listing of the same
+	// interfaces have the same fingerprint.
+	slices.SortFunc(inv.NetworkInterfaces, func(a, b types.NetworkInterface) int {
+		return strings.Compare(aws.ToString(a.NetworkInterfaceId), aws.ToString(b.NetworkInterfaceId))
+	})
 
 	if subnetVPCs := subnetsNeeded(inv, q); len(subnetVPCs) > 0 {
 		subnets, err := fetchSubnets(ctx, api, subnetVPCs, timeout)
@@ -74,6 +95,67 @@ func fetch(ctx context.Context, api API, q Query) (*inventory.Inventory, error) 
 		inv.Subnets = subnets
 	}
 	return inv, nil
+}
+
+func fetchInterfaces(ctx context.Context, api API, filters []types.Filter, timeout time.Duration) ([]types.NetworkInterface, error) {
+	var nis []types.NetworkInterface
+	p := ec2.NewDescribeNetworkInterfacesPaginator(api, &ec2.DescribeNetworkInterfacesInput{
+		Filters: filters, MaxResults: aws.Int32(pageSize),
+		// Accounts that hide managed resources leave endpoint interfaces out without it.
+		IncludeManagedResources: aws.Bool(true),
+	})
+	for p.HasMorePages() {
+		page, err := nextPage(ctx, timeout, p.NextPage)
+		if err != nil {
+			return nil, fmt.Errorf("DescribeNetworkInterfaces: %w", err)
+		}
+		nis = append(nis, page.NetworkInterfaces...)
+	}
+	return nis, nil
+}
+
+// changedInterfaces are the interfaces of eps that can have changed since prev: those prev
+// does not hold, and every one of an endpoint that is new or whose addressing changed (an
+// endpoint switched to dualstack keeps its interfaces and gains IPv6 addresses). The rest are
+// taken from prev; a change made to an interface alone waits for the next full listing.
+// Interfaces of endpoints deleted since stay until then too: no endpoint names them.
+func changedInterfaces(prev *inventory.Inventory, eps []types.VpcEndpoint) map[string]bool {
+	known := make(map[string]bool, len(prev.NetworkInterfaces))
+	for _, ni := range prev.NetworkInterfaces {
+		known[aws.ToString(ni.NetworkInterfaceId)] = true
+	}
+	before := make(map[string]*types.VpcEndpoint, len(prev.VpcEndpoints))
+	for i := range prev.VpcEndpoints {
+		before[aws.ToString(prev.VpcEndpoints[i].VpcEndpointId)] = &prev.VpcEndpoints[i]
+	}
+	stale := map[string]bool{}
+	for i := range eps {
+		ep := &eps[i]
+		old, ok := before[aws.ToString(ep.VpcEndpointId)]
+		readAll := !ok || addressingChanged(old, ep)
+		for _, id := range ep.NetworkInterfaceIds {
+			if readAll || !known[id] {
+				stale[id] = true
+			}
+		}
+	}
+	return stale
+}
+
+// addressingChanged reports whether an endpoint changed in a way that can come with new
+// addresses on the interfaces it had.
+func addressingChanged(a, b *types.VpcEndpoint) bool {
+	var ao, bo types.DnsOptions
+	if a.DnsOptions != nil {
+		ao = *a.DnsOptions
+	}
+	if b.DnsOptions != nil {
+		bo = *b.DnsOptions
+	}
+	return a.State != b.State || a.IpAddressType != b.IpAddressType ||
+		ao.DnsRecordIpType != bo.DnsRecordIpType ||
+		aws.ToBool(ao.PrivateDnsOnlyForInboundResolverEndpoint) != aws.ToBool(bo.PrivateDnsOnlyForInboundResolverEndpoint) ||
+		!slices.Equal(a.SubnetIds, b.SubnetIds) || !slices.Equal(a.NetworkInterfaceIds, b.NetworkInterfaceIds)
 }
 
 // subnetsNeeded lists the VPCs whose subnets tell where clients are: every served VPC with

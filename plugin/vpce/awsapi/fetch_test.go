@@ -3,6 +3,7 @@ package awsapi
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -53,7 +54,7 @@ func TestFetchCallCounts(t *testing.T) {
 		}
 		tagged()
 		fake.ResetCalls()
-		inv, err := fetch(context.Background(), client, q)
+		inv, err := fetch(context.Background(), client, q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,14 +75,7 @@ func TestFetchCallCounts(t *testing.T) {
 		if p.Get("MaxResults") != "1000" {
 			t.Errorf("%s: MaxResults %q", r.Action, p.Get("MaxResults"))
 		}
-		filters := map[string]string{}
-		for i := 1; p.Get(fmt.Sprintf("Filter.%d.Name", i)) != ""; i++ {
-			var values []string
-			for j := 1; p.Get(fmt.Sprintf("Filter.%d.Value.%d", i, j)) != ""; j++ {
-				values = append(values, p.Get(fmt.Sprintf("Filter.%d.Value.%d", i, j)))
-			}
-			filters[p.Get(fmt.Sprintf("Filter.%d.Name", i))] = strings.Join(values, ",")
-		}
+		filters := requestFilters(p)
 		var want map[string]string
 		switch r.Action {
 		case "DescribeVpcEndpoints":
@@ -100,6 +94,19 @@ func TestFetchCallCounts(t *testing.T) {
 	}
 }
 
+// requestFilters reads a request's filters: values joined by commas, by name.
+func requestFilters(p url.Values) map[string]string {
+	filters := map[string]string{}
+	for i := 1; p.Get(fmt.Sprintf("Filter.%d.Name", i)) != ""; i++ {
+		var values []string
+		for j := 1; p.Get(fmt.Sprintf("Filter.%d.Value.%d", i, j)) != ""; j++ {
+			values = append(values, p.Get(fmt.Sprintf("Filter.%d.Value.%d", i, j)))
+		}
+		filters[p.Get(fmt.Sprintf("Filter.%d.Name", i))] = strings.Join(values, ",")
+	}
+	return filters
+}
+
 func TestFetchFailsWhole(t *testing.T) {
 	fake, acct := fakeAccount(t)
 	var q Query
@@ -112,7 +119,7 @@ func TestFetchFailsWhole(t *testing.T) {
 	}
 	for _, action := range []string{"DescribeVpcEndpoints", "DescribeNetworkInterfaces"} {
 		fake.Inject(ec2fake.Fault{Action: action, Page: 3, Count: 1, Kind: ec2fake.InternalError})
-		inv, err := fetch(context.Background(), client, q)
+		inv, err := fetch(context.Background(), client, q, nil)
 		if err == nil || inv != nil {
 			t.Errorf("%s failing on page 3 of 5: inventory %v, error %v; want no inventory", action, inv != nil, err)
 		}
@@ -120,13 +127,13 @@ func TestFetchFailsWhole(t *testing.T) {
 			t.Errorf("error %q does not name %s", err, action)
 		}
 	}
-	if _, err := fetch(context.Background(), client, q); err != nil {
+	if _, err := fetch(context.Background(), client, q, nil); err != nil {
 		t.Errorf("after the faults: %v", err)
 	}
 	// Over max_endpoints: refused after the page that crossed it, not after all of them.
 	q.MaxEndpoints = 1500
 	fake.ResetCalls()
-	if inv, err := fetch(context.Background(), client, q); err == nil || inv != nil || !strings.Contains(err.Error(), "max_endpoints limit of 1500") {
+	if inv, err := fetch(context.Background(), client, q, nil); err == nil || inv != nil || !strings.Contains(err.Error(), "max_endpoints limit of 1500") {
 		t.Errorf("over max_endpoints: %v", err)
 	}
 	if n := fake.Calls("DescribeVpcEndpoints"); n != 2 {

@@ -284,9 +284,9 @@ func (s Source) String() string { return s.Account.String() }
 // an integration test can make one panic in a running server (internal/fault).
 func (s Source) InjectFault(h fault.Hook) Source {
 	fetch := s.fetch
-	s.fetch = func(ctx context.Context, api API, q Query) (*inventory.Inventory, error) {
+	s.fetch = func(ctx context.Context, api API, q Query, prev *inventory.Inventory) (*inventory.Inventory, error) {
 		h.At(guard.Refresh)
-		return fetch(ctx, api, q)
+		return fetch(ctx, api, q, prev)
 	}
 	return s
 }

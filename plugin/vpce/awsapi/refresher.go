@@ -12,19 +12,25 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
-// FetchFunc reads an account's inventory: fetch, or a test's fault around it.
-type FetchFunc func(ctx context.Context, api API, q Query) (*inventory.Inventory, error)
+// FetchFunc reads an account's inventory: fetch, or a test's fault around it. prev is the
+// last inventory read, whose interfaces a partial listing reuses; nil asks for a full one.
+type FetchFunc func(ctx context.Context, api API, q Query, prev *inventory.Inventory) (*inventory.Inventory, error)
 
 // Refresher reads one account's inventory, once per Refresh: the poller's refreshes and
-// vpce-snapshot's exports both. It keeps the SDK client between refreshes, and the private DNS
-// names of hub endpoints' services, which change rarely: they are read again every
-// servicesEvery refreshes, or when the endpoints need a service not read yet.
+// vpce-snapshot's exports both. It keeps the SDK client between refreshes, the last inventory
+// read, whose network interfaces a partial listing reuses (a full listing every
+// Query.FullRefreshEvery refreshes), and the private DNS names of hub endpoints' services,
+// which change rarely: they are read again every servicesEvery refreshes, or when the
+// endpoints need a service not read yet.
 type Refresher struct {
 	acct      Account
 	q         Query
 	fetch     FetchFunc
 	newClient func(context.Context, Account) (API, error)
 	api       API
+
+	last     *inventory.Inventory // nil until a listing succeeds
+	partials int                  // partial listings since the last full one
 
 	services    []types.ServiceDetail
 	servicesFor []string
@@ -50,9 +56,20 @@ func (r *Refresher) Refresh(ctx context.Context) (*inventory.Inventory, error) {
 		}
 		r.api = api
 	}
-	inv, err := r.fetch(ctx, r.api, r.q)
-	if err != nil || !r.q.Services {
-		return inv, err
+	prev := r.last
+	if r.partials+1 >= r.q.fullRefreshEvery() {
+		prev = nil
+	}
+	inv, err := r.fetch(ctx, r.api, r.q, prev)
+	if err != nil {
+		return nil, err
+	}
+	r.last, r.partials = inv, r.partials+1
+	if prev == nil {
+		r.partials = 0
+	}
+	if !r.q.Services {
+		return inv, nil
 	}
 	needed := hubServices(inv)
 	r.servicesAge++

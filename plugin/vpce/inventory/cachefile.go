@@ -47,7 +47,9 @@ func (c *CacheFile) Load() (*Inventory, error) {
 	return inv, nil
 }
 
-// Save writes inv unless the file already holds it.
+// Save writes inv unless the file already holds what the builder reads of it (Fingerprint): a
+// change elsewhere (a tag, a policy) is not worth a write, and the poller does not even hand
+// such a change over, so the file's other fields may be older than the account's.
 func (c *CacheFile) Save(inv *Inventory) error {
 	sum := Fingerprint(inv)
 	if sum == c.saved {
@@ -91,19 +93,10 @@ func WriteFile(path string, data []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// Fingerprint identifies an inventory's content, so that an unchanged account costs no
-// rebuild and no cache file write.
-func Fingerprint(inv *Inventory) [sha256.Size]byte {
-	h := sha256.New()
-	_ = json.NewEncoder(h).Encode(inv) // SDK types always encode
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	return sum
-}
-
 // WriteSnapshot writes inv to file as a snapshot, atomically (temporary file and rename) and
-// readable by its owner only, as the cache file is written. It reports whether the file
-// changed.
+// readable by its owner only, as the cache file is written. As the cache file, it is rewritten
+// only when what the builder reads changed (Fingerprint), so that its readers reload nothing
+// else. It reports whether the file changed.
 func WriteSnapshot(file string, inv *Inventory) (bool, error) {
 	c := NewCacheFile(file, DefaultLimits)
 	if old, err := c.Load(); err == nil && Fingerprint(old) == Fingerprint(inv) {

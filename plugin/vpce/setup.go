@@ -347,6 +347,12 @@ func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 			return c.Errf("refresh %q: want a positive duration such as 1m", args[0])
 		}
 		s.refresh = d
+	case "full_refresh":
+		n, err := strconv.Atoi(strings.Join(args, " "))
+		if len(args) != 1 || err != nil || n < 1 {
+			return c.Errf("full_refresh needs one positive whole number of refreshes")
+		}
+		s.query.FullRefreshEvery = n
 	case "cache_file":
 		if len(args) != 1 {
 			return c.Errf("cache_file needs one file")

@@ -188,7 +188,7 @@ func TestGapReportPanic(t *testing.T) {
 	before := panics()
 	f.Armed.Store(true)
 	for n := 1; n <= 3; n++ {
-		g.observe("ssm.us-east-1.amazonaws.com.")
+		g.observe([]byte("ssm.us-east-1.amazonaws.com."))
 		g.summary()
 		if got := panics() - before; got != float64(n) {
 			t.Fatalf("%v panics counted, want %d", got, n)
@@ -196,7 +196,7 @@ func TestGapReportPanic(t *testing.T) {
 	}
 
 	// The periodic summaries: the first panics too, the goroutine goes on.
-	g.observe("ssm.us-east-1.amazonaws.com.")
+	g.observe([]byte("ssm.us-east-1.amazonaws.com."))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { g.summarize(ctx); close(done) }()
@@ -211,7 +211,7 @@ func TestGapReportPanic(t *testing.T) {
 	}
 	waitFor("the periodic summary did not panic", func() bool { return panics()-before == 4 })
 	f.Armed.Store(false)
-	g.observe("ssm.us-east-1.amazonaws.com.")
+	g.observe([]byte("ssm.us-east-1.amazonaws.com."))
 	waitFor("no summary after the panics", func() bool { return strings.Contains(logs.String(), "Gap report: ") })
 	if n := testkit.RecoveredLines(logs, guard.GapReport); n != 1 {
 		t.Errorf("%d panics logged, want 1:\n%s", n, logs)

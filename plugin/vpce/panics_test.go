@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,10 +95,12 @@ func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 	if v.index.Load() != served {
 		t.Error("an index was published")
 	}
-	if !v.merger.mu.TryLock() {
-		t.Fatal("the merger is left locked")
+	for _, mu := range []*sync.Mutex{&v.merger.mu, &v.merger.building} {
+		if !mu.TryLock() {
+			t.Fatal("the merger is left locked")
+		}
+		mu.Unlock()
 	}
-	v.merger.mu.Unlock()
 	if v.merger.parts[0] != one {
 		t.Error("the merger holds the inventory it could not build")
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
@@ -188,8 +190,8 @@ func TestGapReport(t *testing.T) {
 		{"s3.amazonaws.com.", "", ""},              // global
 		{"example.com.", "", ""},
 	} {
-		service, region, ok := awsServiceName(tc.name)
-		if ok != (tc.service != "") || service != tc.service || region != tc.region {
+		service, region, ok := awsServiceName([]byte(tc.name))
+		if ok != (tc.service != "") || string(service) != tc.service || region != tc.region {
 			t.Errorf("awsServiceName(%s) = %q %q %v, want %q %q", tc.name, service, region, ok, tc.service, tc.region)
 		}
 	}
@@ -209,9 +211,33 @@ func TestGapReport(t *testing.T) {
 	// Distinct services are capped, so the metric's labels stay bounded.
 	g := newGapReport("dns://:53")
 	for i := range maxGapServices + 10 {
-		g.observe("svc" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ".us-east-1.amazonaws.com.")
+		g.observe([]byte("svc" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ".us-east-1.amazonaws.com."))
 	}
 	if len(g.services) != maxGapServices || !strings.Contains(g.take(), "other.us-east-1 10") {
 		t.Errorf("%d services counted, want the cap %d and the rest as other", len(g.services), maxGapServices)
+	}
+}
+
+// TestGapReportCopiesNames checks that the gap report keeps copies of the names it counts, not
+// the query's buffer, which the next queries overwrite.
+func TestGapReportCopiesNames(t *testing.T) {
+	v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60})
+	const server = "dns://:5301"
+	v.gaps = newGapReport(server)
+	for _, name := range []string{"EC2.US-EAST-1.AmazonAWS.com.", "SQS.EU-WEST-1.AmazonAWS.com.", "XYZ.US-WEST-2.AmazonAWS.com."} {
+		answerFrom(t, v, name, dns.TypeA, "10.1.1.5", "")
+	}
+	if got := v.gaps.take(); got != "ec2.us-east-1 1, sqs.eu-west-1 1, xyz.us-west-2 1" {
+		t.Errorf("gap summary %q", got)
+	}
+	for service := range v.gaps.services {
+		if service != "ec2" && service != "sqs" && service != "xyz" {
+			t.Errorf("service %q recorded", service)
+		}
+	}
+	for _, sr := range [][2]string{{"ec2", "us-east-1"}, {"sqs", "eu-west-1"}, {"xyz", "us-west-2"}} {
+		if got := testkit.Counted(t, "gap_queries_total", "server", server, "service", sr[0], "region", sr[1]); got != 1 {
+			t.Errorf("gap_queries_total %v = %v, want 1", sr, got)
+		}
 	}
 }

@@ -105,7 +105,7 @@ func checkIndex(t *testing.T, ix *index) {
 	for name, rs := range ix.exact {
 		checkName("exact name", name, false)
 		checkRRset(t, name, rs)
-		if got, _, res := ix.lookup(name); res != resultAnswer || got != rs {
+		if got, _, res := ix.lookup([]byte(name)); res != resultAnswer || got != rs {
 			t.Errorf("lookup(%q) = %v, want its own records", name, res)
 		}
 	}
@@ -118,11 +118,11 @@ func checkIndex(t *testing.T, ix *index) {
 		}
 		checkRRset(t, "*."+name, rs)
 		if below := "x." + name; len(below) <= 254 {
-			if _, _, res := ix.lookup(below); res != resultAnswer {
+			if _, _, res := ix.lookup([]byte(below)); res != resultAnswer {
 				t.Errorf("lookup(%q) below a wildcard = %v, want answer", below, res)
 			}
 		}
-		if rs2, _, res := ix.lookup(name); res == resultAnswer && rs2 == rs && ix.exact[name] != rs {
+		if rs2, _, res := ix.lookup([]byte(name)); res == resultAnswer && rs2 == rs && ix.exact[name] != rs {
 			t.Errorf("lookup(%q): the apex matched its own wildcard", name)
 		}
 	}

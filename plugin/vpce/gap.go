@@ -1,6 +1,7 @@
 package vpce
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -41,47 +42,56 @@ type gapReport struct {
 	recent   map[string]uint64 // "service.region" -> queries since the last summary
 }
 
-// observe counts name (lower-case FQDN) if it is an AWS service name.
-func (g *gapReport) observe(name string) {
-	service, region, ok := awsServiceName(name)
+// observe counts name (lower-case FQDN) if it is an AWS service name. name is the query's
+// buffer: what is kept of it is copied.
+func (g *gapReport) observe(name []byte) {
+	svc, region, ok := awsServiceName(name)
 	if !ok {
 		return
 	}
 	g.mu.Lock()
+	key := string(svc) + "." + region
+	service := key[:len(svc)] // the copy, for the map and the metric's label
 	if !g.services[service] {
 		if len(g.services) >= maxGapServices {
-			service = "other"
+			service, key = "other", "other."+region
 		} else {
 			g.services[service] = true
 		}
 	}
-	g.recent[service+"."+region]++
+	g.recent[key]++
 	g.mu.Unlock()
 	gapQueries.WithLabelValues(g.server, service, region).Inc()
 }
 
 // awsServiceName splits <...>.<service>.<region>.amazonaws.com. and <...>.<service>.<region>.api.aws.
-// into the service (the label before the region) and a known region.
-func awsServiceName(name string) (service, region string, ok bool) {
-	var rest string
+// into the service (the label before the region, a part of name) and a known region (one of
+// awsRegions).
+func awsServiceName(name []byte) (service []byte, region string, ok bool) {
+	var rest []byte
 	switch {
-	case strings.HasSuffix(name, ".amazonaws.com."):
-		rest = strings.TrimSuffix(name, ".amazonaws.com.")
-	case strings.HasSuffix(name, ".api.aws."):
-		rest = strings.TrimSuffix(name, ".api.aws.")
+	case hasSuffix(name, ".amazonaws.com."):
+		rest = name[:len(name)-len(".amazonaws.com.")]
+	case hasSuffix(name, ".api.aws."):
+		rest = name[:len(name)-len(".api.aws.")]
 	default:
-		return "", "", false
+		return nil, "", false
 	}
-	i := strings.LastIndexByte(rest, '.')
+	i := bytes.LastIndexByte(rest, '.')
 	if i < 0 {
-		return "", "", false
+		return nil, "", false
 	}
-	region, rest = rest[i+1:], rest[:i]
-	if !slices.Contains(awsRegions, region) {
-		return "", "", false
+	for _, r := range awsRegions {
+		if string(rest[i+1:]) == r {
+			region = r
+		}
 	}
-	service = rest[strings.LastIndexByte(rest, '.')+1:]
-	return service, region, service != ""
+	if region == "" {
+		return nil, "", false
+	}
+	rest = rest[:i]
+	service = rest[bytes.LastIndexByte(rest, '.')+1:]
+	return service, region, len(service) > 0
 }
 
 // awsRegions are the region names the gap report counts, which keeps its labels bounded.

@@ -84,24 +84,25 @@ type index struct {
 }
 
 // lookup finds the records for name, which must be a lower-case FQDN. An exact name wins
-// over a wildcard; the closest enclosing wildcard wins over one further up.
-func (ix *index) lookup(name string) (*rrset, *dns.SOA, result) {
-	if rs, ok := ix.exact[name]; ok {
+// over a wildcard; the closest enclosing wildcard wins over one further up. The map lookups
+// with string(name) do not allocate.
+func (ix *index) lookup(name []byte) (*rrset, *dns.SOA, result) {
+	if rs, ok := ix.exact[string(name)]; ok {
 		return rs, rs.soa, resultAnswer
 	}
 	for parent, ok := parentOf(name); ok; parent, ok = parentOf(parent) {
-		if rs, ok := ix.wild[parent]; ok {
+		if rs, ok := ix.wild[string(parent)]; ok {
 			return rs, rs.soa, resultAnswer
 		}
 	}
 	if len(ix.apexes) == 0 {
 		return nil, nil, resultMiss
 	}
-	if soa, ok := ix.apexes[name]; ok {
+	if soa, ok := ix.apexes[string(name)]; ok {
 		return nil, soa, resultNodata
 	}
 	for parent, ok := parentOf(name); ok; parent, ok = parentOf(parent) {
-		if soa, ok := ix.apexes[parent]; ok {
+		if soa, ok := ix.apexes[string(parent)]; ok {
 			return nil, soa, resultNXDomain
 		}
 	}
@@ -110,23 +111,23 @@ func (ix *index) lookup(name string) (*rrset, *dns.SOA, result) {
 
 // parentOf returns the name below the first label of name (in presentation form), or false
 // at the root. A dot inside a label is escaped ("x\.s3...") and separates nothing.
-func parentOf(name string) (string, bool) {
+func parentOf(name []byte) ([]byte, bool) {
 	for i := 0; i < len(name); i++ {
 		switch name[i] {
 		case '\\':
 			i++ // the escaped character (the digits of a \DDD escape are no dots either)
 		case '.':
 			if i == len(name)-1 {
-				return "", false
+				return nil, false
 			}
 			return name[i+1:], true
 		}
 	}
-	return "", false
+	return nil, false
 }
 
 // escaped reports whether the dot at name[i] is escaped: after an odd run of backslashes.
-func escaped(name string, i int) bool {
+func escaped(name []byte, i int) bool {
 	n := 0
 	for i--; i >= 0 && name[i] == '\\'; i-- {
 		n++

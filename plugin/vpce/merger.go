@@ -23,7 +23,9 @@ func (s sourceSink) Update(inv *inventory.Inventory) error { return s.m.update(s
 func (s sourceSink) Confirm()                              { s.m.confirm(s.i) }
 
 // merger merges the latest inventory of each source of one plugin instance and publishes the
-// index built from them all. Builds are serialised; queries never wait for one.
+// index built from them all. Builds are serialised; queries never wait for one, and neither
+// do scrapes, confirmations and the view's name: a build runs outside mu, which guards the
+// swap and the bookkeeping only.
 type merger struct {
 	opts    buildOptions
 	sources []inventory.Source
@@ -33,16 +35,21 @@ type merger struct {
 
 	server string // the metrics' server label
 
-	mu          sync.Mutex
-	view        string                 // the view plugin's name of the server block, known at start-up
-	parts       []*inventory.Inventory // by source, nil until that source delivered
-	confirmed   []time.Time            // by source, when it last confirmed its inventory
-	fallback    *inventory.Inventory   // the cache file's inventory, served until every source has delivered
-	fallbackAt  time.Time              // when the cache file was written
+	// building is held from reading the parts to publishing the index built from them, so that
+	// an index is never replaced by one built from older parts. It guards the three fields
+	// below; parts and fallback change under both locks and are read under either.
+	building    sync.Mutex
 	cacheFailed bool
-	last        indexStats // of the published index, for the gauges
 	buildGuard  guard.Step
 	cacheGuard  guard.Step
+
+	mu         sync.Mutex
+	view       string                 // the view plugin's name of the server block, known at start-up
+	parts      []*inventory.Inventory // by source, nil until that source delivered
+	confirmed  []time.Time            // by source, when it last confirmed its inventory
+	fallback   *inventory.Inventory   // the cache file's inventory, served until every source has delivered
+	fallbackAt time.Time              // when the cache file was written
+	last       indexStats             // of the published index, for the gauges
 }
 
 // setView names the server block's view (set by the view plugin's setup, which runs after
@@ -70,38 +77,49 @@ func (m *merger) viewName() string {
 
 // loadCache serves the cache file's inventory, if it has a good one, until the sources deliver.
 func (m *merger) loadCache() {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.building.Lock()
+	defer m.building.Unlock()
 	inv, err := m.cache.Load()
+	var ix *index
 	if err == nil {
-		err = m.rebuild("cache file "+m.cache.Path, []*inventory.Inventory{inv})
+		ix, err = m.rebuild([]*inventory.Inventory{inv})
 	}
 	if err != nil {
 		log.Warningf("Cache file ignored: %v", err)
 		return
 	}
+	m.mu.Lock()
+	m.swap(ix)
 	m.fallback, m.fallbackAt = inv, m.cache.ModTime()
+	m.mu.Unlock()
+	logView("cache file "+m.cache.Path, ix)
 }
 
 // update replaces source i's inventory and publishes the rebuilt index. If the build fails,
 // nothing changes: the last good index keeps serving.
 func (m *merger) update(i int, inv *inventory.Inventory) error {
+	m.building.Lock()
+	defer m.building.Unlock()
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.init()
-	parts := slices.Clone(m.parts)
+	parts, fallback := slices.Clone(m.parts), m.fallback
+	m.mu.Unlock()
 	parts[i] = inv
 	complete := !slicesContainsNil(parts)
-	fallback := m.fallback
 	if complete {
 		fallback = nil
 	}
-	if err := m.rebuild(m.sources[i].String(), append(parts, fallback)); err != nil {
+	ix, err := m.rebuild(append(parts, fallback))
+	if err != nil {
 		return err
 	}
+	m.mu.Lock()
+	m.swap(ix)
 	m.parts, m.fallback, m.confirmed[i] = parts, fallback, time.Now()
+	m.mu.Unlock()
+	logView(m.sources[i].String(), ix)
 	if complete && m.cache != nil {
-		m.saveCache()
+		m.saveCache(parts)
 	}
 	return nil
 }
@@ -143,17 +161,17 @@ func (m *merger) dataTime() (time.Time, bool) {
 	return oldest, !oldest.IsZero()
 }
 
-// rebuild builds and publishes the index of parts: every source's part, and the cache file's
-// inventory after them (the first of duplicate endpoints wins, so fresh data does). A build that
-// panics publishes nothing.
-func (m *merger) rebuild(cause string, parts []*inventory.Inventory) error {
+// rebuild builds the index of parts: every source's part, and the cache file's inventory after
+// them (the first of duplicate endpoints wins, so fresh data does). A build that panics gives
+// an error. m.building is held, m.mu is not.
+func (m *merger) rebuild(parts []*inventory.Inventory) (*index, error) {
 	var ix *index
 	var report buildReport
 	if err := m.buildGuard.Run(guard.Build, func() error {
 		ix, report = m.build(inventory.Merge(parts...), m.opts)
 		return nil
 	}); err != nil {
-		return err
+		return nil, err
 	}
 	for _, c := range report.conflicts {
 		log.Warningf("Conflict: %s", c)
@@ -161,15 +179,23 @@ func (m *merger) rebuild(cause string, parts []*inventory.Inventory) error {
 	for _, s := range report.skipped {
 		log.Warningf("Skipped: %s", s)
 	}
+	return ix, nil
+}
+
+// swap publishes ix and sets the gauges from it. m.mu is held.
+func (m *merger) swap(ix *index) {
 	m.publish(ix)
 	m.last = ix.stats
 	recordIndex(m.server, m.view, ix.stats)
-	log.Infof("View from %s: %d endpoints, %d names (%s)", cause, ix.stats.endpoints, ix.stats.total(), ix.stats)
-	return nil
 }
 
-func (m *merger) saveCache() {
-	err := m.cacheGuard.Run(guard.CacheFile, func() error { return m.cache.Save(inventory.Merge(m.parts...)) })
+func logView(cause string, ix *index) {
+	log.Infof("View from %s: %d endpoints, %d names (%s)", cause, ix.stats.endpoints, ix.stats.total(), ix.stats)
+}
+
+// saveCache writes parts, the sources' latest inventories, to the cache file. m.building is held.
+func (m *merger) saveCache(parts []*inventory.Inventory) {
+	err := m.cacheGuard.Run(guard.CacheFile, func() error { return m.cache.Save(inventory.Merge(parts...)) })
 	switch {
 	case err != nil && !m.cacheFailed:
 		log.Errorf("Cache file not written, serving goes on: %v", err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,10 +95,12 @@ func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 	if v.index.Load() != served {
 		t.Error("an index was published")
 	}
-	if !v.merger.mu.TryLock() {
-		t.Fatal("the merger is left locked")
+	for _, mu := range []*sync.Mutex{&v.merger.mu, &v.merger.building} {
+		if !mu.TryLock() {
+			t.Fatal("the merger is left locked")
+		}
+		mu.Unlock()
 	}
-	v.merger.mu.Unlock()
 	if v.merger.parts[0] != one {
 		t.Error("the merger holds the inventory it could not build")
 	}
@@ -188,7 +191,7 @@ func TestGapReportPanic(t *testing.T) {
 	before := panics()
 	f.Armed.Store(true)
 	for n := 1; n <= 3; n++ {
-		g.observe("ssm.us-east-1.amazonaws.com.")
+		g.observe([]byte("ssm.us-east-1.amazonaws.com."))
 		g.summary()
 		if got := panics() - before; got != float64(n) {
 			t.Fatalf("%v panics counted, want %d", got, n)
@@ -196,7 +199,7 @@ func TestGapReportPanic(t *testing.T) {
 	}
 
 	// The periodic summaries: the first panics too, the goroutine goes on.
-	g.observe("ssm.us-east-1.amazonaws.com.")
+	g.observe([]byte("ssm.us-east-1.amazonaws.com."))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { g.summarize(ctx); close(done) }()
@@ -211,7 +214,7 @@ func TestGapReportPanic(t *testing.T) {
 	}
 	waitFor("the periodic summary did not panic", func() bool { return panics()-before == 4 })
 	f.Armed.Store(false)
-	g.observe("ssm.us-east-1.amazonaws.com.")
+	g.observe([]byte("ssm.us-east-1.amazonaws.com."))
 	waitFor("no summary after the panics", func() bool { return strings.Contains(logs.String(), "Gap report: ") })
 	if n := testkit.RecoveredLines(logs, guard.GapReport); n != 1 {
 		t.Errorf("%d panics logged, want 1:\n%s", n, logs)

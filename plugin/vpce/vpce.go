@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
@@ -47,7 +48,8 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 		return v.passOn(ctx, qc, w, r)
 	}
 	q := r.Question[0]
-	name := strings.ToLower(q.Name) // no allocation for an all-lower-case name
+	var buf [nameBuf]byte
+	name := lowerName(&buf, q.Name) // the question itself keeps its case: answers echo it
 	if !v.inZones(name) {
 		return v.passOn(ctx, qc, w, r)
 	}
@@ -116,11 +118,40 @@ func (v *VPCE) passOn(ctx context.Context, qc *queryCounters, w dns.ResponseWrit
 }
 
 // inZones reports whether the lower-case FQDN name is in one of the plugin's zones.
-func (v *VPCE) inZones(name string) bool {
+func (v *VPCE) inZones(name []byte) bool {
 	for i, z := range v.zones {
-		if z == "." || name == z || strings.HasSuffix(name, v.dotted[i]) && !escaped(name, len(name)-len(v.dotted[i])) {
+		if z == "." || string(name) == z || hasSuffix(name, v.dotted[i]) && !escaped(name, len(name)-len(v.dotted[i])) {
 			return true
 		}
 	}
 	return false
+}
+
+// nameBuf holds a question's name lower-cased on the stack: 254 characters are the longest
+// name of 255 wire octets without escapes.
+const nameBuf = 256
+
+// lowerName returns name lower-cased as strings.ToLower does, in buf when it fits, so that a
+// mixed-case question costs no allocation. What is derived from it must not outlive the query.
+func lowerName(buf *[nameBuf]byte, name string) []byte {
+	if len(name) > len(buf) { // \DDD escapes: four characters for one octet
+		return []byte(strings.ToLower(name))
+	}
+	b := buf[:len(name)]
+	for i := range len(name) {
+		c := name[i]
+		if c >= utf8.RuneSelf { // not ASCII: Unicode's case mapping, as strings.ToLower's
+			return []byte(strings.ToLower(name))
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	return b
+}
+
+// hasSuffix is bytes.HasSuffix for a string suffix, without converting it.
+func hasSuffix(b []byte, suffix string) bool {
+	return len(b) >= len(suffix) && string(b[len(b)-len(suffix):]) == suffix
 }

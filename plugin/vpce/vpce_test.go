@@ -3,6 +3,7 @@ package vpce
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
@@ -262,5 +263,34 @@ func TestNoViewPassesOn(t *testing.T) {
 	}
 	if v.Ready() {
 		t.Error("ready without a view")
+	}
+}
+
+func TestLowerName(t *testing.T) {
+	for _, name := range []string{
+		"ssm.us-east-1.amazonaws.com.", "SSM.Us-East-1.AmazonAWS.com.", ".",
+		"Ä.example.com.", "\xffX.example.com.", // not ASCII: Unicode's case mapping
+		strings.Repeat(`A\065`, 60) + ".com.", // longer than the buffer
+	} {
+		var buf [nameBuf]byte
+		if got, want := string(lowerName(&buf, name)), strings.ToLower(name); got != want {
+			t.Errorf("lowerName(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+// TestMixedCaseAllocs checks that a mixed-case question costs what an all-lower-case one does:
+// the reply.
+func TestMixedCaseAllocs(t *testing.T) {
+	v := newTestVPCE(t, "testdata/answers.json", buildOptions{ttl: 60})
+	allocs := func(name string) float64 {
+		m := new(dns.Msg)
+		m.SetQuestion(name, dns.TypeA)
+		w := &discardWriter{}
+		return testing.AllocsPerRun(100, func() { v.ServeDNS(context.Background(), w, m) })
+	}
+	lower, mixed := allocs("ssm.us-east-1.amazonaws.com."), allocs("SSM.Us-East-1.AmazonAWS.com.")
+	if mixed != lower {
+		t.Errorf("%v allocations for a mixed-case question, %v for a lower-case one", mixed, lower)
 	}
 }

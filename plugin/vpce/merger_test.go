@@ -1,0 +1,145 @@
+package vpce
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// inventoryNamed is an inventory of one endpoint with the private name name.
+func inventoryNamed(n int, name, addr string) *inventory.Inventory {
+	fake := ec2fake.New()
+	testkit.PutEndpoint(fake, n, "vpc-1", name, addr)
+	return inventoryOf(fake)
+}
+
+// heldBuilds is a merger's build that, once armed, blocks each build until released.
+type heldBuilds struct {
+	armed   bool // set before the updates that are to block
+	started chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+// newHeldBuilds releases the builds when the test ends, failed or not, so that nothing waits
+// for them then.
+func newHeldBuilds(t *testing.T) *heldBuilds {
+	h := &heldBuilds{started: make(chan struct{}, 10), release: make(chan struct{})}
+	t.Cleanup(h.free)
+	return h
+}
+
+func (h *heldBuilds) free() { h.once.Do(func() { close(h.release) }) }
+
+func (h *heldBuilds) build(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
+	if h.armed {
+		h.started <- struct{}{}
+		<-h.release
+	}
+	return buildIndex(inv, opts)
+}
+
+// returns fails the test unless f returns within a few seconds.
+func returns(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { f(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s waits for a build", what)
+	}
+}
+
+func serves(v *VPCE, name string) bool {
+	_, _, res := v.index.Load().lookup([]byte(name))
+	return res == resultAnswer
+}
+
+// TestScrapeDuringBuild checks that a scrape, a confirmation and the view's name do not wait
+// for a build.
+func TestScrapeDuringBuild(t *testing.T) {
+	testkit.CaptureLog(t)
+	v := newBareVPCE(nextPlugin, ".")
+	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}}, server: "dns://:5302", publish: v.index.Store}
+	dataAges.add(v.merger)
+	t.Cleanup(func() { dataAges.remove(v.merger) })
+	h := newHeldBuilds(t) // released before the merger is removed
+	v.merger.build = h.build
+	if err := v.merger.update(0, inventoryNamed(1, "one.example.com", "10.0.0.1")); err != nil {
+		t.Fatal(err)
+	}
+
+	h.armed = true
+	updated := make(chan error, 1)
+	go func() { updated <- v.merger.update(0, inventoryNamed(2, "two.example.com", "10.0.0.2")) }()
+	<-h.started
+	returns(t, "a scrape", func() {
+		families, err := prometheus.DefaultGatherer.Gather()
+		if err != nil {
+			t.Error(err)
+		}
+		found := false
+		for _, f := range families {
+			for _, m := range f.GetMetric() {
+				for _, l := range m.GetLabel() {
+					found = found || f.GetName() == "coredns_vpce_view_age_seconds" && l.GetValue() == v.merger.server
+				}
+			}
+		}
+		if !found {
+			t.Error("no view_age_seconds of the server")
+		}
+	})
+	returns(t, "a confirmation", func() { v.merger.confirm(0) })
+	returns(t, "the view's name", func() { v.merger.setView("inside") })
+	if !serves(v, "one.example.com.") {
+		t.Error("the old index does not serve while the new one is built")
+	}
+	h.free()
+	if err := <-updated; err != nil {
+		t.Fatal(err)
+	}
+	if !serves(v, "two.example.com.") || serves(v, "one.example.com.") {
+		t.Error("the new index is not served")
+	}
+}
+
+// TestUpdatesInOrder checks that builds are serialised: an update that arrives during a build
+// waits for it, and the last update's index is the one served, with every source's part.
+func TestUpdatesInOrder(t *testing.T) {
+	testkit.CaptureLog(t)
+	h := newHeldBuilds(t)
+	v := newBareVPCE(nextPlugin, ".")
+	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}, &inventory.Files{}}, build: h.build, publish: v.index.Store}
+	h.armed = true
+
+	first := make(chan error, 1)
+	go func() { first <- v.merger.update(0, inventoryNamed(1, "one.example.com", "10.0.0.1")) }()
+	<-h.started
+	later := make(chan error, 2)
+	go func() { later <- v.merger.update(0, inventoryNamed(2, "two.example.com", "10.0.0.2")) }()
+	go func() { later <- v.merger.update(1, inventoryNamed(3, "three.example.com", "10.0.0.3")) }()
+	select {
+	case <-h.started:
+		t.Fatal("a second build began during the first")
+	case err := <-later:
+		t.Fatalf("an update returned during an earlier build: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	h.free()
+	for _, c := range []chan error{first, later, later} {
+		if err := <-c; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !serves(v, "two.example.com.") || !serves(v, "three.example.com.") || serves(v, "one.example.com.") {
+		t.Error("the last update's index is not served")
+	}
+}

@@ -294,8 +294,6 @@ func (s *heapSampler) stop() uint64 {
 	return s.peak.Load()
 }
 
-// cpuTime is the process's user and system CPU time so far.
-
 // TestBenchInventory checks that the generator's names answer as the benchmarks expect.
 func TestBenchInventory(t *testing.T) {
 	v, names := benchVPCE(t, 40)

@@ -1,0 +1,102 @@
+package vpce
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+)
+
+// TestBuildReadsOnlyWhatTheFingerprintCounts: a refresh whose inventory has the fingerprint of
+// the last one is not built (the poller only confirms it), so a field the builder reads but
+// the fingerprint ignores would hide a change. Every field of every element of the test
+// inventories is set, one at a time, to two values: where the fingerprints agree, the indexes
+// built from the two must be the same, under options that make the builder read all it can.
+func TestBuildReadsOnlyWhatTheFingerprintCounts(t *testing.T) {
+	load := func() *inventory.Inventory {
+		var parts []*inventory.Inventory
+		for _, file := range []string{"testdata/answers.json", "testdata/affinity.json", "../../example/snapshot.json"} {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv, err := inventory.Parse(file, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts = append(parts, inv)
+		}
+		return inventory.Merge(parts...)
+	}
+	opts := buildOptions{ttl: 60, authoritative: true, privateDNS: privateDNSAll, affinity: affinityPrefer}
+	base := load()
+	invType := reflect.TypeFor[inventory.Inventory]()
+	checked := 0
+	for f := range invType.NumField() {
+		list := invType.Field(f).Name
+		for _, path := range testkit.LeafPaths(invType.Field(f).Type.Elem(), "") {
+			for i := range reflect.ValueOf(base).Elem().Field(f).Len() {
+				// A copy of base whose element i (a deep copy) has the field set to v.
+				variant := func(v int) *inventory.Inventory {
+					inv := *base
+					list := reflect.ValueOf(&inv).Elem().Field(f)
+					copied := reflect.MakeSlice(list.Type(), list.Len(), list.Len())
+					reflect.Copy(copied, list)
+					elem := reflect.New(list.Type().Elem())
+					data, err := json.Marshal(list.Index(i).Interface())
+					if err == nil {
+						err = json.Unmarshal(data, elem.Interface())
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					testkit.SetPath(elem.Elem(), strings.Split(path, "."), v)
+					copied.Index(i).Set(elem.Elem())
+					list.Set(copied)
+					return &inv
+				}
+				one, two := variant(1), variant(2)
+				if inventory.Fingerprint(one) != inventory.Fingerprint(two) {
+					continue
+				}
+				checked++
+				ix1, _ := buildIndex(one, opts)
+				ix2, _ := buildIndex(two, opts)
+				if d1, d2 := dumpIndex(ix1), dumpIndex(ix2); d1 != d2 {
+					t.Errorf("%s[%d].%s: the fingerprint ignores it, the build does not:\n%s\n---\n%s", list, i, path, d1, d2)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no field left the fingerprint unchanged: nothing was checked")
+	}
+}
+
+// dumpIndex renders what an index serves: every name with its records, AZs and zone, the
+// zone apexes, and the client ranges.
+func dumpIndex(ix *index) string {
+	var lines []string
+	for _, m := range []map[string]*rrset{ix.exact, ix.wild} {
+		for name, rs := range m {
+			lines = append(lines, fmt.Sprintf("%s %v a=%v %v aaaa=%v %v soa=%v inbound=%q",
+				name, rs.kind, rs.a.ips, rs.a.azs, rs.aaaa.ips, rs.aaaa.azs, rs.soa, rs.inboundOnlyVPC))
+		}
+	}
+	for apex, soa := range ix.apexes {
+		lines = append(lines, fmt.Sprintf("apex %s %v", apex, soa))
+	}
+	if ix.clients != nil {
+		for p, pl := range ix.clients.prefixes {
+			lines = append(lines, fmt.Sprintf("client %s %v", p, pl))
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}

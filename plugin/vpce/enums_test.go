@@ -1,6 +1,8 @@
 package vpce
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -120,5 +122,38 @@ func TestUnknownEnumLines(t *testing.T) {
 	}
 	if !slices.Equal(report.skipped, want) {
 		t.Errorf("skipped:\n%q\nwant\n%q", report.skipped, want)
+	}
+}
+
+// TestCacheFileUnknownEnums: a cache file with unknown values is served at start, those
+// endpoints left out with one warning each, rather than ignored whole.
+func TestCacheFileUnknownEnums(t *testing.T) {
+	data, err := os.ReadFile("testdata/unknown.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cache.json")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := testkit.CaptureLog(t)
+	var ix *index
+	m := &merger{sources: []inventory.Source{&inventory.Files{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
+		build: buildIndex, opts: buildOptions{ttl: 60}, publish: func(i *index) { ix = i }}
+	m.loadCache()
+	if ix == nil {
+		t.Fatalf("cache file not served:\n%s", logs)
+	}
+	for name, want := range map[string]result{"ssm.us-east-1.amazonaws.com.": resultAnswer, "sts.us-east-1.amazonaws.com.": resultAnswer,
+		"future.example.com.": resultMiss, "exploding.example.com.": resultMiss, "ipv7.example.com.": resultMiss} {
+		if _, _, res := ix.lookup(name); res != want {
+			t.Errorf("%s: %v, want %v", name, res, want)
+		}
+	}
+	out := logs.String()
+	for _, w := range unknownWarnings {
+		if n := strings.Count(out, w+"\n"); n != 1 {
+			t.Errorf("%d times %q, want once", n, w)
+		}
 	}
 }

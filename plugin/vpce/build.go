@@ -100,6 +100,7 @@ func buildIndex(inv *inventory.Inventory, opts buildOptions) (*index, buildRepor
 	for i := range inv.VpcEndpoints {
 		b.addEndpoint(&inv.VpcEndpoints[i])
 	}
+	b.report.skipped = append(b.report.skipped, b.unknown.lines()...)
 	ix := &index{
 		exact:    make(map[string]*rrset, len(b.exact)),
 		wild:     make(map[string]*rrset, len(b.wild)),
@@ -160,6 +161,7 @@ type builder struct {
 	apexes   map[string]*dns.SOA  // private zone apexes
 	served   map[string]*endpoint // by id: the endpoints that own at least one name
 	ids      map[string]bool      // endpoint ids seen
+	unknown  unknownEnums
 	report   buildReport
 }
 
@@ -272,7 +274,17 @@ func appendIP(ips []net.IP, s *string, v6 bool) []net.IP {
 
 func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
 	id := strings.ToLower(aws.ToString(ep.VpcEndpointId))
-	if id == "" || b.ids[id] || !strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeInterface)) ||
+	if id == "" || b.ids[id] {
+		return
+	}
+	if field, value := unknownEnum(ep); field != "" {
+		// Left out; its id counts as seen, so that an older copy (the cache file's) does
+		// not serve in its place.
+		b.ids[id] = true
+		b.unknown.add(field, value, id)
+		return
+	}
+	if !strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeInterface)) ||
 		!strings.EqualFold(string(ep.State), string(types.StateAvailable)) {
 		return
 	}
@@ -309,6 +321,83 @@ func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
 		}
 		b.add(name, wildcard, e, e.records(kind, az), b.soa(name, kind))
 	}
+}
+
+// unknownEnum names the first enum field of ep, in the order that decides whether it is served,
+// whose value the SDK does not list (compared ignoring case), and that value; "" if there is
+// none. A field is only looked at if the ones before it let the endpoint be served: a
+// Gateway endpoint, or one being deleted, is left out in silence whatever the rest holds.
+func unknownEnum(ep *types.VpcEndpoint) (field, value string) {
+	switch {
+	case !inventory.KnownEnum(ep.VpcEndpointType, types.VpcEndpointType("").Values()):
+		return "VpcEndpointType", string(ep.VpcEndpointType)
+	case !strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeInterface)):
+		return "", ""
+	case !inventory.KnownEnum(ep.State, types.State("").Values()):
+		return "State", string(ep.State)
+	case !strings.EqualFold(string(ep.State), string(types.StateAvailable)):
+		return "", ""
+	case ep.IpAddressType != "" && !inventory.KnownEnum(ep.IpAddressType, types.IpAddressType("").Values()):
+		return "IpAddressType", string(ep.IpAddressType)
+	case ep.DnsOptions != nil && ep.DnsOptions.DnsRecordIpType != "" &&
+		!inventory.KnownEnum(ep.DnsOptions.DnsRecordIpType, types.DnsRecordIpType("").Values()):
+		return "DnsOptions.DnsRecordIpType", string(ep.DnsOptions.DnsRecordIpType)
+	}
+	return "", ""
+}
+
+// unknownEnums collects the endpoints left out for an enum value the SDK does not list, by
+// field and value, so that a build reports each distinct value once, naming the first
+// endpoint that had it.
+type unknownEnums struct {
+	order []enumValue
+	seen  map[enumValue]*unknownNote
+}
+
+type enumValue struct{ field, value string }
+
+type unknownNote struct {
+	first string // endpoint id
+	more  int
+}
+
+// maxEnumValue bounds a value as a log line quotes it.
+const maxEnumValue = 64
+
+func (u *unknownEnums) add(field, value, id string) {
+	k := enumValue{field, value}
+	if n, ok := u.seen[k]; ok {
+		n.more++
+		return
+	}
+	if u.seen == nil {
+		u.seen = map[enumValue]*unknownNote{}
+	}
+	u.seen[k] = &unknownNote{first: id}
+	u.order = append(u.order, k)
+}
+
+// lines are the report's lines, in the order the values were first met:
+// `vpce-0abc: unknown VpcEndpointType "FutureType"`, `vpce-0abc and 2 more: State missing`.
+func (u *unknownEnums) lines() []string {
+	lines := make([]string, 0, len(u.order))
+	for _, k := range u.order {
+		n := u.seen[k]
+		who := n.first
+		if n.more > 0 {
+			who = fmt.Sprintf("%s and %d more", n.first, n.more)
+		}
+		v := k.value
+		switch {
+		case v == "":
+			lines = append(lines, fmt.Sprintf("%s: %s missing", who, k.field))
+			continue
+		case len(v) > maxEnumValue:
+			v = v[:maxEnumValue] + "..."
+		}
+		lines = append(lines, fmt.Sprintf("%s: unknown %s %q", who, k.field, v))
+	}
+	return lines
 }
 
 func dnsNames(ep *types.VpcEndpoint) []string {

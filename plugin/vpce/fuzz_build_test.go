@@ -25,7 +25,7 @@ import (
 var snapshotErr = regexp.MustCompile(`^fuzz\.json:([0-9]+):([0-9]+): `)
 
 func FuzzSnapshot(f *testing.F) {
-	for _, file := range fuzzSnapshots {
+	for _, file := range append(slices.Clone(fuzzSnapshots), "testdata/unknown.json") {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)
@@ -56,8 +56,9 @@ func FuzzSnapshot(f *testing.F) {
 			t.Fatal("no inventory and no error")
 		}
 		for _, opts := range []buildOptions{{ttl: 60}, {ttl: 0, authoritative: true}, {ttl: 5, vpcs: []string{"vpc-2", "vpc-1"}}} {
-			ix, _ := buildIndex(inv, opts)
+			ix, report := buildIndex(inv, opts)
 			checkIndex(t, ix)
+			checkUnknownReported(t, inv, report)
 		}
 	})
 }
@@ -198,9 +199,10 @@ func FuzzBuild(f *testing.F) {
 		"10.9.9.9\n2600::9")
 	f.Fuzz(func(t *testing.T, ctl []byte, names, addrs string) {
 		inv, opts := fuzzInventoryOf(ctl, strings.Split(names, "\n"), strings.Split(addrs, "\n"))
-		ix, _ := buildIndex(inv, opts)
+		ix, report := buildIndex(inv, opts)
 		checkIndex(t, ix)
 		checkContributors(t, inv, opts, ix)
+		checkUnknownReported(t, inv, report)
 		for _, a := range strings.Split(addrs, "\n") {
 			if ip, err := netip.ParseAddr(a); err == nil {
 				ix.clients.lookup(ip)
@@ -327,7 +329,14 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions
 	eligible := 0
 	for _, ep := range inv.VpcEndpoints {
 		id := strings.ToLower(aws.ToString(ep.VpcEndpointId))
-		if id == "" || seen[id] || !strings.EqualFold(string(ep.VpcEndpointType), "Interface") || !strings.EqualFold(string(ep.State), "available") {
+		if id == "" || seen[id] {
+			continue
+		}
+		if _, unknown := fuzzUnknownEnum(&ep); unknown {
+			seen[id] = true // left out, and so is any later copy
+			continue
+		}
+		if !strings.EqualFold(string(ep.VpcEndpointType), "Interface") || !strings.EqualFold(string(ep.State), "available") {
 			continue
 		}
 		seen[id] = true
@@ -403,5 +412,86 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions
 	}
 	if ix.stats.endpoints > eligible {
 		t.Errorf("%d endpoints served, only %d available Interface endpoints", ix.stats.endpoints, eligible)
+	}
+}
+
+// fuzzUnknownEnum is the rule for enum values the SDK does not list, as the README states it:
+// an endpoint with one is left out, unless a known VpcEndpointType other than Interface or a
+// known State other than available leaves it out anyway. It returns the field and value.
+func fuzzUnknownEnum(ep *types.VpcEndpoint) (enumValue, bool) {
+	known := func(v string, values []string) bool {
+		return slices.ContainsFunc(values, func(k string) bool { return strings.EqualFold(k, v) })
+	}
+	typ, state := string(ep.VpcEndpointType), string(ep.State)
+	if !known(typ, enumStrings(types.VpcEndpointType("").Values())) {
+		return enumValue{"VpcEndpointType", typ}, true
+	}
+	if !strings.EqualFold(typ, "Interface") {
+		return enumValue{}, false
+	}
+	if !known(state, enumStrings(types.State("").Values())) {
+		return enumValue{"State", state}, true
+	}
+	if !strings.EqualFold(state, "available") {
+		return enumValue{}, false
+	}
+	if ip := string(ep.IpAddressType); ip != "" && !known(ip, enumStrings(types.IpAddressType("").Values())) {
+		return enumValue{"IpAddressType", ip}, true
+	}
+	if ep.DnsOptions != nil {
+		if rt := string(ep.DnsOptions.DnsRecordIpType); rt != "" && !known(rt, enumStrings(types.DnsRecordIpType("").Values())) {
+			return enumValue{"DnsOptions.DnsRecordIpType", rt}, true
+		}
+	}
+	return enumValue{}, false
+}
+
+func enumStrings[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// unknownLine is a report line of an endpoint left out for an unknown enum value.
+var unknownLine = regexp.MustCompile(`(?s)^(.*?)(?: and ([0-9]+) more)?: (?:unknown (\S+) ".*"|(\S+) missing)$`)
+
+// checkUnknownReported checks that the report has one line per distinct field and value
+// of the endpoints left out for an unknown enum value, and that the lines count them all.
+func checkUnknownReported(t *testing.T, inv *inventory.Inventory, report buildReport) {
+	t.Helper()
+	seen := map[string]bool{}
+	pairs := map[enumValue]bool{}
+	endpoints := 0
+	for _, ep := range inv.VpcEndpoints {
+		id := strings.ToLower(aws.ToString(ep.VpcEndpointId))
+		if id == "" || seen[id] {
+			continue
+		}
+		if k, unknown := fuzzUnknownEnum(&ep); unknown {
+			pairs[k] = true
+			endpoints++
+			seen[id] = true
+		} else if strings.EqualFold(string(ep.VpcEndpointType), "Interface") && strings.EqualFold(string(ep.State), "available") {
+			seen[id] = true
+		}
+	}
+	lines, counted := 0, 0
+	for _, s := range report.skipped {
+		if strings.HasSuffix(s, " is not servable") {
+			continue
+		}
+		m := unknownLine.FindStringSubmatch(s)
+		if m == nil {
+			t.Errorf("report line %q: neither an unservable name nor an unknown value", s)
+			continue
+		}
+		more, _ := strconv.Atoi(m[2])
+		lines, counted = lines+1, counted+1+more
+	}
+	if lines != len(pairs) || counted != endpoints {
+		t.Errorf("%d unknown-value lines counting %d endpoints, want %d lines (%v) counting %d:\n%q",
+			lines, counted, len(pairs), pairs, endpoints, report.skipped)
 	}
 }

@@ -91,7 +91,7 @@ func TestUnknownEnumBeatsOlderCopy(t *testing.T) {
 	cached := &inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{ep("available", "ipv4")}, NetworkInterfaces: nis}
 	for _, fresh := range []types.VpcEndpoint{ep("Exploding", "ipv4"), ep("available", "ipv7")} {
 		ix, report := buildIndex(inventory.Merge(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{fresh}}, cached), buildOptions{ttl: 60})
-		if _, _, res := ix.lookup("svc.example.com."); res != resultMiss {
+		if _, _, res := ix.lookup([]byte("svc.example.com.")); res != resultMiss {
 			t.Errorf("State %q, IpAddressType %q: the older copy serves (%v)", fresh.State, fresh.IpAddressType, res)
 		}
 		if len(report.skipped) != 1 {
@@ -146,7 +146,7 @@ func TestCacheFileUnknownEnums(t *testing.T) {
 	}
 	for name, want := range map[string]result{"ssm.us-east-1.amazonaws.com.": resultAnswer, "sts.us-east-1.amazonaws.com.": resultAnswer,
 		"future.example.com.": resultMiss, "exploding.example.com.": resultMiss, "ipv7.example.com.": resultMiss} {
-		if _, _, res := ix.lookup(name); res != want {
+		if _, _, res := ix.lookup([]byte(name)); res != want {
 			t.Errorf("%s: %v, want %v", name, res, want)
 		}
 	}

@@ -3,7 +3,6 @@ package vpce
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -19,23 +18,8 @@ import (
 // inventories is set, one at a time, to two values: where the fingerprints agree, the indexes
 // built from the two must be the same, under options that make the builder read all it can.
 func TestBuildReadsOnlyWhatTheFingerprintCounts(t *testing.T) {
-	load := func() *inventory.Inventory {
-		var parts []*inventory.Inventory
-		for _, file := range []string{"testdata/answers.json", "testdata/affinity.json", "../../example/snapshot.json"} {
-			data, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			inv, err := inventory.Parse(file, data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			parts = append(parts, inv)
-		}
-		return inventory.Merge(parts...)
-	}
 	opts := buildOptions{ttl: 60, authoritative: true, privateDNS: privateDNSAll, affinity: affinityPrefer}
-	base := load()
+	base := readSnapshots(t, "testdata/answers.json", "testdata/affinity.json", "../../example/snapshot.json")
 	invType := reflect.TypeFor[inventory.Inventory]()
 	checked := 0
 	for f := range invType.NumField() {

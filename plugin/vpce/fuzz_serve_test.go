@@ -7,7 +7,6 @@ package vpce
 import (
 	"context"
 	"net"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -30,19 +29,7 @@ var fuzzSnapshots = []string{"testdata/answers.json", "../../example/snapshot.js
 
 func fuzzInventory(tb testing.TB) *inventory.Inventory {
 	tb.Helper()
-	var parts []*inventory.Inventory
-	for _, file := range fuzzSnapshots {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		inv, err := inventory.Parse(file, data)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		parts = append(parts, inv)
-	}
-	return inventory.Merge(parts...)
+	return readSnapshots(tb, fuzzSnapshots...)
 }
 
 // fuzzHandler is one plugin configuration under test, with the index it serves.

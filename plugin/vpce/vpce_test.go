@@ -31,17 +31,28 @@ func answering(rr dns.RR) test.HandlerFunc {
 	}
 }
 
+// readSnapshots reads snapshot files, merged, as a source of them does.
+func readSnapshots(tb testing.TB, files ...string) *inventory.Inventory {
+	tb.Helper()
+	var parts []*inventory.Inventory
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		inv, err := inventory.Parse(file, data)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		parts = append(parts, inv)
+	}
+	return inventory.Merge(parts...)
+}
+
 // newTestVPCE serves the snapshot file in zones with the given build options.
 func newTestVPCE(t testing.TB, file string, opts buildOptions, zones ...string) *VPCE {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := inventory.Parse(file, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv := readSnapshots(t, file)
 	if len(zones) == 0 {
 		zones = []string{"."}
 	}

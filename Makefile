@@ -15,7 +15,8 @@ run: build
 	./$(BINARY) -conf Corefile.example
 
 # The tests run as on a user's machine, whatever this one's settings: every AWS_* variable
-# cleared and HOME an empty temporary directory (no ~/.aws, no other dotfile), so that nothing
+# cleared (go vet and go test run under `env -u AWS_CA_BUNDLE -u ...`, one -u for each AWS_*
+# variable set) and HOME an empty temporary directory (no ~/.aws, no other dotfile), so that nothing
 # of the machine's can make a test pass. Go's own settings and caches stay (go env: GOENV,
 # GOPATH, GOMODCACHE, GOCACHE). Needs Go only: a test whose program (Unbound, named, dnsmasq) is
 # missing skips, unless VPCE_REQUIRE_TOOLS=1 (test/tools_test.go; make tools installs them).

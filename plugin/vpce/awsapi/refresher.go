@@ -2,7 +2,6 @@ package awsapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -35,6 +34,7 @@ type Refresher struct {
 	services    []types.ServiceDetail
 	servicesFor []string
 	servicesAge int
+	servicesErr error // of the last read of the services, nil once one succeeds
 }
 
 // servicesEvery is how many refreshes pass between reads of the hub services' private names.
@@ -75,6 +75,7 @@ func (r *Refresher) Refresh(ctx context.Context) (*inventory.Inventory, error) {
 	r.servicesAge++
 	if r.servicesAge >= servicesEvery || !isSubset(needed, r.servicesFor) {
 		details, err := fetchServices(ctx, r.api, needed, r.q.pageTimeout())
+		r.servicesErr = err
 		if err != nil {
 			// The endpoints are fresh: serve them, with the service names read before.
 			log.Warningf("Private DNS names of hub endpoints' services not refreshed from %s: %v", r.acct, err)
@@ -118,8 +119,8 @@ func Export(ctx context.Context, accounts []Account, q Query) (*inventory.Invent
 	for _, a := range accounts {
 		r := NewRefresher(a, q)
 		inv, err := r.Refresh(ctx)
-		if err == nil && q.Services && !isSubset(hubServices(inv), r.servicesFor) {
-			err = errors.New("the private DNS names of hub endpoints' services could not be read")
+		if err == nil {
+			err = r.servicesErr // a refresh serves without them; an export is never partial
 		}
 		r.Close()
 		if err != nil {

@@ -179,3 +179,27 @@ func TestAddressingChanged(t *testing.T) {
 		}
 	}
 }
+
+// TestExportFailsWithoutServices: a refresh serves without the hub services' names when their
+// read fails; an export fails instead, naming the call, for an exported snapshot is never
+// partial.
+func TestExportFailsWithoutServices(t *testing.T) {
+	fake, acct := fakeAccount(t)
+	// Private DNS disabled: a hub endpoint, whose private names come from its service.
+	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", Service: "com.amazonaws.us-east-1.ssm",
+		Addrs: []string{"10.0.0.1"}, Names: []string{"vpce-01-abc.ssm.us-east-1.vpce.amazonaws.com"}})
+	fake.PutService(types.ServiceDetail{ServiceName: aws.String("com.amazonaws.us-east-1.ssm"),
+		PrivateDnsName: aws.String("ssm.us-east-1.amazonaws.com")})
+	fake.Inject(ec2fake.Fault{Action: "DescribeVpcEndpointServices", Kind: ec2fake.Unauthorized})
+	q := Query{Services: true}
+	if inv, err := NewRefresher(acct, q).Refresh(context.Background()); err != nil || len(inv.VpcEndpoints) != 1 {
+		t.Fatalf("refresh: %v", err)
+	}
+	if _, err := Export(context.Background(), []Account{acct}, q); err == nil || !strings.Contains(err.Error(), "DescribeVpcEndpointServices") {
+		t.Fatalf("export: %v, want the services call's error", err)
+	}
+	fake.ClearFaults()
+	if _, err := Export(context.Background(), []Account{acct}, q); err != nil {
+		t.Fatalf("export without the fault: %v", err)
+	}
+}

@@ -1,18 +1,20 @@
 package vpce
 
 import (
+	"bytes"
 	"fmt"
-	"net"
+	"hash/maphash"
+	"math"
 	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-	"github.com/miekg/dns"
 )
 
 // buildOptions are the parts of the configuration that shape an index.
@@ -55,115 +57,183 @@ type buildReport struct {
 	skipped   []string
 }
 
-// The SOA of Route 53's private hosted zones, with the negative TTL set to the plugin's TTL
-// so that a name that appears is answered within one TTL.
-const (
-	soaNs   = "ns-1536.awsdns-00.co.uk."
-	soaMbox = "awsdns-hostmaster.amazon.com."
-)
-
-// endpoint is an available interface endpoint with its interfaces resolved.
-type endpoint struct {
-	ep         *types.VpcEndpoint
-	id         string
-	interfaces []*eni
-	ipType     types.DnsRecordIpType
-	rank       int // position of its VPC in the priority list
-	region     string
-}
-
-// eni is an endpoint network interface's AZ and parsed addresses.
-type eni struct {
-	az     azKey
-	v4, v6 []net.IP
-}
-
-// claim is one endpoint's offer of records for a name.
-type claim struct {
-	owner *endpoint
-	rs    *rrset
-}
-
 // buildIndex turns an inventory into the serving index. It never fails: what cannot be
-// served (a bad name, an unknown interface) is left out and reported.
+// served (a bad name, an unknown interface) is left out and reported. It allocates per table,
+// not per name: the tables grow by appending, names are assembled in one buffer.
 func buildIndex(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
-	b := builder{
-		opts:     opts,
-		enis:     parseInterfaces(inv.NetworkInterfaces),
-		services: servicePrivateNames(inv.ServiceDetails),
-		exact:    map[string]claim{},
-		wild:     map[string]claim{},
-		soas:     map[string]*dns.SOA{},
-		served:   map[string]*endpoint{},
-		ids:      map[string]bool{},
-	}
+	b := newBuilder(inv, opts)
 	for i := range inv.VpcEndpoints {
 		b.addEndpoint(&inv.VpcEndpoints[i])
 	}
+	return b.finish(inv)
+}
+
+// builder assembles an index. Its ix grows while endpoints are added; finish trims it.
+type builder struct {
+	opts       buildOptions
+	ix         *index
+	names      strings.Builder // ix.names as it grows
+	suffixes   map[string]uint32
+	lastSuffix uint32 // the suffix last asked for
+	azs        map[azKey]uint16
+	lastAZ     uint16 // the AZ last asked for
+	lastZone   uint32 // the zone node last asked for + 1
+	vpcs       map[string]uint32
+	enis       map[string]int32 // interface id -> position in ifaces
+	ifaces     []iface
+	ifaceV4    [][4]byte
+	ifaceV6    [][16]byte
+	services   map[string][]string // service name -> private DNS names
+	ids        map[string]struct{} // endpoint ids seen
+	regions    map[string]string   // what endpointRegion made of a region or service name
+	eps        []endpoint          // the endpoints that may serve, by ordinal
+	owners     []int32             // the endpoint (in eps) whose records each rrset is
+	scratch    endpointScratch
+	unknown    unknownEnums
+	report     buildReport
+}
+
+// endpoint is what the builder keeps of an endpoint that may serve: enough to settle a
+// conflict, to name it in the report and to count it.
+type endpoint struct {
+	ep     *types.VpcEndpoint
+	id     string
+	rank   int // position of its VPC in the priority list
+	region string
+}
+
+// iface is an endpoint network interface: its AZ and its addresses in the builder's ifaceV4
+// and ifaceV6.
+type iface struct {
+	az       uint16
+	v4, v6   uint32
+	nV4, nV6 uint16
+}
+
+// endpointScratch is reused from one endpoint to the next: its interfaces, where their
+// addresses went in the index, and the name being looked at.
+type endpointScratch struct {
+	ifaces []int32
+	placed []placedIface
+	name   [nameBuf]byte
+}
+
+// placedIface is where one of an endpoint's interfaces' addresses are in the index.
+type placedIface struct {
+	az     uint16
+	v4, v6 addrRun
+}
+
+func newBuilder(inv *inventory.Inventory, opts buildOptions) *builder {
+	// Room for every name, so that no table grows while it is filled: the counts are upper
+	// bounds (finish trims), the zones a few more nodes.
+	names, bytes := 16, 0
+	for i := range inv.VpcEndpoints {
+		names += len(inv.VpcEndpoints[i].DnsEntries)
+		for _, e := range inv.VpcEndpoints[i].DnsEntries {
+			bytes += len(aws.ToString(e.DnsName)) + 1
+		}
+	}
+	b := &builder{
+		opts:     opts,
+		ix:       &index{ttl: opts.ttl, affinity: opts.affinity, seed: maphash.MakeSeed()},
+		suffixes: map[string]uint32{"": 0},
+		azs:      map[azKey]uint16{{}: 0},
+		vpcs:     map[string]uint32{"": 0},
+		services: servicePrivateNames(inv.ServiceDetails),
+		ids:      make(map[string]struct{}, len(inv.VpcEndpoints)),
+		regions:  map[string]string{},
+		eps:      make([]endpoint, 0, len(inv.VpcEndpoints)),
+	}
+	ix := b.ix
+	ix.suffixes = []span{{}}
+	ix.azs = []azKey{{}}
+	ix.vpcs = []string{""}
+	ix.nodes = make([]node, 0, names)
+	ix.rrsets = make([]rrset, 0, names)
+	b.owners = make([]int32, 0, names)
+	ix.slots = make([]uint32, slotsFor(names))
+	b.names.Grow(bytes)
+	b.parseInterfaces(inv.NetworkInterfaces)
+	ix.v4, ix.v4az = make([][4]byte, 0, len(b.ifaceV4)), make([]uint16, 0, len(b.ifaceV4))
+	ix.v6, ix.v6az = make([][16]byte, 0, len(b.ifaceV6)), make([]uint16, 0, len(b.ifaceV6))
+	return b
+}
+
+// finish counts what the index serves and trims its tables to their size.
+func (b *builder) finish(inv *inventory.Inventory) (*index, buildReport) {
 	b.report.skipped = append(b.report.skipped, b.unknown.lines()...)
-	ix := &index{
-		exact:    make(map[string]*rrset, len(b.exact)),
-		wild:     make(map[string]*rrset, len(b.wild)),
-		ttl:      opts.ttl,
-		affinity: opts.affinity,
-		clients:  buildClients(inv, opts.azRanges),
-	}
+	ix := b.ix
+	ix.clients = buildClients(inv, b.opts.azRanges)
 	ix.stats = newIndexStats()
-	for name, c := range b.exact {
-		ix.exact[name] = c.rs
-		ix.stats.countName(c)
+	served := make([]bool, len(b.eps))
+	count := func(set uint32) {
+		if set != 0 {
+			e := &b.eps[b.owners[set-1]]
+			ix.stats.countName(ix.rrsets[set-1].kind, e.region)
+			served[b.owners[set-1]] = true
+		}
 	}
-	for name, c := range b.wild {
-		ix.wild[name] = c.rs
-		ix.stats.countName(c)
+	for i := range ix.nodes {
+		count(ix.nodes[i].exact)
+		count(ix.nodes[i].wild)
 	}
-	for _, e := range b.served {
-		ix.stats.countEndpoint(e)
-	}
-	if opts.authoritative && len(b.apexes) > 0 {
-		ix.apexes = b.apexes
+	for i, ok := range served {
+		if ok {
+			ix.stats.countEndpoint(b.eps[i].region)
+		}
 	}
 	ix.stats.conflicts = len(b.report.conflicts)
 	slices.Sort(b.report.conflicts)
+
+	ix.names = strings.Clone(b.names.String())
+	ix.nodes = slices.Clone(ix.nodes)
+	ix.rrsets = slices.Clone(ix.rrsets)
+	ix.v4, ix.v4az = slices.Clone(ix.v4), slices.Clone(ix.v4az)
+	ix.v6, ix.v6az = slices.Clone(ix.v6), slices.Clone(ix.v6az)
+	if size := slotsFor(len(ix.nodes)); size < len(ix.slots) {
+		ix.rehash(size)
+	}
 	return ix, b.report
 }
 
 // endpointRegion is the region an endpoint serves, for metrics: ServiceRegion, or the region
 // in its service name (com.amazonaws.<region>.<service>, com.amazonaws.vpce.<region>.vpce-svc-...).
 // Anything that does not look like a region counts as "other", so the label stays bounded.
-func endpointRegion(ep *types.VpcEndpoint) string {
+func (b *builder) endpointRegion(ep *types.VpcEndpoint) string {
 	region := aws.ToString(ep.ServiceRegion)
 	if region == "" {
-		parts := strings.Split(aws.ToString(ep.ServiceName), ".")
-		if len(parts) > 3 && parts[2] == "vpce" {
-			parts = parts[1:]
-		}
-		if len(parts) > 2 {
-			region = parts[2]
-		}
+		region = serviceRegion(aws.ToString(ep.ServiceName))
 	}
-	if !regionPattern.MatchString(region) {
-		return "other"
+	r, ok := b.regions[region]
+	if !ok {
+		r = region
+		if !regionPattern.MatchString(region) {
+			r = "other"
+		}
+		b.regions[region] = r
 	}
-	return region
+	return r
+}
+
+// serviceRegion is the third label of a service name, or the fourth after "vpce".
+func serviceRegion(service string) string {
+	_, rest, ok := strings.Cut(service, ".")
+	if !ok {
+		return ""
+	}
+	if _, rest, ok = strings.Cut(rest, "."); !ok {
+		return ""
+	}
+	label, after, more := strings.Cut(rest, ".")
+	if label == "vpce" && more {
+		label, _, _ = strings.Cut(after, ".")
+	}
+	return label
 }
 
 // regionPattern matches AWS region names: us-east-1, ap-northeast-1, us-gov-west-1, eusc-de-east-1.
 var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
-
-type builder struct {
-	opts     buildOptions
-	enis     map[string]*eni
-	services map[string][]string // service name -> private DNS names
-	exact    map[string]claim
-	wild     map[string]claim
-	soas     map[string]*dns.SOA  // by zone apex, shared by the names of a zone
-	apexes   map[string]*dns.SOA  // private zone apexes
-	served   map[string]*endpoint // by id: the endpoints that own at least one name
-	ids      map[string]bool      // endpoint ids seen
-	unknown  unknownEnums
-	report   buildReport
-}
 
 // buildClients maps client ranges to places: the subnets' CIDRs, IPv4 and IPv6, then the
 // zone lines over them. A zone line may name an AZ or an AZ ID; a name is given the ID the
@@ -217,70 +287,106 @@ var hostChars = func() (t [256]bool) {
 	return t
 }()
 
-func hostLabel(label string) bool {
-	for i := 0; i < len(label); i++ {
-		if !hostChars[label[i]] {
-			return false
-		}
-	}
-	return true
-}
-
 // azIDPattern matches AZ IDs: use1-az4, apne1-az1, usw2-lax1-az1.
 var azIDPattern = regexp.MustCompile(`^[a-z]{2,5}[0-9]+(-[a-z]+[0-9]+)?-az[0-9]+$`)
 
-func parseInterfaces(nis []types.NetworkInterface) map[string]*eni {
-	enis := make(map[string]*eni, len(nis))
+// parseInterfaces reads the interfaces' AZs and addresses into the builder's tables.
+func (b *builder) parseInterfaces(nis []types.NetworkInterface) {
+	b.enis = make(map[string]int32, len(nis))
+	b.ifaces = make([]iface, 0, len(nis))
+	b.ifaceV4 = make([][4]byte, 0, len(nis))
 	for i := range nis {
 		ni := &nis[i]
-		e := &eni{az: azKey{name: strings.ToLower(aws.ToString(ni.AvailabilityZone)), id: strings.ToLower(aws.ToString(ni.AvailabilityZoneId))}}
-		e.v4 = appendIP(e.v4, ni.PrivateIpAddress, false)
-		for _, p := range ni.PrivateIpAddresses {
-			e.v4 = appendIP(e.v4, p.PrivateIpAddress, false)
-		}
-		e.v6 = appendIP(e.v6, ni.Ipv6Address, true)
-		for _, p := range ni.Ipv6Addresses {
-			e.v6 = appendIP(e.v6, p.Ipv6Address, true)
-		}
+		id := aws.ToString(ni.NetworkInterfaceId)
 		// The first of duplicates wins: fresh sources come before the cache file's inventory.
-		if id := aws.ToString(ni.NetworkInterfaceId); id != "" && enis[id] == nil {
-			enis[id] = e
+		if _, dup := b.enis[id]; id == "" || dup {
+			continue
 		}
+		n := iface{
+			az: b.az(azKey{name: strings.ToLower(aws.ToString(ni.AvailabilityZone)), id: strings.ToLower(aws.ToString(ni.AvailabilityZoneId))}),
+			v4: uint32(len(b.ifaceV4)),
+			v6: uint32(len(b.ifaceV6)),
+		}
+		b.addIP(&n, ni.PrivateIpAddress, false)
+		for _, p := range ni.PrivateIpAddresses {
+			b.addIP(&n, p.PrivateIpAddress, false)
+		}
+		b.addIP(&n, ni.Ipv6Address, true)
+		for _, p := range ni.Ipv6Addresses {
+			b.addIP(&n, p.Ipv6Address, true)
+		}
+		b.enis[id] = int32(len(b.ifaces))
+		b.ifaces = append(b.ifaces, n)
 	}
-	return enis
 }
 
-// appendIP appends the address s if it parses as the wanted family and is not there yet.
-func appendIP(ips []net.IP, s *string, v6 bool) []net.IP {
-	ip := net.ParseIP(aws.ToString(s))
-	if ip == nil {
-		return ips
+// addIP adds the address s to interface n if it parses as the wanted family and is not
+// there yet. An IPv4-mapped IPv6 address is IPv4; an address with a zone is none.
+func (b *builder) addIP(n *iface, s *string, v6 bool) {
+	if aws.ToString(s) == "" {
+		return // absent, as most Ipv6Address fields are: not worth a parse error
 	}
-	if v4 := ip.To4(); v4 != nil {
-		if v6 {
-			return ips
+	ip, err := netip.ParseAddr(*s)
+	if err != nil || ip.Zone() != "" {
+		return
+	}
+	ip = ip.Unmap()
+	switch {
+	case ip.Is4() && !v6:
+		a := ip.As4()
+		if !slices.Contains(b.ifaceV4[n.v4:n.v4+uint32(n.nV4)], a) {
+			b.ifaceV4 = append(b.ifaceV4, a)
+			n.nV4++
 		}
-		ip = v4
-	} else if !v6 {
-		return ips
-	}
-	for _, have := range ips {
-		if have.Equal(ip) {
-			return ips
+	case ip.Is6() && v6:
+		a := ip.As16()
+		if !slices.Contains(b.ifaceV6[n.v6:n.v6+uint32(n.nV6)], a) {
+			b.ifaceV6 = append(b.ifaceV6, a)
+			n.nV6++
 		}
 	}
-	return append(ips, ip)
+}
+
+// az returns the position of an AZ in the index's table, adding it. Past 65,535 AZs (malformed
+// input: AWS has a few hundred) an AZ is unknown.
+func (b *builder) az(k azKey) uint16 {
+	if b.ix.azs[b.lastAZ] == k {
+		return b.lastAZ // interfaces come in runs of an AZ
+	}
+	i, ok := b.azs[k]
+	b.lastAZ = i
+	if !ok {
+		if len(b.ix.azs) > math.MaxUint16 {
+			return 0
+		}
+		i = uint16(len(b.ix.azs))
+		b.azs[k] = i
+		b.lastAZ = i
+		b.ix.azs = append(b.ix.azs, k)
+	}
+	return i
+}
+
+// vpc returns the position of a VPC in the index's table, adding it.
+func (b *builder) vpc(id string) uint32 {
+	i, ok := b.vpcs[id]
+	if !ok {
+		i = uint32(len(b.ix.vpcs))
+		b.vpcs[id] = i
+		b.ix.vpcs = append(b.ix.vpcs, id)
+	}
+	return i
 }
 
 func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
 	id := strings.ToLower(aws.ToString(ep.VpcEndpointId))
-	if id == "" || b.ids[id] {
+	if _, seen := b.ids[id]; id == "" || seen {
 		return
 	}
 	if field, value := unknownEnum(ep); field != "" {
 		// Left out; its id counts as seen, so that an older copy (the cache file's) does
 		// not serve in its place.
-		b.ids[id] = true
+		b.ids[id] = struct{}{}
 		b.unknown.add(field, value, id)
 		return
 	}
@@ -288,39 +394,172 @@ func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
 		!strings.EqualFold(string(ep.State), string(types.StateAvailable)) {
 		return
 	}
-	b.ids[id] = true // the first of duplicates wins, as for interfaces
-	if len(b.opts.vpcs) > 0 && !slices.Contains(b.opts.vpcs, aws.ToString(ep.VpcId)) {
-		return
-	}
-	e := &endpoint{ep: ep, id: id, ipType: recordIPType(ep), rank: len(b.opts.vpcs), region: endpointRegion(ep)}
-	if i := slices.Index(b.opts.vpcs, aws.ToString(ep.VpcId)); i >= 0 {
-		e.rank = i
-	}
-	for _, nid := range ep.NetworkInterfaceIds {
-		if n, ok := b.enis[nid]; ok && !slices.Contains(e.interfaces, n) {
-			e.interfaces = append(e.interfaces, n)
+	b.ids[id] = struct{}{} // the first of duplicates wins, as for interfaces
+	rank := len(b.opts.vpcs)
+	if len(b.opts.vpcs) > 0 {
+		if rank = slices.Index(b.opts.vpcs, aws.ToString(ep.VpcId)); rank < 0 {
+			return
 		}
 	}
-	privateDNS := aws.ToBool(ep.PrivateDnsEnabled) && b.opts.privateDNS != privateDNSOff
-	names := dnsNames(ep)
-	if !aws.ToBool(ep.PrivateDnsEnabled) && b.opts.privateDNS == privateDNSAll {
+	b.eps = append(b.eps, endpoint{ep: ep, id: id, rank: rank, region: b.endpointRegion(ep)})
+	e := endpointNames{b: b, ord: int32(len(b.eps) - 1), ipType: recordIPType(ep)}
+	sc := &b.scratch
+	sc.ifaces, sc.placed = sc.ifaces[:0], sc.placed[:0]
+	for _, nid := range ep.NetworkInterfaceIds {
+		if k, ok := b.enis[nid]; ok && !slices.Contains(sc.ifaces, k) {
+			sc.ifaces = append(sc.ifaces, k)
+		}
+	}
+	e.private = aws.ToBool(ep.PrivateDnsEnabled) && b.opts.privateDNS != privateDNSOff
+	if ep.DnsOptions != nil && aws.ToBool(ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint) {
+		e.inboundIn = b.vpc(aws.ToString(ep.VpcId))
+	}
+	hub := !aws.ToBool(ep.PrivateDnsEnabled) && b.opts.privateDNS == privateDNSAll
+	if hub {
 		// A hub endpoint: its private names are the service's, as DescribeVpcEndpointServices
 		// gives them; they are not in its DnsEntries.
-		names = append(names, b.services[aws.ToString(ep.ServiceName)]...)
-		privateDNS = true
+		e.private = true
 	}
-	for _, raw := range names {
-		name, wildcard, ok := canonicalName(raw)
-		if !ok {
-			b.report.skipped = append(b.report.skipped, fmt.Sprintf("%s: DNS name %q is not servable", id, raw))
-			continue
-		}
-		kind, az := classify(name, id)
-		if kind == kindPrivate && !privateDNS {
-			continue
-		}
-		b.add(name, wildcard, e, e.records(kind, az), b.soa(name, kind))
+	for _, entry := range ep.DnsEntries {
+		e.add(aws.ToString(entry.DnsName))
 	}
+	if hub {
+		for _, name := range b.services[aws.ToString(ep.ServiceName)] {
+			e.add(name)
+		}
+	}
+}
+
+// endpointNames adds the names of one endpoint.
+type endpointNames struct {
+	b         *builder
+	ord       int32 // in b.eps
+	ipType    types.DnsRecordIpType
+	private   bool   // its private names are served
+	inboundIn uint32 // see rrset
+	placed    bool   // its addresses are in the index
+	all4      addrRun
+	all6      addrRun
+}
+
+// addrRun is a run of an index's addresses of one family.
+type addrRun struct{ off, n uint32 }
+
+func (e *endpointNames) add(raw string) {
+	b := e.b
+	id := b.eps[e.ord].id
+	name, wildcard, ok := canonicalName(b.scratch.name[:0], raw)
+	if !ok {
+		b.report.skipped = append(b.report.skipped, fmt.Sprintf("%s: DNS name %q is not servable", id, raw))
+		return
+	}
+	kind, az := classify(name, id)
+	if kind == kindPrivate && !e.private {
+		return
+	}
+	d := e.records(kind, az)
+	if d.nA == 0 && d.nAAAA == 0 {
+		// No interface listed (yet, or any more: an endpoint created or deleted between the
+		// two Describe calls): the next plugin's answer beats an empty one.
+		return
+	}
+	b.add(name, wildcard, e.ord, d)
+}
+
+// place copies the endpoint's addresses into the index, interface by interface, once.
+func (e *endpointNames) place() {
+	if e.placed {
+		return
+	}
+	e.placed = true
+	b, ix, sc := e.b, e.b.ix, &e.b.scratch
+	e.all4.off, e.all6.off = uint32(len(ix.v4)), uint32(len(ix.v6))
+	for _, k := range sc.ifaces {
+		n := &b.ifaces[k]
+		p := placedIface{az: n.az, v4: addrRun{uint32(len(ix.v4)), uint32(n.nV4)}, v6: addrRun{uint32(len(ix.v6)), uint32(n.nV6)}}
+		ix.v4 = append(ix.v4, b.ifaceV4[n.v4:n.v4+uint32(n.nV4)]...)
+		ix.v6 = append(ix.v6, b.ifaceV6[n.v6:n.v6+uint32(n.nV6)]...)
+		for range n.nV4 {
+			ix.v4az = append(ix.v4az, n.az)
+		}
+		for range n.nV6 {
+			ix.v6az = append(ix.v6az, n.az)
+		}
+		sc.placed = append(sc.placed, p)
+	}
+	e.all4.n = uint32(len(ix.v4)) - e.all4.off
+	e.all6.n = uint32(len(ix.v6)) - e.all6.off
+}
+
+// records are the addresses a name of this kind answers with. Record types follow
+// DnsRecordIpType: ipv4 A, ipv6 AAAA, dualstack both, service-defined A everywhere and AAAA
+// for the regional and zonal names only. A zonal name answers with its AZ's interfaces.
+func (e *endpointNames) records(kind nameKind, az []byte) rrsetData {
+	wantA, wantAAAA := true, false
+	switch e.ipType {
+	case types.DnsRecordIpTypeIpv6:
+		wantA, wantAAAA = false, true
+	case types.DnsRecordIpTypeDualstack:
+		wantAAAA = true
+	case types.DnsRecordIpTypeServiceDefined:
+		wantAAAA = kind != kindPrivate
+	}
+	e.place()
+	v4, v6 := e.all4, e.all6
+	if kind == kindZonal {
+		v4, v6 = e.zonal(az)
+	}
+	d := rrsetData{kind: kind}
+	if kind == kindPrivate {
+		d.inboundIn = e.inboundIn
+	}
+	if wantA {
+		d.a, d.nA = v4.off, e.count(v4.n)
+	}
+	if wantAAAA {
+		d.aaaa, d.nAAAA = v6.off, e.count(v6.n)
+	}
+	return d
+}
+
+// count is n as an rrset holds it: at most maxAddrs, reported beyond.
+func (e *endpointNames) count(n uint32) uint8 {
+	if n > maxAddrs {
+		e.b.report.skipped = append(e.b.report.skipped,
+			fmt.Sprintf("%s: %d addresses of one family: the first %d served", e.b.eps[e.ord].id, n, maxAddrs))
+		return maxAddrs
+	}
+	return uint8(n)
+}
+
+// zonal returns the addresses of the endpoint's interfaces in az: a run of the endpoint's own
+// when they are next to each other (one interface per AZ, as AWS places them), else copies.
+func (e *endpointNames) zonal(az []byte) (v4, v6 addrRun) {
+	ix, placed := e.b.ix, e.b.scratch.placed
+	in := func(p placedIface) bool { return ix.azs[p.az].name == string(az) }
+	first := slices.IndexFunc(placed, in)
+	if first < 0 {
+		return addrRun{}, addrRun{}
+	}
+	last := first
+	for last+1 < len(placed) && in(placed[last+1]) {
+		last++
+	}
+	if !slices.ContainsFunc(placed[last+1:], in) {
+		return addrRun{placed[first].v4.off, placed[last].v4.off + placed[last].v4.n - placed[first].v4.off},
+			addrRun{placed[first].v6.off, placed[last].v6.off + placed[last].v6.n - placed[first].v6.off}
+	}
+	v4.off, v6.off = uint32(len(ix.v4)), uint32(len(ix.v6))
+	for _, p := range placed {
+		if in(p) {
+			ix.v4 = append(ix.v4, ix.v4[p.v4.off:p.v4.off+p.v4.n]...)
+			ix.v4az = append(ix.v4az, ix.v4az[p.v4.off:p.v4.off+p.v4.n]...)
+			ix.v6 = append(ix.v6, ix.v6[p.v6.off:p.v6.off+p.v6.n]...)
+			ix.v6az = append(ix.v6az, ix.v6az[p.v6.off:p.v6.off+p.v6.n]...)
+		}
+	}
+	v4.n, v6.n = uint32(len(ix.v4))-v4.off, uint32(len(ix.v6))-v6.off
+	return v4, v6
 }
 
 // unknownEnum names the first enum field of ep, in the order that decides whether it is served,
@@ -329,22 +568,30 @@ func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
 // Gateway endpoint, or one being deleted, is left out in silence whatever the rest holds.
 func unknownEnum(ep *types.VpcEndpoint) (field, value string) {
 	switch {
-	case !inventory.KnownEnum(ep.VpcEndpointType, types.VpcEndpointType("").Values()):
+	case !inventory.KnownEnum(ep.VpcEndpointType, endpointTypes):
 		return "VpcEndpointType", string(ep.VpcEndpointType)
 	case !strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeInterface)):
 		return "", ""
-	case !inventory.KnownEnum(ep.State, types.State("").Values()):
+	case !inventory.KnownEnum(ep.State, states):
 		return "State", string(ep.State)
 	case !strings.EqualFold(string(ep.State), string(types.StateAvailable)):
 		return "", ""
-	case ep.IpAddressType != "" && !inventory.KnownEnum(ep.IpAddressType, types.IpAddressType("").Values()):
+	case ep.IpAddressType != "" && !inventory.KnownEnum(ep.IpAddressType, ipAddressTypes):
 		return "IpAddressType", string(ep.IpAddressType)
 	case ep.DnsOptions != nil && ep.DnsOptions.DnsRecordIpType != "" &&
-		!inventory.KnownEnum(ep.DnsOptions.DnsRecordIpType, types.DnsRecordIpType("").Values()):
+		!inventory.KnownEnum(ep.DnsOptions.DnsRecordIpType, dnsRecordIPTypes):
 		return "DnsOptions.DnsRecordIpType", string(ep.DnsOptions.DnsRecordIpType)
 	}
 	return "", ""
 }
+
+// The values the SDK lists, read once: Values() makes a new slice each time.
+var (
+	endpointTypes    = types.VpcEndpointType("").Values()
+	states           = types.State("").Values()
+	ipAddressTypes   = types.IpAddressType("").Values()
+	dnsRecordIPTypes = types.DnsRecordIpType("").Values()
+)
 
 // unknownEnums collects the endpoints left out for an enum value the SDK does not list, by
 // field and value, so that a build reports each distinct value once, naming the first
@@ -400,14 +647,6 @@ func (u *unknownEnums) lines() []string {
 	return lines
 }
 
-func dnsNames(ep *types.VpcEndpoint) []string {
-	names := make([]string, 0, len(ep.DnsEntries))
-	for _, entry := range ep.DnsEntries {
-		names = append(names, aws.ToString(entry.DnsName))
-	}
-	return names
-}
-
 // servicePrivateNames maps service names to the private DNS names their endpoints may serve:
 // PrivateDnsNames (or PrivateDnsName), for services of other owners only once the owner has
 // verified the domain, as AWS requires before it serves them.
@@ -438,72 +677,103 @@ func recordIPType(ep *types.VpcEndpoint) types.DnsRecordIpType {
 	return types.DnsRecordIpType(strings.ToLower(t))
 }
 
-// records collects the addresses a name of this kind answers with. Record types follow
-// DnsRecordIpType: ipv4 A, ipv6 AAAA, dualstack both, service-defined A everywhere and AAAA
-// for the regional and zonal names only.
-func (e *endpoint) records(kind nameKind, az string) *rrset {
-	wantA, wantAAAA := true, false
-	switch e.ipType {
-	case types.DnsRecordIpTypeIpv6:
-		wantA, wantAAAA = false, true
-	case types.DnsRecordIpTypeDualstack:
-		wantAAAA = true
-	case types.DnsRecordIpTypeServiceDefined:
-		wantAAAA = kind != kindPrivate
+// add records endpoint ord's claim on name; where endpoints collide, the better-ranked one
+// keeps it. A private name is the apex of its own zone; regional and zonal names are in
+// <region>.vpce.amazonaws.com.
+func (b *builder) add(name []byte, wildcard bool, ord int32, d rrsetData) {
+	own := len(name)
+	if d.kind != kindPrivate {
+		own = bytes.IndexByte(name, '.') + 1 // the rest is the service's zone, shared
 	}
-	rs := &rrset{kind: kind}
-	for _, n := range e.interfaces {
-		if kind == kindZonal && n.az.name != az {
-			continue
+	i := b.node(name, own)
+	if d.kind == kindPrivate {
+		d.zone = uint32(i)
+		if b.opts.authoritative {
+			b.ix.nodes[i].apex = true
 		}
-		for _, ip := range n.v4 {
-			if wantA {
-				rs.a.add(ip, n.az)
-			}
-		}
-		for _, ip := range n.v6 {
-			if wantAAAA {
-				rs.aaaa.add(ip, n.az)
-			}
-		}
+	} else {
+		d.zone = b.zone(vpceZone(name))
 	}
-	if kind == kindPrivate && e.ep.DnsOptions != nil && aws.ToBool(e.ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint) {
-		rs.inboundOnlyVPC = aws.ToString(e.ep.VpcId)
+	set := &b.ix.nodes[i].exact
+	if wildcard {
+		set = &b.ix.nodes[i].wild
 	}
-	return rs
+	if *set == 0 {
+		b.ix.rrsets = append(b.ix.rrsets, rrset{})
+		b.ix.rrsets[len(b.ix.rrsets)-1].rrsetData = d
+		b.owners = append(b.owners, ord)
+		*set = uint32(len(b.ix.rrsets))
+		return
+	}
+	j := *set - 1
+	e, prev := &b.eps[ord], &b.eps[b.owners[j]]
+	switch {
+	case e == prev:
+		return // the same name listed twice by one endpoint
+	case better(e, prev):
+		b.report.conflicts = append(b.report.conflicts, conflict(name, wildcard, e, prev))
+		b.ix.rrsets[j].rrsetData = d
+		b.owners[j] = ord
+	default:
+		b.report.conflicts = append(b.report.conflicts, conflict(name, wildcard, prev, e))
+	}
 }
 
-// add records e's claim on name; where endpoints collide, the better-ranked one keeps it.
-func (b *builder) add(name string, wildcard bool, e *endpoint, rs *rrset, soa *dns.SOA) {
-	if len(rs.a.ips) == 0 && len(rs.aaaa.ips) == 0 {
-		// No interface listed (yet, or any more: an endpoint created or deleted between the
-		// two Describe calls): the next plugin's answer beats an empty one.
-		return
-	}
-	rs.soa = soa
-	names := b.exact
-	if wildcard {
-		names = b.wild
-	}
-	if rs.kind == kindPrivate {
-		if b.apexes == nil {
-			b.apexes = map[string]*dns.SOA{}
+// node returns the position of name's node, adding it if new: its own part name[:own], the
+// rest a shared suffix. A node asked for whole (a zone, whose name its SOA carries) is stored
+// whole, even if it was first added in parts.
+func (b *builder) node(name []byte, own int) int {
+	ix := b.ix
+	i, slot, found := ix.probe(name)
+	if found {
+		if nd := &ix.nodes[i]; own == len(name) && nd.suffix != 0 {
+			nd.off, nd.n, nd.suffix = b.write(name), uint8(len(name)), 0
 		}
-		b.apexes[name] = soa
+		return i
 	}
-	prev, taken := names[name]
-	switch {
-	case !taken:
-	case prev.owner == e:
-		return // the same name listed twice by one endpoint
-	case better(e, prev.owner):
-		b.report.conflicts = append(b.report.conflicts, conflict(name, wildcard, e, prev.owner))
-	default:
-		b.report.conflicts = append(b.report.conflicts, conflict(name, wildcard, prev.owner, e))
-		return
+	i = len(ix.nodes)
+	ix.nodes = append(ix.nodes, node{off: b.write(name[:own]), n: uint8(own), suffix: b.suffix(name[own:])})
+	if len(ix.nodes)*4 > len(ix.slots)*3 {
+		ix.rehash(2 * len(ix.slots))
+	} else {
+		ix.slots[slot] = uint32(i + 1)
 	}
-	names[name] = claim{owner: e, rs: rs}
-	b.served[e.id] = e
+	return i
+}
+
+// zone returns the node of a regional or zonal name's zone, stored whole.
+func (b *builder) zone(name []byte) uint32 {
+	if b.lastZone != 0 && string(name) == b.ix.nodeName(int(b.lastZone-1)) {
+		return b.lastZone - 1 // an endpoint's names are in one zone
+	}
+	i := b.node(name, len(name))
+	b.lastZone = uint32(i + 1)
+	return uint32(i)
+}
+
+// write appends p to the index's names and returns where it starts.
+func (b *builder) write(p []byte) uint32 {
+	off := b.names.Len()
+	b.names.Write(p)
+	b.ix.names = b.names.String()
+	return uint32(off)
+}
+
+// suffix returns the position of a shared suffix, adding it.
+func (b *builder) suffix(rest []byte) uint32 {
+	if b.lastSuffix != 0 && string(rest) == b.ix.suffix(b.lastSuffix) {
+		return b.lastSuffix // the endpoint's names before this one were in the same zone
+	}
+	if i, ok := b.suffixes[string(rest)]; ok {
+		b.lastSuffix = i
+		return i
+	}
+	off := b.write(rest)
+	i := uint32(len(b.ix.suffixes))
+	b.ix.suffixes = append(b.ix.suffixes, span{off: off, n: uint8(len(rest))})
+	b.suffixes[b.ix.names[off:]] = i
+	b.lastSuffix = i
+	return i
 }
 
 // better reports whether a should serve a name that b offers too: VPC priority first, then
@@ -524,87 +794,85 @@ func better(a, b *endpoint) bool {
 	return a.id < b.id
 }
 
-func conflict(name string, wildcard bool, winner, loser *endpoint) string {
+func conflict(name []byte, wildcard bool, winner, loser *endpoint) string {
+	n := string(name)
 	if wildcard {
-		name = "*." + name
+		n = "*." + n
 	}
-	return fmt.Sprintf("%s offered by %s (%s) and %s (%s): serving %s", name,
+	return fmt.Sprintf("%s offered by %s (%s) and %s (%s): serving %s", n,
 		winner.id, aws.ToString(winner.ep.VpcId), loser.id, aws.ToString(loser.ep.VpcId), winner.id)
-}
-
-// soa returns the shared SOA of the zone that name is in: a private name is its own zone
-// apex (the managed private hosted zone is named after it); regional and zonal names live in
-// <region>.vpce.amazonaws.com.
-func (b *builder) soa(name string, kind nameKind) *dns.SOA {
-	zone := name
-	if kind != kindPrivate {
-		zone = vpceZone(name)
-	}
-	if soa, ok := b.soas[zone]; ok {
-		return soa
-	}
-	soa := &dns.SOA{
-		Hdr:     dns.RR_Header{Name: zone, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: b.opts.ttl},
-		Ns:      soaNs,
-		Mbox:    soaMbox,
-		Serial:  1,
-		Refresh: 7200,
-		Retry:   900,
-		Expire:  1209600,
-		Minttl:  b.opts.ttl,
-	}
-	b.soas[zone] = soa
-	return soa
 }
 
 // vpceZone returns the <region>.vpce.amazonaws.com zone of a regional or zonal name: the
 // labels after the endpoint label and the service id, which may itself have several labels.
-func vpceZone(name string) string {
-	if i := strings.Index(name, ".vpce.amazonaws."); i >= 0 {
-		if j := strings.LastIndexByte(name[:i], '.'); j >= 0 {
+func vpceZone(name []byte) []byte {
+	if i := bytes.Index(name, []byte(".vpce.amazonaws.")); i >= 0 {
+		if j := bytes.LastIndexByte(name[:i], '.'); j >= 0 {
 			return name[j+1:]
 		}
 	}
-	_, parent, _ := strings.Cut(name, ".")
+	_, parent, _ := bytes.Cut(name, []byte("."))
 	return parent
 }
 
 // classify tells an endpoint's names apart: vpce-<id>-<rand> is regional,
 // vpce-<id>-<rand>-<az> zonal, anything not led by the endpoint id a private name.
-func classify(name, id string) (nameKind, string) {
-	label, _, _ := strings.Cut(name, ".")
-	rest, ok := strings.CutPrefix(label, id+"-")
-	if !ok {
-		return kindPrivate, ""
+func classify(name []byte, id string) (nameKind, []byte) {
+	label, _, _ := bytes.Cut(name, []byte("."))
+	if len(label) <= len(id) || string(label[:len(id)]) != id || label[len(id)] != '-' {
+		return kindPrivate, nil
 	}
-	if _, az, zonal := strings.Cut(rest, "-"); zonal {
+	if _, az, zonal := bytes.Cut(label[len(id)+1:], []byte("-")); zonal {
 		return kindZonal, az
 	}
-	return kindRegional, ""
+	return kindRegional, nil
 }
 
-// canonicalName lower-cases a DnsEntries name into an FQDN and splits off a leading "*.".
-// Only plain host names are served: letters, digits, '-', '_' and a whole-label leading
+// canonicalName lower-cases a DnsEntries name into an FQDN in buf and splits off a leading
+// "*.". Only plain host names are served: letters, digits, '-', '_' and a whole-label leading
 // wildcard, within DNS's length limits. A wildcard needs two labels below it, so that no
 // entry can capture a whole top-level domain.
-func canonicalName(raw string) (name string, wildcard bool, ok bool) {
-	name = dns.Fqdn(strings.ToLower(raw))
-	if rest, cut := strings.CutPrefix(name, "*."); cut {
+func canonicalName(buf []byte, raw string) (name []byte, wildcard bool, ok bool) {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] >= utf8.RuneSelf { // Unicode's case mapping, which can make ASCII of it
+			raw = strings.ToLower(raw)
+			break
+		}
+	}
+	name = buf
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		name = append(name, c)
+	}
+	if len(name) == 0 || name[len(name)-1] != '.' || escaped(name, len(name)-1) {
+		name = append(name, '.')
+	}
+	if rest, cut := bytes.CutPrefix(name, []byte("*.")); cut {
 		name, wildcard = rest, true
 	}
 	// 255 bytes on the wire: an FQDN of 254 characters, 252 below a "*.".
-	if name == "." || len(name) > 254 || wildcard && len(name) > 252 {
-		return "", false, false
+	if len(name) == 1 || len(name) > 254 || wildcard && len(name) > 252 {
+		return nil, false, false
 	}
-	labels := 0
-	for label := range strings.SplitSeq(strings.TrimSuffix(name, "."), ".") {
-		if label == "" || len(label) > 63 || !hostLabel(label) {
-			return "", false, false
+	labels, start := 0, 0
+	for i, c := range name {
+		if c != '.' {
+			if !hostChars[c] {
+				return nil, false, false
+			}
+			continue
+		}
+		if n := i - start; n == 0 || n > 63 {
+			return nil, false, false
 		}
 		labels++
+		start = i + 1
 	}
 	if wildcard && labels < 2 {
-		return "", false, false
+		return nil, false, false
 	}
 	return name, wildcard, true
 }

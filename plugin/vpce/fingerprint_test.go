@@ -67,14 +67,15 @@ func TestBuildReadsOnlyWhatTheFingerprintCounts(t *testing.T) {
 // zone apexes, and the client ranges.
 func dumpIndex(ix *index) string {
 	var lines []string
-	for _, m := range []map[string]*rrset{ix.exact, ix.wild} {
-		for name, rs := range m {
-			lines = append(lines, fmt.Sprintf("%s %v a=%v %v aaaa=%v %v soa=%v inbound=%q",
-				name, rs.kind, rs.a.ips, rs.a.azs, rs.aaaa.ips, rs.aaaa.azs, rs.soa, rs.inboundOnlyVPC))
+	tab := tableOf(ix)
+	for star, m := range map[string]map[string]servedName{"": tab.exact, "*.": tab.wild} {
+		for name, s := range m {
+			lines = append(lines, fmt.Sprintf("%s%s %v a=%v %v aaaa=%v %v zone=%v inbound=%q",
+				star, name, s.kind, s.a, s.aAZ, s.aaaa, s.aaaaAZ, s.zone, s.inboundVPC))
 		}
 	}
-	for apex, soa := range ix.apexes {
-		lines = append(lines, fmt.Sprintf("apex %s %v", apex, soa))
+	for apex := range tab.apexes {
+		lines = append(lines, "apex "+apex)
 	}
 	if ix.clients != nil {
 		for p, pl := range ix.clients.prefixes {

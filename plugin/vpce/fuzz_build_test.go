@@ -103,46 +103,47 @@ func checkIndex(t *testing.T, ix *index) {
 			t.Errorf("%s %q holds a '*'", what, name)
 		}
 	}
-	for name, rs := range ix.exact {
+	tab := tableOf(ix)
+	for name, s := range tab.exact {
 		checkName("exact name", name, false)
-		checkRRset(t, name, rs)
-		if got, _, res := ix.lookup([]byte(name)); res != resultAnswer || got != rs {
+		checkRRset(t, name, s)
+		if got, _, res := ix.lookup([]byte(name)); res != resultAnswer || got != s.rs {
 			t.Errorf("lookup(%q) = %v, want its own records", name, res)
 		}
 	}
-	for name, rs := range ix.wild {
+	for name, s := range tab.wild {
 		checkName("wildcard apex", name, false)
 		// The wildcard itself must be a valid name, or no name below it could be asked for.
 		checkName("wildcard", "*."+name, true)
 		if dns.CountLabel(name) < 2 {
 			t.Errorf("wildcard *.%s captures a top-level domain or the root", name)
 		}
-		checkRRset(t, "*."+name, rs)
+		checkRRset(t, "*."+name, s)
 		if below := "x." + name; len(below) <= 254 {
 			if _, _, res := ix.lookup([]byte(below)); res != resultAnswer {
 				t.Errorf("lookup(%q) below a wildcard = %v, want answer", below, res)
 			}
 		}
-		if rs2, _, res := ix.lookup([]byte(name)); res == resultAnswer && rs2 == rs && ix.exact[name] != rs {
+		if rs2, _, res := ix.lookup([]byte(name)); res == resultAnswer && rs2 == s.rs && tab.exact[name].rs != s.rs {
 			t.Errorf("lookup(%q): the apex matched its own wildcard", name)
 		}
 	}
-	for name := range ix.apexes {
+	for name := range tab.apexes {
 		checkName("zone", name, false)
 	}
 }
 
-func checkRRset(t *testing.T, name string, rs *rrset) {
+func checkRRset(t *testing.T, name string, s servedName) {
 	t.Helper()
-	if rs == nil || rs.soa == nil {
-		t.Fatalf("%s: no records or no SOA", name)
+	if s.rs == nil || !dns.IsFqdn(s.zone) {
+		t.Fatalf("%s: no records or no zone", name)
 	}
-	for _, ip := range rs.a.ips {
+	for _, ip := range s.a {
 		if len(ip) != net.IPv4len || ip.To4() == nil {
 			t.Errorf("%s: A record address %v is not IPv4", name, ip)
 		}
 	}
-	for _, ip := range rs.aaaa.ips {
+	for _, ip := range s.aaaa {
 		if len(ip) != net.IPv6len || ip.To4() != nil {
 			t.Errorf("%s: AAAA record address %v is not IPv6", name, ip)
 		}
@@ -387,7 +388,7 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions
 			offers[key] = append(offers[key], offer{private: private, addrs: addrs})
 		}
 	}
-	check := func(key string, rs *rrset) {
+	check := func(key string, s servedName) {
 		list := offers[key]
 		if len(list) == 0 {
 			t.Errorf("%s served, but no available Interface endpoint (with private DNS, for a private name) offers it", key)
@@ -395,20 +396,21 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions
 		}
 		for _, o := range list {
 			ok := true
-			for _, ip := range slices.Concat(rs.a.ips, rs.aaaa.ips) {
+			for _, ip := range slices.Concat(s.a, s.aaaa) {
 				ok = ok && o.addrs[ip.String()]
 			}
-			if ok && o.private == (rs.kind == kindPrivate) {
+			if ok && o.private == (s.kind == kindPrivate) {
 				return
 			}
 		}
-		t.Errorf("%s (%v) serves %v %v: not the addresses of an endpoint that offers it", key, rs.kind, rs.a, rs.aaaa)
+		t.Errorf("%s (%v) serves %v %v: not the addresses of an endpoint that offers it", key, s.kind, s.a, s.aaaa)
 	}
-	for name, rs := range ix.exact {
-		check(name, rs)
+	tab := tableOf(ix)
+	for name, s := range tab.exact {
+		check(name, s)
 	}
-	for name, rs := range ix.wild {
-		check("*."+name, rs)
+	for name, s := range tab.wild {
+		check("*."+name, s)
 	}
 	if ix.stats.endpoints > eligible {
 		t.Errorf("%d endpoints served, only %d available Interface endpoints", ix.stats.endpoints, eligible)

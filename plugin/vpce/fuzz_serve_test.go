@@ -37,6 +37,7 @@ type fuzzHandler struct {
 	name  string
 	v     *VPCE
 	ix    *index
+	tab   indexTable
 	zones [][]string // the zones' labels, for the oracle
 	auth  bool
 }
@@ -57,7 +58,7 @@ func fuzzHandlers(tb testing.TB) []fuzzHandler {
 		ix, _ := buildIndex(inv, buildOptions{ttl: 60, authoritative: c.auth})
 		v := newBareVPCE(fuzzNext, c.zones...)
 		v.index.Store(ix)
-		h := fuzzHandler{name: c.name, v: v, ix: ix, auth: c.auth}
+		h := fuzzHandler{name: c.name, v: v, ix: ix, tab: tableOf(ix), auth: c.auth}
 		for _, z := range v.zones {
 			labels, _ := wireLabels(z)
 			h.zones = append(h.zones, labels)
@@ -110,7 +111,7 @@ func joinLabels(labels []string) string {
 // label as DNS defines names: an exact name, else the closest enclosing wildcard (strictly
 // below its apex), else (authoritative) the private zone's NODATA or NXDOMAIN, else the next
 // plugin.
-func (h *fuzzHandler) oracle(labels []string) (*rrset, result) {
+func (h *fuzzHandler) oracle(labels []string) (*servedName, result) {
 	inZone := false
 	for _, z := range h.zones {
 		if len(labels) >= len(z) && slices.Equal(labels[len(labels)-len(z):], z) {
@@ -120,22 +121,19 @@ func (h *fuzzHandler) oracle(labels []string) (*rrset, result) {
 	if !inZone {
 		return nil, resultMiss
 	}
-	if rs, ok := h.ix.exact[joinLabels(labels)]; ok {
-		return rs, resultAnswer
+	if s, ok := h.tab.exact[joinLabels(labels)]; ok {
+		return &s, resultAnswer
 	}
 	for k := 1; k < len(labels); k++ {
-		if rs, ok := h.ix.wild[joinLabels(labels[k:])]; ok {
-			return rs, resultAnswer
+		if s, ok := h.tab.wild[joinLabels(labels[k:])]; ok {
+			return &s, resultAnswer
 		}
 	}
-	if h.ix.apexes == nil {
-		return nil, resultMiss
-	}
-	if _, ok := h.ix.apexes[joinLabels(labels)]; ok {
+	if h.tab.apexes[joinLabels(labels)] {
 		return nil, resultNodata
 	}
 	for k := 1; k < len(labels); k++ {
-		if _, ok := h.ix.apexes[joinLabels(labels[k:])]; ok {
+		if h.tab.apexes[joinLabels(labels[k:])] {
 			return nil, resultNXDomain
 		}
 	}
@@ -191,7 +189,7 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 	}
 
 	passed := len(m.Answer) == 1 && m.Answer[0] == fuzzNextRR
-	want, res := (*rrset)(nil), resultMiss
+	want, res := (*servedName)(nil), resultMiss
 	if len(r.Question) == 1 && r.Question[0].Qclass == dns.ClassINET {
 		labels, ok := wireLabels(r.Question[0].Name)
 		if !ok {
@@ -199,7 +197,7 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 		}
 		want, res = h.oracle(labels)
 	}
-	if res == resultAnswer && want.inboundOnlyVPC != "" && h.ix.clients != nil && passed {
+	if res == resultAnswer && want.inboundVPC != "" && h.ix.clients != nil && passed {
 		return // an inbound-only endpoint's private name, asked from inside its VPC
 	}
 	if res == resultMiss {
@@ -243,10 +241,10 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 	}
 	if want != nil {
 		if q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY {
-			wantA = ipStrings(want.a.ips)
+			wantA = ipStrings(want.a)
 		}
 		if q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeANY {
-			wantAAAA = ipStrings(want.aaaa.ips)
+			wantAAAA = ipStrings(want.aaaa)
 		}
 	}
 	slices.Sort(gotA)

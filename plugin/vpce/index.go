@@ -1,6 +1,7 @@
 package vpce
 
 import (
+	"hash/maphash"
 	"net"
 	"sync/atomic"
 
@@ -21,36 +22,221 @@ func (k nameKind) String() string {
 	return [...]string{"regional", "zonal", "private"}[k]
 }
 
-// rrset is what one name answers: its addresses, in interface order. It is immutable once
-// published, but for the rotation counter.
+// index is one immutable table of the served names, built when the inventory changes and
+// swapped in atomically; queries read it without locks.
+//
+// It is laid out for a view of hundreds of thousands of names: a few flat tables that refer to
+// each other by position, and one string holding every name, so that the garbage collector has
+// almost nothing to walk and a lookup touches a few cache lines. Regional and zonal names share
+// everything after their first label (the service's zone) through suffixes; an endpoint's
+// addresses are stored once, and each of its names answers with a range of them.
+type index struct {
+	names    string   // the nodes' own parts and the shared suffixes, back to back
+	suffixes []span   // the shared rests of names, in names; 0 is the empty one
+	nodes    []node   // the names the table knows
+	slots    []uint32 // open addressing over nodes by name: node position + 1, 0 for free
+	seed     maphash.Seed
+	rrsets   []rrset
+	v4       [][4]byte
+	v4az     []uint16 // the AZ (in azs) of each v4 address
+	v6       [][16]byte
+	v6az     []uint16
+	azs      []azKey  // 0 is the unknown AZ
+	vpcs     []string // VPCs whose clients get the next plugin's answer for a name; 0 is none
+
+	ttl   uint32
+	stats indexStats
+
+	clients  *clientTable // where clients are: the learned subnets and the zone lines
+	affinity affinity
+}
+
+// span is a stretch of the index's names.
+type span struct {
+	off uint32
+	n   uint8
+}
+
+// node is a name of the table: a served name, the apex of a wildcard, a private zone apex, or
+// the zone of regional and zonal names (for its SOA).
+type node struct {
+	off    uint32 // the node's own part, names[off:off+n]
+	suffix uint32 // the rest of the name, suffixes[suffix]
+	exact  uint32 // the name's records, rrsets[exact-1]; 0 for none
+	wild   uint32 // the records of "*." + name, rrsets[wild-1]; 0 for none
+	n      uint8
+	apex   bool // an authoritative private zone: no name below it is left to the next plugin
+}
+
+// rrset is what one name answers. It is immutable once published, but for the rotation
+// counter.
 type rrset struct {
-	a    addrSet
-	aaaa addrSet
-	kind nameKind
-	soa  *dns.SOA // the zone's SOA, for negative answers
-	// inboundOnlyVPC is set for the private names of an endpoint with
+	rrsetData
+	next atomic.Uint32
+}
+
+// rrsetData are an rrset's records: ranges of the index's addresses, in interface order.
+type rrsetData struct {
+	a, aaaa uint32 // the first address of each family, in v4 and v6
+	zone    uint32 // the node of the zone whose SOA negative answers carry (stored whole)
+	// inboundIn is set (vpcs[inboundIn]) for the private names of an endpoint with
 	// PrivateDnsOnlyForInboundResolverEndpoint: clients inside that VPC reach the service
 	// another way (a gateway endpoint) and get the next plugin's answer.
-	inboundOnlyVPC string
-	next           atomic.Uint32
+	inboundIn uint32
+	nA, nAAAA uint8 // how many addresses of each family
+	kind      nameKind
 }
 
-// addrSet is one address family of a name: the addresses and the AZ of each.
-type addrSet struct {
-	ips []net.IP
-	azs []azKey
+// maxAddrs is the most addresses of one family a name answers with: the count is one byte.
+// An endpoint has one interface per AZ; a name with more addresses is malformed input.
+const maxAddrs = 255
+
+// lookup finds the records for name, which must be a lower-case FQDN. An exact name wins
+// over a wildcard; the closest enclosing wildcard wins over one further up. Where no
+// name matches, a private zone apex at or above it makes the answer NODATA (at the apex) or
+// NXDOMAIN (below it), carrying the apex's SOA (zone).
+func (ix *index) lookup(name []byte) (rs *rrset, zone string, res result) {
+	apex := -1
+	atName := false
+	if i, ok := ix.find(name); ok {
+		nd := &ix.nodes[i]
+		if nd.exact != 0 {
+			return &ix.rrsets[nd.exact-1], "", resultAnswer
+		}
+		if nd.apex {
+			apex, atName = i, true
+		}
+	}
+	for parent, ok := parentOf(name); ok; parent, ok = parentOf(parent) {
+		i, found := ix.find(parent)
+		if !found {
+			continue
+		}
+		nd := &ix.nodes[i]
+		if nd.wild != 0 {
+			return &ix.rrsets[nd.wild-1], "", resultAnswer
+		}
+		if nd.apex && apex < 0 {
+			apex = i
+		}
+	}
+	switch {
+	case apex < 0:
+		return nil, "", resultMiss
+	case atName:
+		return nil, ix.nodeName(apex), resultNodata
+	}
+	return nil, ix.nodeName(apex), resultNXDomain
 }
 
-func (s *addrSet) add(ip net.IP, az azKey) {
-	s.ips = append(s.ips, ip)
-	s.azs = append(s.azs, az)
+// find returns the position of name's node.
+func (ix *index) find(name []byte) (int, bool) {
+	i, _, ok := ix.probe(name)
+	return i, ok
 }
 
-// severalAZs reports whether the set's addresses are in more than one AZ: only then does
+// probe returns the position of name's node, or the free slot where it would go.
+func (ix *index) probe(name []byte) (node int, slot uint64, found bool) {
+	if len(ix.slots) == 0 {
+		return 0, 0, false
+	}
+	mask := uint64(len(ix.slots) - 1)
+	for j := maphash.Bytes(ix.seed, name) & mask; ; j = (j + 1) & mask {
+		s := ix.slots[j]
+		if s == 0 {
+			return 0, j, false
+		}
+		if ix.is(int(s-1), name) {
+			return int(s - 1), j, true
+		}
+	}
+}
+
+// is reports whether node i is name.
+func (ix *index) is(i int, name []byte) bool {
+	nd := &ix.nodes[i]
+	own := ix.names[nd.off : nd.off+uint32(nd.n)]
+	rest := ix.suffix(nd.suffix)
+	return len(name) == len(own)+len(rest) &&
+		string(name[:len(own)]) == own && string(name[len(own):]) == rest
+}
+
+func (ix *index) suffix(i uint32) string {
+	s := ix.suffixes[i]
+	return ix.names[s.off : s.off+uint32(s.n)]
+}
+
+// nodeName is the name of node i: a substring of the index's names for a node stored whole
+// (zones, private names), a new string for the others.
+func (ix *index) nodeName(i int) string {
+	nd := &ix.nodes[i]
+	own := ix.names[nd.off : nd.off+uint32(nd.n)]
+	if nd.suffix == 0 {
+		return own
+	}
+	return own + ix.suffix(nd.suffix)
+}
+
+// insert puts node i in the slots; the node must not be there yet.
+func (ix *index) insert(i int, name []byte) {
+	mask := uint64(len(ix.slots) - 1)
+	j := maphash.Bytes(ix.seed, name) & mask
+	for ix.slots[j] != 0 {
+		j = (j + 1) & mask
+	}
+	ix.slots[j] = uint32(i + 1)
+}
+
+// slotsFor is the size of the slots for n nodes: a power of two at most three quarters full,
+// where linear probing stays at one or two probes.
+func slotsFor(n int) int {
+	size := 8
+	for size*3 < n*4 {
+		size *= 2
+	}
+	return size
+}
+
+// rehash rebuilds the slots for the nodes there are, in a table of the given size.
+func (ix *index) rehash(size int) {
+	ix.slots = make([]uint32, size)
+	var buf [nameBuf]byte
+	for i := range ix.nodes {
+		nd := &ix.nodes[i]
+		name := append(append(buf[:0], ix.names[nd.off:nd.off+uint32(nd.n)]...), ix.suffix(nd.suffix)...)
+		ix.insert(i, name)
+	}
+}
+
+// family is one address family of an rrset: a range of the index's v4 or v6 addresses.
+type family struct {
+	rrtype uint16 // dns.TypeA or dns.TypeAAAA
+	off    uint32
+	n      int
+}
+
+func (rs *rrset) family(rrtype uint16) family {
+	if rrtype == dns.TypeA {
+		return family{rrtype, rs.a, int(rs.nA)}
+	}
+	return family{rrtype, rs.aaaa, int(rs.nAAAA)}
+}
+
+// addr returns the k-th address of f, as a slice of the index's own memory (callers must not
+// change it), and its AZ.
+func (ix *index) addr(f family, k int) (net.IP, azKey) {
+	j := f.off + uint32(k)
+	if f.rrtype == dns.TypeA {
+		return ix.v4[j][:], ix.azs[ix.v4az[j]]
+	}
+	return ix.v6[j][:], ix.azs[ix.v6az[j]]
+}
+
+// severalAZs reports whether the family's addresses are in more than one AZ: only then does
 // affinity give clients of different AZs different answers.
-func (s *addrSet) severalAZs() bool {
-	for _, az := range s.azs {
-		if az != s.azs[0] {
+func severalAZs(azs []uint16) bool {
+	for _, az := range azs {
+		if az != azs[0] {
 			return true
 		}
 	}
@@ -59,54 +245,20 @@ func (s *addrSet) severalAZs() bool {
 
 // perClient reports whether the answer to qtype differs between clients: affinity over a set
 // in several AZs, or a name that clients inside its endpoint's VPC get from the next plugin.
-func (rs *rrset) perClient(qtype uint16, aff affinity) bool {
-	if rs.inboundOnlyVPC != "" {
+func (ix *index) perClient(rs *rrset, qtype uint16) bool {
+	if rs.inboundIn != 0 {
 		return true
 	}
-	if aff == affinityNone {
+	if ix.affinity == affinityNone {
 		return false
 	}
-	return (qtype == dns.TypeA || qtype == dns.TypeANY) && rs.a.severalAZs() ||
-		(qtype == dns.TypeAAAA || qtype == dns.TypeANY) && rs.aaaa.severalAZs()
+	return (qtype == dns.TypeA || qtype == dns.TypeANY) && severalAZs(ix.v4az[rs.a:rs.a+uint32(rs.nA)]) ||
+		(qtype == dns.TypeAAAA || qtype == dns.TypeANY) && severalAZs(ix.v6az[rs.aaaa:rs.aaaa+uint32(rs.nAAAA)])
 }
 
-// index is one immutable table of the served names, built when the inventory changes and
-// swapped in atomically; queries read it without locks.
-type index struct {
-	exact  map[string]*rrset   // lower-case FQDN -> records
-	wild   map[string]*rrset   // "*.X" is stored under X
-	apexes map[string]*dns.SOA // private DNS zone apexes, for authoritative NXDOMAIN
-	ttl    uint32
-	stats  indexStats
-
-	clients  *clientTable // where clients are: the learned subnets and the zone lines
-	affinity affinity
-}
-
-// lookup finds the records for name, which must be a lower-case FQDN. An exact name wins
-// over a wildcard; the closest enclosing wildcard wins over one further up. The map lookups
-// with string(name) do not allocate.
-func (ix *index) lookup(name []byte) (*rrset, *dns.SOA, result) {
-	if rs, ok := ix.exact[string(name)]; ok {
-		return rs, rs.soa, resultAnswer
-	}
-	for parent, ok := parentOf(name); ok; parent, ok = parentOf(parent) {
-		if rs, ok := ix.wild[string(parent)]; ok {
-			return rs, rs.soa, resultAnswer
-		}
-	}
-	if len(ix.apexes) == 0 {
-		return nil, nil, resultMiss
-	}
-	if soa, ok := ix.apexes[string(name)]; ok {
-		return nil, soa, resultNodata
-	}
-	for parent, ok := parentOf(name); ok; parent, ok = parentOf(parent) {
-		if soa, ok := ix.apexes[string(parent)]; ok {
-			return nil, soa, resultNXDomain
-		}
-	}
-	return nil, nil, resultMiss
+// inboundOnlyVPC is the VPC whose clients rs leaves to the next plugin, or "".
+func (ix *index) inboundOnlyVPC(rs *rrset) string {
+	return ix.vpcs[rs.inboundIn]
 }
 
 // parentOf returns the name below the first label of name (in presentation form), or false

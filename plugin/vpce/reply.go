@@ -40,51 +40,49 @@ func newReply(r *dns.Msg, rcode int) *reply {
 	return p
 }
 
-// add appends the records of set to the answer, rotated by start. With affinity and a
-// client in a known AZ, that AZ's addresses come first (prefer) or alone (only; all of them
-// when the AZ has none), so that traffic stays in the client's AZ.
-func (p *reply) add(name string, ttl uint32, rrtype uint16, set *addrSet, start int, aff affinity, client *place) {
-	n := len(set.ips)
+// add appends the records of f to the answer, rotated by start. With affinity and a client
+// in a known AZ, that AZ's addresses come first (prefer) or alone (only; all of them when the
+// AZ has none), so that traffic stays in the client's AZ.
+func (p *reply) add(ix *index, name string, f family, start int, client *place) {
 	local := 0
-	if aff != affinityNone && client != nil {
-		for _, az := range set.azs {
-			if az.matches(client.az) {
+	if ix.affinity != affinityNone && client != nil {
+		for k := range f.n {
+			if _, az := ix.addr(f, k); az.matches(client.az) {
 				local++
 			}
 		}
 	}
 	switch {
-	case local == 0 || local == n:
-		p.addMatching(name, ttl, rrtype, set, start, nil, false)
-	case aff == affinityOnly:
-		p.addMatching(name, ttl, rrtype, set, start, client, true)
+	case local == 0 || local == f.n:
+		p.addMatching(ix, name, f, start, nil, false)
+	case ix.affinity == affinityOnly:
+		p.addMatching(ix, name, f, start, client, true)
 	default:
-		p.addMatching(name, ttl, rrtype, set, start, client, true)
-		p.addMatching(name, ttl, rrtype, set, start, client, false)
+		p.addMatching(ix, name, f, start, client, true)
+		p.addMatching(ix, name, f, start, client, false)
 	}
 }
 
 // addMatching appends, in rotated order, the addresses whose AZ is (or, with in false, is
 // not) the client's; all of them without a client.
-func (p *reply) addMatching(name string, ttl uint32, rrtype uint16, set *addrSet, start int, client *place, in bool) {
-	n := len(set.ips)
-	for i := range n {
-		j := (start + i) % n
-		if client != nil && set.azs[j].matches(client.az) != in {
+func (p *reply) addMatching(ix *index, name string, f family, start int, client *place, in bool) {
+	for i := range f.n {
+		ip, az := ix.addr(f, (start+i)%f.n)
+		if client != nil && az.matches(client.az) != in {
 			continue
 		}
-		hdr := dns.RR_Header{Name: name, Rrtype: rrtype, Class: dns.ClassINET, Ttl: ttl}
+		hdr := dns.RR_Header{Name: name, Rrtype: f.rrtype, Class: dns.ClassINET, Ttl: ix.ttl}
 		k := len(p.msg.Answer)
 		var rr dns.RR
 		// The inline records first; only a reply with more records than they hold allocates.
-		if rrtype == dns.TypeA {
+		if f.rrtype == dns.TypeA {
 			var a *dns.A
 			if k < len(p.a) {
 				a = &p.a[k]
 			} else {
 				a = new(dns.A)
 			}
-			a.Hdr, a.A = hdr, set.ips[j]
+			a.Hdr, a.A = hdr, ip
 			rr = a
 		} else {
 			var aaaa *dns.AAAA
@@ -93,16 +91,32 @@ func (p *reply) addMatching(name string, ttl uint32, rrtype uint16, set *addrSet
 			} else {
 				aaaa = new(dns.AAAA)
 			}
-			aaaa.Hdr, aaaa.AAAA = hdr, set.ips[j]
+			aaaa.Hdr, aaaa.AAAA = hdr, ip
 			rr = aaaa
 		}
 		p.msg.Answer = append(p.msg.Answer, rr)
 	}
 }
 
-// setSOA puts a copy of the zone's SOA in the authority section of a negative answer.
-func (p *reply) setSOA(soa *dns.SOA) {
-	p.soaC = *soa
+// The SOA of Route 53's private hosted zones, with the negative TTL set to the plugin's TTL
+// so that a name that appears is answered within one TTL.
+const (
+	soaNs   = "ns-1536.awsdns-00.co.uk."
+	soaMbox = "awsdns-hostmaster.amazon.com."
+)
+
+// setSOA puts the SOA of zone in the authority section of a negative answer.
+func (p *reply) setSOA(zone string, ttl uint32) {
+	p.soaC = dns.SOA{
+		Hdr:     dns.RR_Header{Name: zone, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: ttl},
+		Ns:      soaNs,
+		Mbox:    soaMbox,
+		Serial:  1,
+		Refresh: 7200,
+		Retry:   900,
+		Expire:  1209600,
+		Minttl:  ttl,
+	}
 	p.soa[0] = &p.soaC
 	p.msg.Ns = p.soa[:]
 }
@@ -113,13 +127,13 @@ func (p *reply) setSOA(soa *dns.SOA) {
 func (rs *rrset) answer(p *reply, q dns.Question, ix *index, client *place) result {
 	start := int(rs.next.Add(1) - 1) // the first answer keeps interface order
 	if q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY {
-		p.add(q.Name, ix.ttl, dns.TypeA, &rs.a, start, ix.affinity, client)
+		p.add(ix, q.Name, rs.family(dns.TypeA), start, client)
 	}
 	if q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeANY {
-		p.add(q.Name, ix.ttl, dns.TypeAAAA, &rs.aaaa, start, ix.affinity, client)
+		p.add(ix, q.Name, rs.family(dns.TypeAAAA), start, client)
 	}
 	if len(p.msg.Answer) == 0 {
-		p.setSOA(rs.soa)
+		p.setSOA(ix.nodeName(int(rs.zone)), ix.ttl)
 		return resultNodata
 	}
 	return resultAnswer

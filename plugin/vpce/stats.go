@@ -25,14 +25,14 @@ func newIndexStats() indexStats {
 }
 
 // countName counts a name served, by its owner's region.
-func (s *indexStats) countName(c claim) {
-	s.names[c.rs.kind]++
-	s.region(c.owner.region).names[c.rs.kind]++
+func (s *indexStats) countName(kind nameKind, region string) {
+	s.names[kind]++
+	s.region(region).names[kind]++
 }
 
-// countEndpoint counts an endpoint that serves at least one name.
-func (s *indexStats) countEndpoint(e *endpoint) {
-	s.region(e.region).endpoints++
+// countEndpoint counts an endpoint that serves at least one name, by its region.
+func (s *indexStats) countEndpoint(region string) {
+	s.region(region).endpoints++
 	s.endpoints++
 }
 

@@ -53,7 +53,7 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 	if !v.inZones(name) {
 		return v.passOn(ctx, qc, w, r)
 	}
-	rs, soa, res := ix.lookup(name)
+	rs, zone, res := ix.lookup(name)
 	opt := r.IsEdns0()
 	ecs := subnetOption(opt)
 	var scope uint8 // the Client Subnet scope: 0 unless the client's subnet chose the answer
@@ -64,24 +64,24 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 		return v.passOn(ctx, qc, w, r)
 	case resultNXDomain:
 		p = newReply(r, dns.RcodeNameError)
-		p.setSOA(soa)
+		p.setSOA(zone, ix.ttl)
 		qc.answers[kindPrivate][res].Inc()
 	case resultNodata:
 		p = newReply(r, dns.RcodeSuccess)
-		p.setSOA(soa)
+		p.setSOA(zone, ix.ttl)
 		qc.answers[kindPrivate][res].Inc()
 	case resultAnswer:
 		var client *place
-		if ix.clients != nil && (ix.affinity != affinityNone || rs.inboundOnlyVPC != "") {
+		if ix.clients != nil && (ix.affinity != affinityNone || rs.inboundIn != 0) {
 			addr, fromECS := clientAddr(w, ecs, v.trusted)
 			if pl, ok := ix.clients.lookup(addr); ok {
 				client = &pl
 			}
-			if fromECS && rs.perClient(q.Qtype, ix.affinity) {
+			if fromECS && ix.perClient(rs, q.Qtype) {
 				scope = ix.clients.scope(addr, ecs.SourceNetmask)
 			}
 		}
-		if rs.inboundOnlyVPC != "" && client != nil && client.vpc == rs.inboundOnlyVPC {
+		if rs.inboundIn != 0 && client != nil && client.vpc == ix.inboundOnlyVPC(rs) {
 			if scope > 0 { // the next plugin's answer is for this VPC's clients only
 				w = &scopeWriter{ResponseWriter: w, opt: opt, ecs: ecs, scope: scope}
 			}

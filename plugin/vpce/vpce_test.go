@@ -2,6 +2,7 @@ package vpce
 
 import (
 	"context"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -304,4 +305,53 @@ func TestMixedCaseAllocs(t *testing.T) {
 	if mixed != lower {
 		t.Errorf("%v allocations for a mixed-case question, %v for a lower-case one", mixed, lower)
 	}
+}
+
+// servedName is one name of an index as tests read it.
+type servedName struct {
+	rs          *rrset
+	kind        nameKind
+	a, aaaa     []net.IP
+	aAZ, aaaaAZ []azKey
+	zone        string
+	inboundVPC  string
+}
+
+// indexTable is what an index serves, as maps: its exact names, its wildcards by apex, and its
+// authoritative zone apexes.
+type indexTable struct {
+	exact, wild map[string]servedName
+	apexes      map[string]bool
+}
+
+func tableOf(ix *index) indexTable {
+	t := indexTable{exact: map[string]servedName{}, wild: map[string]servedName{}, apexes: map[string]bool{}}
+	served := func(set uint32) servedName {
+		rs := &ix.rrsets[set-1]
+		s := servedName{rs: rs, kind: rs.kind, zone: ix.nodeName(int(rs.zone)), inboundVPC: ix.inboundOnlyVPC(rs)}
+		for _, f := range []family{rs.family(dns.TypeA), rs.family(dns.TypeAAAA)} {
+			for k := range f.n {
+				ip, az := ix.addr(f, k)
+				if f.rrtype == dns.TypeA {
+					s.a, s.aAZ = append(s.a, ip), append(s.aAZ, az)
+				} else {
+					s.aaaa, s.aaaaAZ = append(s.aaaa, ip), append(s.aaaaAZ, az)
+				}
+			}
+		}
+		return s
+	}
+	for i, nd := range ix.nodes {
+		name := ix.nodeName(i)
+		if nd.exact != 0 {
+			t.exact[name] = served(nd.exact)
+		}
+		if nd.wild != 0 {
+			t.wild[name] = served(nd.wild)
+		}
+		if nd.apex {
+			t.apexes[name] = true
+		}
+	}
+	return t
 }

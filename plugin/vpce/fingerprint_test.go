@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/synth"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
@@ -84,4 +85,27 @@ func dumpIndex(ix *index) string {
 	}
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
+}
+
+// TestTrimKeepsWhatBuilds checks that a trimmed inventory, what the merger keeps of a source,
+// builds the same index and has the same fingerprint as the inventory it was cut from.
+func TestTrimKeepsWhatBuilds(t *testing.T) {
+	acct := synth.Generate(50, synth.Options{AllFields: true})
+	invs := map[string]*inventory.Inventory{
+		"synthetic": {VpcEndpoints: acct.VpcEndpoints, NetworkInterfaces: acct.NetworkInterfaces},
+		"snapshots": readSnapshots(t, fuzzSnapshots...),
+	}
+	for name, inv := range invs {
+		trimmed := inventory.Trim(inv)
+		if inventory.Fingerprint(trimmed) != inventory.Fingerprint(inv) {
+			t.Errorf("%s: the trimmed inventory's fingerprint differs", name)
+		}
+		for _, opts := range []buildOptions{{ttl: 60}, {ttl: 60, authoritative: true, privateDNS: privateDNSAll, affinity: affinityPrefer}} {
+			full, _ := buildIndex(inv, opts)
+			cut, _ := buildIndex(trimmed, opts)
+			if d1, d2 := dumpIndex(full), dumpIndex(cut); d1 != d2 {
+				t.Errorf("%s %+v: the trimmed inventory builds another index:\n%s\n---\n%s", name, opts, d1, d2)
+			}
+		}
+	}
 }

@@ -43,13 +43,16 @@ type merger struct {
 	buildGuard  guard.Step
 	cacheGuard  guard.Step
 
-	mu         sync.Mutex
-	view       string                 // the view plugin's name of the server block, known at start-up
-	parts      []*inventory.Inventory // by source, nil until that source delivered
-	confirmed  []time.Time            // by source, when it last confirmed its inventory
-	fallback   *inventory.Inventory   // the cache file's inventory, served until every source has delivered
-	fallbackAt time.Time              // when the cache file was written
-	last       indexStats             // of the published index, for the gauges
+	mu        sync.Mutex
+	view      string // the view plugin's name of the server block, known at start-up
+	delivered []bool // by source, whether it has delivered an inventory
+	// parts are the sources' latest inventories, trimmed, kept for the next build when there
+	// are several sources (a single source's next inventory replaces everything).
+	parts      []*inventory.Inventory
+	confirmed  []time.Time          // by source, when it last confirmed its inventory
+	fallback   *inventory.Inventory // the cache file's inventory, served until every source has delivered
+	fallbackAt time.Time            // when the cache file was written
+	last       indexStats           // of the published index, for the gauges
 }
 
 // setView names the server block's view (set by the view plugin's setup, which runs after
@@ -90,22 +93,23 @@ func (m *merger) loadCache() {
 	}
 	m.mu.Lock()
 	m.swap(ix)
-	m.fallback, m.fallbackAt = inv, m.cache.ModTime()
+	m.fallback, m.fallbackAt = inventory.Trim(inv), m.cache.ModTime()
 	m.mu.Unlock()
 	logView("cache file "+m.cache.Path, ix)
 }
 
 // update replaces source i's inventory and publishes the rebuilt index. If the build fails,
-// nothing changes: the last good index keeps serving.
+// nothing changes: the last good index keeps serving. Once built, the inventory is dropped or,
+// when other sources' will be merged with it again, kept trimmed: the index holds what serves.
 func (m *merger) update(i int, inv *inventory.Inventory) error {
 	m.building.Lock()
 	defer m.building.Unlock()
 	m.mu.Lock()
 	m.init()
-	parts, fallback := slices.Clone(m.parts), m.fallback
+	parts, delivered, fallback := slices.Clone(m.parts), slices.Clone(m.delivered), m.fallback
 	m.mu.Unlock()
-	parts[i] = inv
-	complete := !slicesContainsNil(parts)
+	parts[i], delivered[i] = inv, true
+	complete := !slices.Contains(delivered, false)
 	if complete {
 		fallback = nil
 	}
@@ -113,9 +117,14 @@ func (m *merger) update(i int, inv *inventory.Inventory) error {
 	if err != nil {
 		return err
 	}
+	kept := slices.Clone(parts)
+	kept[i] = nil
+	if len(m.sources) > 1 {
+		kept[i] = inventory.Trim(inv)
+	}
 	m.mu.Lock()
 	m.swap(ix)
-	m.parts, m.fallback, m.confirmed[i] = parts, fallback, time.Now()
+	m.parts, m.delivered, m.fallback, m.confirmed[i] = kept, delivered, fallback, time.Now()
 	m.mu.Unlock()
 	logView(m.sources[i].String(), ix)
 	if complete && m.cache != nil {
@@ -135,6 +144,7 @@ func (m *merger) confirm(i int) {
 func (m *merger) init() {
 	if m.parts == nil {
 		m.parts = make([]*inventory.Inventory, len(m.sources))
+		m.delivered = make([]bool, len(m.sources))
 		m.confirmed = make([]time.Time, len(m.sources))
 	}
 }
@@ -152,7 +162,7 @@ func (m *merger) dataTime() (time.Time, bool) {
 	}
 	for i := range m.sources {
 		switch {
-		case m.parts != nil && m.parts[i] != nil:
+		case m.delivered != nil && m.delivered[i]:
 			consider(m.confirmed[i])
 		case m.fallback != nil:
 			consider(m.fallbackAt)
@@ -210,13 +220,4 @@ func (m *merger) run(ctx context.Context, wg *sync.WaitGroup) {
 	for i, src := range m.sources {
 		wg.Go(func() { src.Run(ctx, sourceSink{m, i}) })
 	}
-}
-
-func slicesContainsNil(parts []*inventory.Inventory) bool {
-	for _, p := range parts {
-		if p == nil {
-			return true
-		}
-	}
-	return false
 }

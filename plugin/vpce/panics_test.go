@@ -101,8 +101,8 @@ func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 		}
 		mu.Unlock()
 	}
-	if v.merger.parts[0] != one {
-		t.Error("the merger holds the inventory it could not build")
+	if v.merger.parts[0] != nil {
+		t.Error("the merger holds an inventory of its only source: the index is all it needs")
 	}
 	if now, err := os.ReadFile(cache); err != nil || string(now) != string(saved) {
 		t.Errorf("the cache file changed (%v)", err)

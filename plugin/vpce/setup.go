@@ -96,7 +96,9 @@ func newVPCE(s *settings) (*VPCE, error) {
 			return nil, err
 		}
 		v.merger.sources = []inventory.Source{fs}
-		if err := v.merger.update(0, fs.Initial); err != nil {
+		err = v.merger.update(0, fs.Initial)
+		fs.Initial = nil // built: the index holds what serves
+		if err != nil {
 			return nil, err
 		}
 		return v, nil

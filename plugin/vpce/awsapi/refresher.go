@@ -64,7 +64,8 @@ func (r *Refresher) Refresh(ctx context.Context) (*inventory.Inventory, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.last, r.partials = inv, r.partials+1
+	// Only what a partial listing reuses and compares is kept between refreshes.
+	r.last, r.partials = inventory.Trim(inv), r.partials+1
 	if prev == nil {
 		r.partials = 0
 	}

@@ -2,6 +2,7 @@ package vpce
 
 import (
 	"context"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -130,8 +131,20 @@ func (m *merger) update(i int, inv *inventory.Inventory) error {
 	if complete && m.cache != nil {
 		m.saveCache(parts)
 	}
+	if len(inv.VpcEndpoints) >= releaseAt {
+		time.AfterFunc(releaseAfter, debug.FreeOSMemory)
+	}
 	return nil
 }
+
+// A large inventory is garbage soon after its build: once its source has moved on (a second is
+// ample). The heap grew to hold it, and Go would collect it only when the heap doubled again, so
+// a resolver at rest would keep the memory of its last read. It is collected then and returned
+// to the operating system instead: at rest the process holds the index, little more.
+const (
+	releaseAt    = 10_000 // endpoints in an inventory
+	releaseAfter = time.Second
+)
 
 // confirm records that source i found its inventory still current.
 func (m *merger) confirm(i int) {

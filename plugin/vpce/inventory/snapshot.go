@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
@@ -26,11 +27,17 @@ type snapshotParser struct {
 }
 
 func (p *snapshotParser) parse() (*Inventory, error) {
-	// A full syntax check first: it gives exact offsets, which the streaming decoder below
-	// does not for syntax errors, and it rejects anything after the top-level value.
-	if !json.Valid(p.data) {
+	inv, err := p.decode()
+	// A syntax error is reported where a full syntax check finds it: the streaming decoder
+	// does not give exact offsets for them. The check runs only then: on a good file it would
+	// read the whole file once more.
+	if err != nil && !json.Valid(p.data) {
 		return nil, p.jsonErr(0, json.Unmarshal(p.data, new(json.RawMessage))) // for the offset
 	}
+	return inv, err
+}
+
+func (p *snapshotParser) decode() (*Inventory, error) {
 	inv := &Inventory{}
 	tok, err := p.dec.Token()
 	if err != nil {
@@ -66,6 +73,12 @@ func (p *snapshotParser) parse() (*Inventory, error) {
 			return nil, err
 		}
 	}
+	if _, err := p.dec.Token(); err != nil { // '}'
+		return nil, p.jsonErr(p.dec.InputOffset(), err)
+	}
+	if rest := p.data[p.dec.InputOffset():]; len(bytes.TrimSpace(rest)) > 0 {
+		return nil, p.errAt(p.valueStart(p.dec.InputOffset()), "data after the snapshot's object")
+	}
 	return inv, nil
 }
 
@@ -83,10 +96,19 @@ func decodeList[T any](p *snapshotParser, key string, list *[]T, check func(*T) 
 	if tok != json.Delim('[') {
 		return p.errAt(p.valueStart(off), "%s: want an array", key)
 	}
+	// The elements go into chunks, joined at the end: appending them to one growing slice
+	// would copy every (large) element again at each doubling.
+	var chunks [][]T
+	chunk := make([]T, 0, 64)
 	for i := 0; p.dec.More(); i++ {
 		start := p.valueStart(p.dec.InputOffset())
-		var v T
-		if err := p.dec.Decode(&v); err != nil {
+		if len(chunk) == cap(chunk) {
+			chunks = append(chunks, chunk)
+			chunk = make([]T, 0, min(2*cap(chunk), 4096))
+		}
+		chunk = chunk[:len(chunk)+1]
+		v := &chunk[len(chunk)-1]
+		if err := p.dec.Decode(v); err != nil {
 			// The decoder counts a type error's offset from the start of the element.
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
@@ -94,10 +116,18 @@ func decodeList[T any](p *snapshotParser, key string, list *[]T, check func(*T) 
 			}
 			return p.errAt(start, "%s[%d]: %v", key, i, err)
 		}
-		if err := check(&v); err != nil {
+		if err := check(v); err != nil {
 			return p.errAt(start, "%s[%d]: %v", key, i, err)
 		}
-		*list = append(*list, v)
+	}
+	chunks = append(chunks, chunk)
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	*list = slices.Grow(*list, n)
+	for _, c := range chunks {
+		*list = append(*list, c...)
 	}
 	_, err = p.dec.Token() // ']'
 	return err

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -24,10 +25,16 @@ func (l Limits) ReadFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, l.Bytes+1))
-	if err != nil {
+	var buf bytes.Buffer
+	if st, err := f.Stat(); err == nil && st.Size() <= l.Bytes {
+		// Room for the whole file at once: a buffer grown by doubling would copy (and clear)
+		// a large file several times over.
+		buf.Grow(int(st.Size()) + bytes.MinRead)
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(f, l.Bytes+1)); err != nil {
 		return nil, err
 	}
+	data := buf.Bytes()
 	if int64(len(data)) > l.Bytes {
 		return nil, fmt.Errorf("%s: over the max_bytes limit of %d bytes", path, l.Bytes)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
@@ -15,9 +16,18 @@ import (
 // NetworkInterfaces, ServiceDetails and Subnets, as `aws ec2 describe-vpc-endpoints` (and
 // describe-network-interfaces, describe-vpc-endpoint-services, describe-subnets) print them. Other keys, such as
 // NextToken, are ignored. Errors name the file, line and column, and the object at fault.
+//
+// A good snapshot is decoded by parseFast; anything else is decoded again here, slowly, for an
+// error that says where and what.
 func Parse(file string, data []byte) (*Inventory, error) {
-	p := snapshotParser{file: file, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
-	return p.parse()
+	if inv, ok := parseFast(data); ok {
+		return inv, nil
+	}
+	return newSnapshotParser(file, data).parse()
+}
+
+func newSnapshotParser(file string, data []byte) *snapshotParser {
+	return &snapshotParser{file: file, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
 }
 
 type snapshotParser struct {
@@ -53,14 +63,15 @@ func (p *snapshotParser) decode() (*Inventory, error) {
 			return nil, p.jsonErr(off, err)
 		}
 		key, _ := tok.(string)
-		switch key {
-		case "VpcEndpoints":
+		// Keys match ignoring case, as encoding/json matches fields.
+		switch strings.ToLower(key) {
+		case "vpcendpoints":
 			err = decodeList(p, key, &inv.VpcEndpoints, checkEndpoint)
-		case "NetworkInterfaces":
+		case "networkinterfaces":
 			err = decodeList(p, key, &inv.NetworkInterfaces, checkInterface)
-		case "ServiceDetails":
+		case "servicedetails":
 			err = decodeList(p, key, &inv.ServiceDetails, checkService)
-		case "Subnets":
+		case "subnets":
 			err = decodeList(p, key, &inv.Subnets, checkSubnet)
 		default:
 			var skip json.RawMessage

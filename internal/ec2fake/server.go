@@ -134,10 +134,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // actions maps an EC2 action name to its handler.
 var actions = map[string]func(*Server, *call) (any, error){
-	"DescribeVpcEndpoints":        (*Server).describeVpcEndpoints,
-	"DescribeNetworkInterfaces":   (*Server).describeNetworkInterfaces,
-	"DescribeVpcEndpointServices": (*Server).describeVpcEndpointServices,
-	"DescribeSubnets":             (*Server).describeSubnets,
+	"DescribeVpcEndpoints":            (*Server).describeVpcEndpoints,
+	"DescribeNetworkInterfaces":       (*Server).describeNetworkInterfaces,
+	"DescribeVpcEndpointServices":     (*Server).describeVpcEndpointServices,
+	"DescribeSubnets":                 (*Server).describeSubnets,
+	"DescribeVpcEndpointAssociations": (*Server).describeVpcEndpointAssociations,
 }
 
 // service is what differs between the APIs the listener serves: their

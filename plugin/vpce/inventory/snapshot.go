@@ -11,8 +11,9 @@ import (
 )
 
 // Parse decodes one snapshot file: a JSON object with any of the keys VpcEndpoints,
-// NetworkInterfaces, ServiceDetails and Subnets, as `aws ec2 describe-vpc-endpoints` (and
-// describe-network-interfaces, describe-vpc-endpoint-services, describe-subnets) print them. Other keys, such as
+// NetworkInterfaces, ServiceDetails, Subnets and VpcEndpointAssociations, as `aws ec2
+// describe-vpc-endpoints` (and describe-network-interfaces, describe-vpc-endpoint-services,
+// describe-subnets, describe-vpc-endpoint-associations) print them. Other keys, such as
 // NextToken, are ignored. Errors name the file, line and column, and the object at fault.
 func Parse(file string, data []byte) (*Inventory, error) {
 	p := snapshotParser{file: file, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
@@ -37,7 +38,7 @@ func (p *snapshotParser) parse() (*Inventory, error) {
 		return nil, p.jsonErr(0, err)
 	}
 	if tok != json.Delim('{') {
-		return nil, p.errAt(0, "want a JSON object with VpcEndpoints, NetworkInterfaces, ServiceDetails or Subnets")
+		return nil, p.errAt(0, "want a JSON object with VpcEndpoints, NetworkInterfaces, ServiceDetails, Subnets or VpcEndpointAssociations")
 	}
 	for p.dec.More() {
 		off := p.dec.InputOffset()
@@ -55,6 +56,8 @@ func (p *snapshotParser) parse() (*Inventory, error) {
 			err = decodeList(p, key, &inv.ServiceDetails, checkService)
 		case "Subnets":
 			err = decodeList(p, key, &inv.Subnets, checkSubnet)
+		case "VpcEndpointAssociations":
+			err = decodeList(p, key, &inv.VpcEndpointAssociations, checkAssociation)
 		default:
 			var skip json.RawMessage
 			off = p.dec.InputOffset()
@@ -163,6 +166,19 @@ func checkService(sd *types.ServiceDetail) error {
 func checkSubnet(sn *types.Subnet) error {
 	if sn.SubnetId == nil || *sn.SubnetId == "" {
 		return errors.New("SubnetId missing")
+	}
+	return nil
+}
+
+// checkAssociation refuses an association without its ids. AssociatedResourceAccessibility is
+// not checked here, as the endpoints' enums are not: the builder leaves out a value it does
+// not know.
+func checkAssociation(a *types.VpcEndpointAssociation) error {
+	switch {
+	case a.Id == nil || *a.Id == "":
+		return errors.New("Id missing")
+	case a.VpcEndpointId == nil || *a.VpcEndpointId == "":
+		return errors.New("VpcEndpointId missing")
 	}
 	return nil
 }

@@ -100,6 +100,7 @@ func buildIndex(inv *inventory.Inventory, opts buildOptions) (*index, buildRepor
 	for i := range inv.VpcEndpoints {
 		b.addEndpoint(&inv.VpcEndpoints[i])
 	}
+	custom := buildCustomNames(inv, opts, &b.unknown, &b.report) // resource.go
 	b.report.skipped = append(b.report.skipped, b.unknown.lines()...)
 	ix := &index{
 		exact:    make(map[string]*rrset, len(b.exact)),
@@ -119,6 +120,10 @@ func buildIndex(inv *inventory.Inventory, opts buildOptions) (*index, buildRepor
 	}
 	for _, e := range b.served {
 		ix.stats.countEndpoint(e)
+	}
+	if custom != nil { // resource.go
+		ix.custom = custom
+		custom.count(&ix.stats)
 	}
 	if opts.authoritative && len(b.apexes) > 0 {
 		ix.apexes = b.apexes
@@ -331,7 +336,7 @@ func unknownEnum(ep *types.VpcEndpoint) (field, value string) {
 	switch {
 	case !inventory.KnownEnum(ep.VpcEndpointType, types.VpcEndpointType("").Values()):
 		return "VpcEndpointType", string(ep.VpcEndpointType)
-	case !strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeInterface)):
+	case !servedType(ep.VpcEndpointType):
 		return "", ""
 	case !inventory.KnownEnum(ep.State, types.State("").Values()):
 		return "State", string(ep.State)

@@ -19,7 +19,7 @@ import (
 // built from the two must be the same, under options that make the builder read all it can.
 func TestBuildReadsOnlyWhatTheFingerprintCounts(t *testing.T) {
 	opts := buildOptions{ttl: 60, authoritative: true, privateDNS: privateDNSAll, affinity: affinityPrefer}
-	base := readSnapshots(t, "testdata/answers.json", "testdata/affinity.json", "../../example/snapshot.json")
+	base := readSnapshots(t, "testdata/answers.json", "testdata/affinity.json", "testdata/resource.json", "../../example/snapshot.json")
 	invType := reflect.TypeFor[inventory.Inventory]()
 	checked := 0
 	for f := range invType.NumField() {
@@ -71,6 +71,14 @@ func dumpIndex(ix *index) string {
 		for name, rs := range m {
 			lines = append(lines, fmt.Sprintf("%s %v a=%v %v aaaa=%v %v soa=%v inbound=%q",
 				name, rs.kind, rs.a.ips, rs.a.azs, rs.aaaa.ips, rs.aaaa.azs, rs.soa, rs.inboundOnlyVPC))
+		}
+	}
+	if ix.custom != nil {
+		for name, c := range ix.custom.names {
+			lines = append(lines, fmt.Sprintf("custom %s -> %s soa=%v", name, c.target, c.soa))
+		}
+		for region, rs := range ix.custom.stats {
+			lines = append(lines, fmt.Sprintf("custom stats %s %+v", region, *rs))
 		}
 	}
 	for apex, soa := range ix.apexes {

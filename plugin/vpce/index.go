@@ -14,11 +14,12 @@ const (
 	kindRegional nameKind = iota
 	kindZonal
 	kindPrivate
+	kindResource // a custom name of a Resource or ServiceNetwork endpoint (resource.go)
 	numKinds
 )
 
 func (k nameKind) String() string {
-	return [...]string{"regional", "zonal", "private"}[k]
+	return [...]string{"regional", "zonal", "private", "resource"}[k]
 }
 
 // rrset is what one name answers: its addresses, in interface order. It is immutable once
@@ -78,6 +79,7 @@ type index struct {
 	apexes map[string]*dns.SOA // private DNS zone apexes, for authoritative NXDOMAIN
 	ttl    uint32
 	stats  indexStats
+	custom *customTable // Resource and ServiceNetwork endpoints' custom names (resource.go); nil if none
 
 	clients  *clientTable // where clients are: the learned subnets and the zone lines
 	affinity affinity

@@ -16,7 +16,7 @@ type indexStats struct {
 
 // regionStats counts one region's part of an index.
 type regionStats struct {
-	endpoints int
+	endpoints [numEndpointTypes]int
 	names     [numKinds]int
 }
 
@@ -32,7 +32,7 @@ func (s *indexStats) countName(c claim) {
 
 // countEndpoint counts an endpoint that serves at least one name.
 func (s *indexStats) countEndpoint(e *endpoint) {
-	s.region(e.region).endpoints++
+	s.region(e.region).endpoints[typeInterface]++
 	s.endpoints++
 }
 

@@ -134,7 +134,7 @@ func buildCustomNames(inv *inventory.Inventory, opts buildOptions, unknown *unkn
 			target, wild2, ok2 = canonicalName(aws.ToString(as.DnsEntry.DnsName))
 		}
 		if !ok1 || !ok2 || wild1 || wild2 || name == target {
-			report.skipped = append(report.skipped, fmt.Sprintf("%s: DNS names %q and %q are not servable as a CNAME", id,
+			report.skipped = append(report.skipped, fmt.Sprintf("%s: custom name %q with default name %q is not servable", id,
 				aws.ToString(as.PrivateDnsEntry.DnsName), aws.ToString(dnsEntryName(as.DnsEntry))))
 			continue
 		}

@@ -61,10 +61,21 @@ func TestResourceNamesFromSnapshot(t *testing.T) {
 
 func TestLiveServiceNetworkAssociation(t *testing.T) {
 	fake := testkit.StartFake(t)
+	// Its region, from the ARN, is this test's alone in the process's metrics.
 	fake.PutEndpoint(types.VpcEndpoint{VpcEndpointId: aws.String("vpce-0sn"), VpcEndpointType: types.VpcEndpointTypeServiceNetwork,
 		VpcId: aws.String("vpc-1"), State: "Available", PrivateDnsEnabled: aws.Bool(true), IpAddressType: "IPV4",
-		ServiceNetworkArn: aws.String("arn:aws:vpc-lattice:us-east-1:444455556666:servicenetwork/sn-0123")})
-	udp, _ := startLive(t, fake.URL(), "")
+		ServiceNetworkArn: aws.String("arn:aws:vpc-lattice:eu-south-2:444455556666:servicenetwork/sn-0123")})
+	prom := testkit.FreeAddr(t)
+	udp, _ := startServer(t, fmt.Sprintf(`.:0 {
+    bind 127.0.0.1
+    prometheus %s
+    vpce {
+        region us-east-1
+        aws_endpoint %s
+        refresh 100ms
+    }
+    forward . UPSTREAM
+}`, prom, fake.URL()))
 	const (
 		name   = "db.payments.example.com."
 		target = "vpce-0sn-snra-0e1f.rcfg-0dd1.4232ccc.vpc-lattice-rsc.us-east-1.on.aws."
@@ -78,6 +89,17 @@ func TestLiveServiceNetworkAssociation(t *testing.T) {
 		DnsEntry:                        &types.DnsEntry{DnsName: aws.String(strings.TrimSuffix(target, "."))},
 		PrivateDnsEntry:                 &types.DnsEntry{DnsName: aws.String("db.payments.example.com")}})
 	expectChain(t, udp, name, cnameChain(name, target))
+	_, body := httpGet(t, "http://"+prom+"/metrics")
+	for _, series := range []string{
+		`coredns_vpce_endpoints{region="eu-south-2",server="dns://127.0.0.1:0",type="ServiceNetwork",view=""} 1`,
+		`coredns_vpce_endpoints{region="eu-south-2",server="dns://127.0.0.1:0",type="Resource",view=""} 0`,
+		`coredns_vpce_names{kind="resource",region="eu-south-2",server="dns://127.0.0.1:0",view=""} 1`,
+		`coredns_vpce_answers_total{kind="resource",result="answer",server="dns://127.0.0.1:0"} `,
+	} {
+		if !strings.Contains(body, series) {
+			t.Errorf("/metrics lacks %s\n%s", series, grepLines(body, "coredns_vpce_"))
+		}
+	}
 	// Inaccessible: the name goes to the next plugin.
 	fake.SetAssociationAccessibility("vpce-rsc-asc-01", "Inaccessible")
 	expectChain(t, udp, name, upstream)

@@ -2,7 +2,8 @@
 // protocol, so tests can drive the real aws-sdk-go-v2 EC2 client against it.
 //
 // It serves DescribeVpcEndpoints, DescribeNetworkInterfaces,
-// DescribeVpcEndpointServices and DescribeSubnets from state held as SDK types,
+// DescribeVpcEndpointServices, DescribeSubnets and DescribeVpcEndpointAssociations
+// from state held as SDK types,
 // with AWS-style filters, paging and error bodies, plus injectable faults and
 // a request log. A small JSON admin API lives under /_fake/ on the same
 // listener (see AdminHandler).

@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
@@ -111,8 +113,7 @@ var servedTypes = []string{string(types.VpcEndpointTypeInterface), string(types.
 const associationPage = 100
 
 // fetchAssociations reads the associations of the Resource and ServiceNetwork endpoints among
-// eps, which hold those endpoints' names; no call when there are none. The SDK has no
-// paginator for this call: the loop follows NextToken.
+// eps, which hold those endpoints' names; no call when there are none.
 func fetchAssociations(ctx context.Context, api API, eps []types.VpcEndpoint, timeout time.Duration) ([]types.VpcEndpointAssociation, error) {
 	var ids []string
 	for _, ep := range eps {
@@ -124,22 +125,40 @@ func fetchAssociations(ctx context.Context, api API, eps []types.VpcEndpoint, ti
 	slices.Sort(ids)
 	var assocs []types.VpcEndpointAssociation
 	for chunk := range slices.Chunk(slices.Compact(ids), maxFilterValues) {
-		in := &ec2.DescribeVpcEndpointAssociationsInput{VpcEndpointIds: chunk, MaxResults: aws.Int32(associationPage)}
-		for {
-			page, err := nextPage(ctx, timeout, func(ctx context.Context, opts ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointAssociationsOutput, error) {
-				return api.DescribeVpcEndpointAssociations(ctx, in, opts...)
-			})
-			if err != nil {
-				return nil, fmt.Errorf("DescribeVpcEndpointAssociations: %w", err)
-			}
-			assocs = append(assocs, page.VpcEndpointAssociations...)
-			if aws.ToString(page.NextToken) == "" {
-				break
-			}
-			in.NextToken = page.NextToken
+		list, err := listAssociations(ctx, api, &ec2.DescribeVpcEndpointAssociationsInput{VpcEndpointIds: chunk}, timeout)
+		var ae smithy.APIError
+		if errors.As(err, &ae) && ae.ErrorCode() == "InvalidVpcEndpointId.NotFound" {
+			// An endpoint deleted since the endpoints were listed: the filter leaves it out
+			// instead of failing the refresh.
+			byFilter := []types.Filter{{Name: aws.String("vpc-endpoint-id"), Values: chunk}}
+			list, err = listAssociations(ctx, api, &ec2.DescribeVpcEndpointAssociationsInput{Filters: byFilter}, timeout)
 		}
+		if err != nil {
+			return nil, fmt.Errorf("DescribeVpcEndpointAssociations: %w", err)
+		}
+		assocs = append(assocs, list...)
 	}
 	return assocs, nil
+}
+
+// listAssociations reads every page of in, 100 a page. The SDK has no paginator for this
+// call: the loop follows NextToken.
+func listAssociations(ctx context.Context, api API, in *ec2.DescribeVpcEndpointAssociationsInput, timeout time.Duration) ([]types.VpcEndpointAssociation, error) {
+	in.MaxResults = aws.Int32(associationPage)
+	var list []types.VpcEndpointAssociation
+	for {
+		page, err := nextPage(ctx, timeout, func(ctx context.Context, opts ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointAssociationsOutput, error) {
+			return api.DescribeVpcEndpointAssociations(ctx, in, opts...)
+		})
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, page.VpcEndpointAssociations...)
+		if aws.ToString(page.NextToken) == "" {
+			return list, nil
+		}
+		in.NextToken = page.NextToken
+	}
 }
 
 func fetchInterfaces(ctx context.Context, api API, filters []types.Filter, timeout time.Duration) ([]types.NetworkInterface, error) {

@@ -94,14 +94,9 @@ func buildCustomNames(inv *inventory.Inventory, opts buildOptions, unknown *unkn
 			continue
 		}
 		seen[id] = true
-		if field, _ := unknownEnum(ep); field != "" || // the index builder reported it
-			!strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeResource)) &&
-				!strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeServiceNetwork)) ||
-			!strings.EqualFold(string(ep.State), string(types.StateAvailable)) || !aws.ToBool(ep.PrivateDnsEnabled) ||
-			len(opts.vpcs) > 0 && !slices.Contains(opts.vpcs, aws.ToString(ep.VpcId)) {
-			continue
+		if _, lattice := latticeType(ep.VpcEndpointType); lattice && servesCustomNames(ep, opts) {
+			eps[id] = ep
 		}
-		eps[id] = ep
 	}
 	claims := map[string]customClaim{}
 	assocSeen := map[string]bool{}
@@ -139,10 +134,8 @@ func buildCustomNames(inv *inventory.Inventory, opts buildOptions, unknown *unkn
 			continue
 		}
 		c := customClaim{assoc: id, vpc: aws.ToString(ep.VpcId), rank: len(opts.vpcs), ep: ep, target: target,
-			region: latticeRegion(ep), typ: typeResource}
-		if strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeServiceNetwork)) {
-			c.typ = typeServiceNetwork
-		}
+			region: latticeRegion(ep)}
+		c.typ, _ = latticeType(ep.VpcEndpointType)
 		if i := slices.Index(opts.vpcs, c.vpc); i >= 0 {
 			c.rank = i
 		}
@@ -172,6 +165,29 @@ func buildCustomNames(inv *inventory.Inventory, opts buildOptions, unknown *unkn
 		}
 	}
 	return t
+}
+
+// latticeType is the type label of a Resource or ServiceNetwork endpoint (compared ignoring
+// case); false for other types.
+func latticeType(t types.VpcEndpointType) (endpointType, bool) {
+	switch {
+	case strings.EqualFold(string(t), string(types.VpcEndpointTypeResource)):
+		return typeResource, true
+	case strings.EqualFold(string(t), string(types.VpcEndpointTypeServiceNetwork)):
+		return typeServiceNetwork, true
+	}
+	return 0, false
+}
+
+// servesCustomNames reports whether the associations of ep, a Resource or ServiceNetwork
+// endpoint, may serve: it is available, with private DNS, in a served VPC, and without an
+// enum value the plugin does not know (the index builder reported that).
+func servesCustomNames(ep *types.VpcEndpoint, opts buildOptions) bool {
+	if field, _ := unknownEnum(ep); field != "" {
+		return false
+	}
+	return strings.EqualFold(string(ep.State), string(types.StateAvailable)) && aws.ToBool(ep.PrivateDnsEnabled) &&
+		(len(opts.vpcs) == 0 || slices.Contains(opts.vpcs, aws.ToString(ep.VpcId)))
 }
 
 func dnsEntryName(e *types.DnsEntry) *string {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/miekg/dns"
 )
 
 // userEnv is a fresh machine's environment with static AWS credentials: PATH, an empty HOME.
@@ -37,6 +38,9 @@ func exampleAccount(t *testing.T) *ec2fake.Server {
 	}
 	fake := ec2fake.New()
 	fake.Load(st.VpcEndpoints, st.NetworkInterfaces, st.ServiceDetails, st.Subnets)
+	for _, as := range st.VpcEndpointAssociations {
+		fake.PutAssociation(as)
+	}
 	return testkit.ServeFake(t, fake)
 }
 
@@ -96,8 +100,12 @@ func TestBinarySnapshotExport(t *testing.T) {
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("vpce-snapshot: %v\n%s", err, msg)
 	}
-	// The export serves the seed's answers as a snapshot.
+	// The export serves the seed's answers as a snapshot, and the custom names of the Resource
+	// and ServiceNetwork endpoints from their associations.
 	udp, tcp := startServer(t, strings.ReplaceAll(exampleCorefile, "SNAPSHOT", out))
 	checkSeed(t, "udp", udp, true)
 	checkSeed(t, "tcp", tcp, false)
+	if got, want := testkit.Chain(testkit.Query(t, "udp", udp, exampleDB, dns.TypeA)), cnameChain(exampleDB, exampleDBTgt); got != want {
+		t.Errorf("A %s from the export: %q, want %q", exampleDB, got, want)
+	}
 }

@@ -161,10 +161,23 @@ func hybridCheck(t *testing.T, addr, vpce string) {
 			t.Errorf("%s %s through the resolver: %s %q, coredns-vpce answers %q", dns.TypeToString[q.qtype], q.name, dns.RcodeToString[via.Rcode], got, want)
 		}
 	}
+	// A Resource endpoint's custom name: the resolver gets the CNAME chain resolved, the
+	// default name's records from coredns-vpce's upstream.
+	if r, err := hybridAsk(addr, exampleOrders, dns.TypeA); err != nil || testkit.Chain(r) != cnameChain(exampleOrders, exampleOrdersTgt) {
+		t.Errorf("A %s through the resolver: %v %q, want %q", exampleOrders, err, chainOf(r), cnameChain(exampleOrders, exampleOrdersTgt))
+	}
 	// The last name went through coredns-vpce's forward, to the test's upstream.
 	if r, err := hybridAsk(addr, "no-endpoint.ap-northeast-1.amazonaws.com", dns.TypeA); err != nil || !slices.Equal(testkit.SortedAddrs(r.Answer), []string{testkit.UpstreamAddr}) {
 		t.Errorf("a name without an endpoint: %v %v, want coredns-vpce's upstream's %s", err, r, testkit.UpstreamAddr)
 	}
+}
+
+// chainOf is testkit.Chain of a reply that may be missing.
+func chainOf(m *dns.Msg) string {
+	if m == nil {
+		return "no reply"
+	}
+	return testkit.Chain(m)
 }
 
 func TestHybridGuide(t *testing.T) {

@@ -60,7 +60,7 @@ func TestMetrics(t *testing.T) {
 	server := `server="dns://127.0.0.1:0"`
 	block := server + `,view=""` // no view plugin in this block
 	want := []string{
-		`coredns_vpce_endpoints{region="us-west-1",` + block + `} 1`, // vpce-02 lost its only name
+		`coredns_vpce_endpoints{region="us-west-1",` + server + `,type="Interface",view=""} 1`, // vpce-02 lost its only name
 		`coredns_vpce_names{kind="regional",region="us-west-1",` + block + `} 1`,
 		`coredns_vpce_names{kind="zonal",region="us-west-1",` + block + `} 1`,
 		`coredns_vpce_names{kind="private",region="us-west-1",` + block + `} 1`,

@@ -31,6 +31,9 @@ func main() {
 			log.Fatal(err)
 		}
 		s.Load(st.VpcEndpoints, st.NetworkInterfaces, st.ServiceDetails, st.Subnets)
+		for _, as := range st.VpcEndpointAssociations {
+			s.PutAssociation(as)
+		}
 	}
 	// Only what identifies the request: parameters may be long and headers
 	// carry credentials.

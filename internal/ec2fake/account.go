@@ -19,6 +19,7 @@ type account struct {
 	enis      map[string]types.NetworkInterface
 	services  map[string]types.ServiceDetail // keyed by ServiceName
 	subnets   map[string]types.Subnet
+	assocs    map[string]types.VpcEndpointAssociation // keyed by Id
 	faults    []Fault
 	log       []Request
 }

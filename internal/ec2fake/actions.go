@@ -63,6 +63,18 @@ func (s *Server) describeSubnets(c *call) (any, error) {
 	}, nil
 }
 
+func (s *Server) describeVpcEndpointAssociations(c *call) (any, error) {
+	page, next, err := associationResource.query(s, c, c.acct.Snapshot().VpcEndpointAssociations)
+	if err != nil {
+		return nil, err
+	}
+	return &describeVpcEndpointAssociationsResponse{
+		RequestID:    newRequestID(),
+		Associations: &list[associationXML]{Items: mapSlice(page, toAssociationXML)},
+		NextToken:    next,
+	}, nil
+}
+
 var endpointResource = resource[types.VpcEndpoint]{
 	idParam: "VpcEndpointId",
 	id:      func(ep *types.VpcEndpoint) string { return aws.ToString(ep.VpcEndpointId) },
@@ -91,6 +103,49 @@ var endpointFilters = map[string]matcher[types.VpcEndpoint]{
 	},
 	"tag-key": func(ep *types.VpcEndpoint, vs []string) bool {
 		return slices.ContainsFunc(ep.Tags, func(t types.Tag) bool { return oneOf(aws.ToString(t.Key), vs) })
+	},
+}
+
+// associationResource selects by endpoint (VpcEndpointId.N, whose ids must exist, as for
+// DescribeVpcEndpoints) and pages by at most 100, the API's largest page.
+var associationResource = resource[types.VpcEndpointAssociation]{
+	idParam: "VpcEndpointId",
+	id:      func(a *types.VpcEndpointAssociation) string { return aws.ToString(a.VpcEndpointId) },
+	notFound: func(id string) *apiError {
+		return errNotFound("InvalidVpcEndpointId.NotFound", "The VpcEndpoint Id '%s' does not exist", id)
+	},
+	owners: func(a *account) map[string]bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		ids := make(map[string]bool, len(a.endpoints))
+		for id := range a.endpoints {
+			ids[id] = true
+		}
+		return ids
+	},
+	filter: lookup(associationFilters),
+	limits: pageLimits{min: 1, max: 100},
+}
+
+// associationFilters are the filters the API reference documents for the call.
+var associationFilters = map[string]matcher[types.VpcEndpointAssociation]{
+	"vpc-endpoint-id": func(a *types.VpcEndpointAssociation, vs []string) bool {
+		return oneOf(aws.ToString(a.VpcEndpointId), vs)
+	},
+	"association-id": func(a *types.VpcEndpointAssociation, vs []string) bool { return oneOf(aws.ToString(a.Id), vs) },
+	"associated-resource-accessibility": func(a *types.VpcEndpointAssociation, vs []string) bool {
+		return slices.ContainsFunc(vs, func(v string) bool { return strings.EqualFold(v, aws.ToString(a.AssociatedResourceAccessibility)) })
+	},
+	// The resource configuration's id: the last part of its ARN.
+	"associated-resource-id": func(a *types.VpcEndpointAssociation, vs []string) bool {
+		arn := aws.ToString(a.AssociatedResourceArn)
+		return oneOf(arn[strings.LastIndexByte(arn, '/')+1:], vs)
+	},
+	"service-network-arn": func(a *types.VpcEndpointAssociation, vs []string) bool {
+		return oneOf(aws.ToString(a.ServiceNetworkArn), vs)
+	},
+	"resource-configuration-group-arn": func(a *types.VpcEndpointAssociation, vs []string) bool {
+		return oneOf(aws.ToString(a.ResourceConfigurationGroupArn), vs)
 	},
 }
 

@@ -43,6 +43,10 @@ type RoleSpec struct {
 //	POST   /_fake/endpoints                    EndpointSpec: put an endpoint and its interfaces
 //	DELETE /_fake/endpoints/{id}               delete an endpoint and its interfaces
 //	POST   /_fake/endpoints/{id}/state?state=S set an endpoint's state
+//	POST   /_fake/associations                 put a VpcEndpointAssociation (AWS CLI JSON)
+//	DELETE /_fake/associations/{id}            delete an association
+//	POST   /_fake/associations/{id}/accessibility?value=V
+//	                                           set its AssociatedResourceAccessibility
 //	GET    /_fake/state                        dump the State
 //	POST   /_fake/faults                       FaultSpec: inject a fault
 //	DELETE /_fake/faults                       clear faults
@@ -57,6 +61,12 @@ func (s *Server) newAdminHandler() http.Handler {
 	mux.HandleFunc("POST /_fake/endpoints", s.adminPutEndpoint)
 	mux.HandleFunc("DELETE /_fake/endpoints/{id}", s.adminDeleteEndpoint)
 	mux.HandleFunc("POST /_fake/endpoints/{id}/state", s.adminSetEndpointState)
+	mux.HandleFunc("POST /_fake/associations", s.adminPutAssociation)
+	mux.HandleFunc("DELETE /_fake/associations/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s.adminAccount(r).DeleteAssociation(r.PathValue("id"))
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST /_fake/associations/{id}/accessibility", s.adminSetAccessibility)
 	mux.HandleFunc("GET /_fake/state", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.adminAccount(r).Snapshot())
@@ -127,6 +137,32 @@ func (s *Server) adminSetEndpointState(w http.ResponseWriter, r *http.Request) {
 	}
 	if !s.adminAccount(r).setEndpointState(r.PathValue("id"), state) {
 		http.Error(w, "no such endpoint", http.StatusNotFound)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminPutAssociation(w http.ResponseWriter, r *http.Request) {
+	var as types.VpcEndpointAssociation
+	if !decodeJSON(w, r, &as) {
+		return
+	}
+	if aws.ToString(as.Id) == "" || aws.ToString(as.VpcEndpointId) == "" {
+		http.Error(w, "Id and VpcEndpointId are required", http.StatusBadRequest)
+		return
+	}
+	s.adminAccount(r).PutAssociation(as)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) adminSetAccessibility(w http.ResponseWriter, r *http.Request) {
+	value := r.URL.Query().Get("value")
+	if value == "" {
+		http.Error(w, "value query parameter is required", http.StatusBadRequest)
+		return
+	}
+	if !s.adminAccount(r).setAssociationAccessibility(r.PathValue("id"), value) {
+		http.Error(w, "no such association", http.StatusNotFound)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -74,26 +74,33 @@ const maxPageSize = 1000
 // pageLimits is how an action validates MaxResults.
 type pageLimits struct {
 	min int
-	// capped actions answer MaxResults above 1000 with 1000 items, as AWS
+	// max is the largest page, and the size used when the request has no MaxResults;
+	// 0 means maxPageSize.
+	max int
+	// capped actions answer MaxResults above the largest page with a full page, as AWS
 	// documents for them; the others reject it.
 	capped bool
 }
 
 func (l pageLimits) size(params url.Values) (int, error) {
+	largest := l.max
+	if largest == 0 {
+		largest = maxPageSize
+	}
 	raw := params.Get("MaxResults")
 	if raw == "" {
-		return maxPageSize, nil
+		return largest, nil
 	}
 	n, err := strconv.Atoi(raw)
 	switch {
 	case err != nil:
 		return 0, errInvalidParameterValue("Value (%s) for parameter maxResults is invalid.", raw)
-	case n > maxPageSize && l.capped:
-		return maxPageSize, nil
-	case n < l.min || n > maxPageSize:
+	case n > largest && l.capped:
+		return largest, nil
+	case n < l.min || n > largest:
 		return 0, errInvalidParameterValue(
 			"Value ( %d ) for parameter maxResults is invalid. Expecting a value between %d and %d.",
-			n, l.min, maxPageSize)
+			n, l.min, largest)
 	}
 	return n, nil
 }
@@ -179,6 +186,10 @@ type resource[T any] struct {
 	id      func(*T) string
 	// notFound is the error for an explicit ID that does not exist.
 	notFound func(id string) *apiError
+	// owners lists the ids that exist when they are not the items' own: associations are
+	// selected by their endpoint's id, and an endpoint without any is no error. Nil: the
+	// items' ids.
+	owners func(*account) map[string]bool
 	// idsExcludePaging rejects MaxResults together with explicit IDs, as
 	// DescribeNetworkInterfaces does.
 	idsExcludePaging bool
@@ -216,6 +227,9 @@ func (r resource[T]) query(s *Server, c *call, items []T) ([]T, string, error) {
 	}
 	if len(ids) > 0 {
 		known := map[string]bool{}
+		if r.owners != nil {
+			known = r.owners(c.acct)
+		}
 		for i := range items {
 			known[r.id(&items[i])] = true
 		}

@@ -2,7 +2,8 @@
 // protocol, so tests can drive the real aws-sdk-go-v2 EC2 client against it.
 //
 // It serves DescribeVpcEndpoints, DescribeNetworkInterfaces,
-// DescribeVpcEndpointServices and DescribeSubnets from state held as SDK types,
+// DescribeVpcEndpointServices, DescribeSubnets and DescribeVpcEndpointAssociations
+// from state held as SDK types,
 // with AWS-style filters, paging and error bodies, plus injectable faults and
 // a request log. A small JSON admin API lives under /_fake/ on the same
 // listener (see AdminHandler).
@@ -134,10 +135,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // actions maps an EC2 action name to its handler.
 var actions = map[string]func(*Server, *call) (any, error){
-	"DescribeVpcEndpoints":        (*Server).describeVpcEndpoints,
-	"DescribeNetworkInterfaces":   (*Server).describeNetworkInterfaces,
-	"DescribeVpcEndpointServices": (*Server).describeVpcEndpointServices,
-	"DescribeSubnets":             (*Server).describeSubnets,
+	"DescribeVpcEndpoints":            (*Server).describeVpcEndpoints,
+	"DescribeNetworkInterfaces":       (*Server).describeNetworkInterfaces,
+	"DescribeVpcEndpointServices":     (*Server).describeVpcEndpointServices,
+	"DescribeSubnets":                 (*Server).describeSubnets,
+	"DescribeVpcEndpointAssociations": (*Server).describeVpcEndpointAssociations,
 }
 
 // service is what differs between the APIs the listener serves: their

@@ -19,6 +19,8 @@ type State struct {
 	NetworkInterfaces []types.NetworkInterface `json:",omitempty"`
 	ServiceDetails    []types.ServiceDetail    `json:",omitempty"`
 	Subnets           []types.Subnet           `json:",omitempty"`
+	// VpcEndpointAssociations are listed by DescribeVpcEndpointAssociations.
+	VpcEndpointAssociations []types.VpcEndpointAssociation `json:",omitempty"`
 }
 
 // The Put methods replace any resource with the same ID. The server keeps the
@@ -88,6 +90,38 @@ func (a *account) PutSubnet(sn types.Subnet) {
 	a.subnets[aws.ToString(sn.SubnetId)] = sn
 }
 
+// PutAssociation adds or replaces an association of a Resource or ServiceNetwork endpoint,
+// keyed by Id.
+func (a *account) PutAssociation(as types.VpcEndpointAssociation) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.assocs[aws.ToString(as.Id)] = as
+}
+
+// SetAssociationAccessibility sets an association's AssociatedResourceAccessibility, e.g.
+// "Inaccessible". Unknown IDs are ignored.
+func (a *account) SetAssociationAccessibility(id, value string) {
+	a.setAssociationAccessibility(id, value)
+}
+
+func (a *account) setAssociationAccessibility(id, value string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	as, ok := a.assocs[id]
+	if ok {
+		as.AssociatedResourceAccessibility = aws.String(value) // a copy, as in setEndpointState
+		a.assocs[id] = as
+	}
+	return ok
+}
+
+// DeleteAssociation removes an association.
+func (a *account) DeleteAssociation(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.assocs, id)
+}
+
 // ReadState reads a state file: a JSON object with any of State's keys, each holding AWS CLI
 // style JSON (the output of aws ec2 describe-vpc-endpoints, or a coredns-vpce snapshot).
 func ReadState(path string) (State, error) {
@@ -105,7 +139,7 @@ func ReadState(path string) (State, error) {
 	return st, nil
 }
 
-// Load replaces all state.
+// Load replaces all state but the associations, which it empties (PutAssociation adds them).
 func (a *account) Load(eps []types.VpcEndpoint, nis []types.NetworkInterface, sds []types.ServiceDetail, sns []types.Subnet) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -130,6 +164,7 @@ func (a *account) reset() {
 	a.enis = map[string]types.NetworkInterface{}
 	a.services = map[string]types.ServiceDetail{}
 	a.subnets = map[string]types.Subnet{}
+	a.assocs = map[string]types.VpcEndpointAssociation{}
 }
 
 // Snapshot returns the current state.
@@ -137,10 +172,11 @@ func (a *account) Snapshot() State {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return State{
-		VpcEndpoints:      sortedValues(a.endpoints),
-		NetworkInterfaces: sortedValues(a.enis),
-		ServiceDetails:    sortedValues(a.services),
-		Subnets:           sortedValues(a.subnets),
+		VpcEndpoints:            sortedValues(a.endpoints),
+		NetworkInterfaces:       sortedValues(a.enis),
+		ServiceDetails:          sortedValues(a.services),
+		Subnets:                 sortedValues(a.subnets),
+		VpcEndpointAssociations: sortedValues(a.assocs),
 	}
 }
 

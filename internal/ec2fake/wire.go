@@ -83,6 +83,13 @@ type describeSubnetsResponse struct {
 	NextToken string           `xml:"nextToken,omitempty"`
 }
 
+type describeVpcEndpointAssociationsResponse struct {
+	XMLName      xml.Name              `xml:"http://ec2.amazonaws.com/doc/2016-11-15/ DescribeVpcEndpointAssociationsResponse"`
+	RequestID    string                `xml:"requestId"`
+	Associations *list[associationXML] `xml:"vpcEndpointAssociationSet"`
+	NextToken    string                `xml:"nextToken,omitempty"`
+}
+
 type tagXML struct {
 	Key   *string `xml:"key"`
 	Value *string `xml:"value"`
@@ -126,6 +133,8 @@ type vpcEndpointXML struct {
 	CreationTimestamp   *string            `xml:"creationTimestamp"`
 	Tags                *list[tagXML]      `xml:"tagSet"`
 	OwnerID             *string            `xml:"ownerId"`
+	ResourceConfigArn   *string            `xml:"resourceConfigurationArn"`
+	ServiceNetworkArn   *string            `xml:"serviceNetworkArn"`
 }
 
 func toVpcEndpointXML(ep types.VpcEndpoint) vpcEndpointXML {
@@ -151,11 +160,43 @@ func toVpcEndpointXML(ep types.VpcEndpoint) vpcEndpointXML {
 		CreationTimestamp: timestamp(ep.CreationTimestamp),
 		Tags:              toTagsXML(ep.Tags),
 		OwnerID:           ep.OwnerId,
+		ResourceConfigArn: ep.ResourceConfigurationArn,
+		ServiceNetworkArn: ep.ServiceNetworkArn,
 	}
 	if o := ep.DnsOptions; o != nil {
 		x.DnsOptions = &dnsOptionsXML{string(o.DnsRecordIpType), o.PrivateDnsOnlyForInboundResolverEndpoint}
 	}
 	return x
+}
+
+type associationXML struct {
+	ID                              *string       `xml:"id"`
+	VpcEndpointID                   *string       `xml:"vpcEndpointId"`
+	ServiceNetworkArn               *string       `xml:"serviceNetworkArn"`
+	ServiceNetworkName              *string       `xml:"serviceNetworkName"`
+	AssociatedResourceAccessibility *string       `xml:"associatedResourceAccessibility"`
+	FailureReason                   *string       `xml:"failureReason"`
+	FailureCode                     *string       `xml:"failureCode"`
+	DnsEntry                        *dnsEntryXML  `xml:"dnsEntry"`
+	PrivateDnsEntry                 *dnsEntryXML  `xml:"privateDnsEntry"`
+	AssociatedResourceArn           *string       `xml:"associatedResourceArn"`
+	ResourceConfigurationGroupArn   *string       `xml:"resourceConfigurationGroupArn"`
+	Tags                            *list[tagXML] `xml:"tagSet"`
+}
+
+func toAssociationXML(a types.VpcEndpointAssociation) associationXML {
+	entry := func(d *types.DnsEntry) *dnsEntryXML {
+		if d == nil {
+			return nil
+		}
+		return &dnsEntryXML{d.DnsName, d.HostedZoneId}
+	}
+	return associationXML{
+		ID: a.Id, VpcEndpointID: a.VpcEndpointId, ServiceNetworkArn: a.ServiceNetworkArn, ServiceNetworkName: a.ServiceNetworkName,
+		AssociatedResourceAccessibility: a.AssociatedResourceAccessibility, FailureReason: a.FailureReason, FailureCode: a.FailureCode,
+		DnsEntry: entry(a.DnsEntry), PrivateDnsEntry: entry(a.PrivateDnsEntry), AssociatedResourceArn: a.AssociatedResourceArn,
+		ResourceConfigurationGroupArn: a.ResourceConfigurationGroupArn, Tags: toTagsXML(a.Tags),
+	}
 }
 
 type privateIPXML struct {

@@ -126,3 +126,20 @@ func SortedAddrs(rrs []dns.RR) []string {
 	slices.Sort(addrs)
 	return addrs
 }
+
+// Chain sums up a reply's answer section record by record, in order, without TTLs and with
+// names lower-cased: "NXDOMAIN: " first for an rcode other than NOERROR, then, for a CNAME
+// chain, "a.example. CNAME b.example., b.example. A 192.0.2.53".
+func Chain(m *dns.Msg) string {
+	var parts []string
+	for _, rr := range m.Answer {
+		h := rr.Header()
+		data := strings.TrimPrefix(rr.String(), h.String())
+		parts = append(parts, strings.ToLower(h.Name)+" "+dns.TypeToString[h.Rrtype]+" "+strings.ToLower(data))
+	}
+	s := strings.Join(parts, ", ")
+	if m.Rcode != dns.RcodeSuccess {
+		s = dns.RcodeToString[m.Rcode] + ": " + s
+	}
+	return s
+}

@@ -25,6 +25,21 @@ func reply(rcode int, records ...string) *dns.Msg {
 	return m
 }
 
+func TestChain(t *testing.T) {
+	for _, tc := range []struct {
+		m    *dns.Msg
+		want string
+	}{
+		{reply(dns.RcodeSuccess, "X.example. 60 IN CNAME Y.example.", "y.example. 30 IN A 192.0.2.53"), "x.example. CNAME y.example., y.example. A 192.0.2.53"},
+		{reply(dns.RcodeServerFailure, "x.example. 60 IN CNAME y.example."), "SERVFAIL: x.example. CNAME y.example."},
+		{reply(dns.RcodeSuccess), ""},
+	} {
+		if got := Chain(tc.m); got != tc.want {
+			t.Errorf("Chain = %q, want %q", got, tc.want)
+		}
+	}
+}
+
 func TestAnswer(t *testing.T) {
 	for _, tc := range []struct {
 		m              *dns.Msg

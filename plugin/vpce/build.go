@@ -65,7 +65,13 @@ func buildIndex(inv *inventory.Inventory, opts buildOptions) (*index, buildRepor
 	for i := range inv.VpcEndpoints {
 		b.addEndpoint(&inv.VpcEndpoints[i])
 	}
-	return b.finish(inv)
+	custom := buildCustomNames(inv, opts, &b.unknown, &b.report) // resource.go
+	ix, report := b.finish(inv)
+	if custom != nil { // resource.go
+		ix.custom = custom
+		custom.count(&ix.stats)
+	}
+	return ix, report
 }
 
 // builder assembles an index. Its ix grows while endpoints are added; finish trims it.
@@ -570,7 +576,7 @@ func unknownEnum(ep *types.VpcEndpoint) (field, value string) {
 	switch {
 	case !inventory.KnownEnum(ep.VpcEndpointType, endpointTypes):
 		return "VpcEndpointType", string(ep.VpcEndpointType)
-	case !strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeInterface)):
+	case !servedType(ep.VpcEndpointType):
 		return "", ""
 	case !inventory.KnownEnum(ep.State, states):
 		return "State", string(ep.State)

@@ -20,7 +20,7 @@ import (
 // built from the two must be the same, under options that make the builder read all it can.
 func TestBuildReadsOnlyWhatTheFingerprintCounts(t *testing.T) {
 	opts := buildOptions{ttl: 60, authoritative: true, privateDNS: privateDNSAll, affinity: affinityPrefer}
-	base := readSnapshots(t, "testdata/answers.json", "testdata/affinity.json", "../../example/snapshot.json")
+	base := readSnapshots(t, "testdata/answers.json", "testdata/affinity.json", "testdata/resource.json", "../../example/snapshot.json")
 	invType := reflect.TypeFor[inventory.Inventory]()
 	checked := 0
 	for f := range invType.NumField() {
@@ -73,6 +73,14 @@ func dumpIndex(ix *index) string {
 		for name, s := range m {
 			lines = append(lines, fmt.Sprintf("%s%s %v a=%v %v aaaa=%v %v zone=%v inbound=%q",
 				star, name, s.kind, s.a, s.aAZ, s.aaaa, s.aaaaAZ, s.zone, s.inboundVPC))
+		}
+	}
+	if ix.custom != nil {
+		for name, c := range ix.custom.names {
+			lines = append(lines, fmt.Sprintf("custom %s -> %s zone=%s", name, c.target, c.zone))
+		}
+		for region, rs := range ix.custom.stats {
+			lines = append(lines, fmt.Sprintf("custom stats %s %+v", region, *rs))
 		}
 	}
 	for apex := range tab.apexes {

@@ -25,7 +25,7 @@ import (
 var snapshotErr = regexp.MustCompile(`^fuzz\.json:([0-9]+):([0-9]+): `)
 
 func FuzzSnapshot(f *testing.F) {
-	for _, file := range append(slices.Clone(fuzzSnapshots), "testdata/unknown.json") {
+	for _, file := range append(slices.Clone(fuzzSnapshots), "testdata/unknown.json", "testdata/resource.json") {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)
@@ -42,6 +42,12 @@ func FuzzSnapshot(f *testing.F) {
 		  "PrivateIpAddresses": [{"PrivateIpAddress": "fe80::1"}], "Ipv6Addresses": [{"Ipv6Address": "::ffff:10.0.0.3"}]}]}`,
 		`{"ServiceDetails": [{"ServiceName": "com.amazonaws.us-east-1.s3"}], "NetworkInterfaces": [{"NetworkInterfaceId": "eni-1"}]}`,
 		"{\"VpcEndpoints\": [{\"VpcEndpointId\": \"vpce-1\", \"State\": \"sleeping\"}]}",
+		`{"VpcEndpoints": [{"VpcEndpointId": "vpce-1", "VpcEndpointType": "ServiceNetwork", "State": "AVAILABLE", "PrivateDnsEnabled": true}],
+		  "VpcEndpointAssociations": [{"Id": "a", "VpcEndpointId": "VPCE-1", "AssociatedResourceAccessibility": "Degraded"},
+		  {"Id": "b", "VpcEndpointId": "vpce-1", "AssociatedResourceAccessibility": "accessible", "DnsEntry": {"DnsName": "*.x.on.aws"},
+		   "PrivateDnsEntry": {"DnsName": "db.example.com"}}, {"Id": "c", "VpcEndpointId": "vpce-1", "AssociatedResourceAccessibility": "Accessible",
+		   "DnsEntry": {"DnsName": "db.example.com"}, "PrivateDnsEntry": {"DnsName": "DB.example.com."}}]}`,
+		`{"VpcEndpointAssociations": [{"Id": "a"}]}`, `{"VpcEndpointAssociations": [{"Id": "a", "VpcEndpointId": "v", "PrivateDnsEntry": null}]}`,
 		"\xef\xbb\xbf{}", "{\"VpcEndpoints\": [{\"VpcEndpointId\": \"\xff\"}]}", strings.Repeat("[", 20000),
 	} {
 		f.Add([]byte(s))
@@ -58,7 +64,8 @@ func FuzzSnapshot(f *testing.F) {
 		for _, opts := range []buildOptions{{ttl: 60}, {ttl: 0, authoritative: true}, {ttl: 5, vpcs: []string{"vpc-2", "vpc-1"}}} {
 			ix, report := buildIndex(inv, opts)
 			checkIndex(t, ix)
-			checkUnknownReported(t, inv, report)
+			checkCustomNames(t, inv, opts, ix)
+			checkUnknownReported(t, inv, opts, report)
 		}
 	})
 }
@@ -131,6 +138,15 @@ func checkIndex(t *testing.T, ix *index) {
 	for name := range tab.apexes {
 		checkName("zone", name, false)
 	}
+	if ix.custom != nil {
+		for name, c := range ix.custom.names {
+			checkName("custom name", name, false)
+			checkName("CNAME target", c.target, false)
+			if c.zone != name || name == c.target {
+				t.Errorf("custom name %q: zone %q, target %q", name, c.zone, c.target)
+			}
+		}
+	}
 }
 
 func checkRRset(t *testing.T, name string, s servedName) {
@@ -176,7 +192,7 @@ func (r *fuzzReader) optString(s string) *string {
 var (
 	fuzzEndpointIDs = []string{"vpce-0a", "vpce-0b", "VPCE-0A", "vpce-0c", "", "vpce-0d"}
 	fuzzENIIDs      = []string{"eni-1", "eni-2", "eni-3", "eni-1", "", "eni-4", "eni-5"}
-	fuzzTypes       = []types.VpcEndpointType{"Interface", "interface", "Gateway", "GatewayLoadBalancer", "Resource", "bogus", ""}
+	fuzzTypes       = []types.VpcEndpointType{"Interface", "interface", "Gateway", "GatewayLoadBalancer", "Resource", "bogus", "", "ServiceNetwork"}
 	fuzzStates      = []types.State{"available", "Available", "AVAILABLE", "pendingAcceptance", "pending", "deleting", "deleted",
 		"rejected", "failed", "expired", "partial", "bogus", ""}
 	fuzzIPTypes  = []string{"ipv4", "ipv6", "dualstack", "service-defined", "IPV6", "Dualstack", "not-specified", "bogus", ""}
@@ -198,12 +214,16 @@ func FuzzBuild(f *testing.F) {
 	f.Add([]byte{2, 0, 3, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1, 3, 2, 2, 0, 3, 3, 0, 0, 0, 1, 1, 3, 3, 4},
 		"*."+strings.Repeat(strings.Repeat("c", 62)+".", 4)[2:]+"com\n*.x.example.com\nx.example.com",
 		"10.9.9.9\n2600::9")
+	// A Resource endpoint with private DNS and an Accessible association: one custom name.
+	f.Add([]byte{0, 0, 0, 1, 0, 1, 4, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 60, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 1, 1, 1, 1, 0, 1},
+		"db.payments.example.com\nvpce-0a.rcfg-1.4232ccc.vpc-lattice-rsc.us-east-1.on.aws", "10.0.0.1")
 	f.Fuzz(func(t *testing.T, ctl []byte, names, addrs string) {
 		inv, opts := fuzzInventoryOf(ctl, strings.Split(names, "\n"), strings.Split(addrs, "\n"))
 		ix, report := buildIndex(inv, opts)
 		checkIndex(t, ix)
 		checkContributors(t, inv, opts, ix)
-		checkUnknownReported(t, inv, report)
+		checkCustomNames(t, inv, opts, ix)
+		checkUnknownReported(t, inv, opts, report)
 		for _, a := range strings.Split(addrs, "\n") {
 			if ip, err := netip.ParseAddr(a); err == nil {
 				ix.clients.lookup(ip)
@@ -304,6 +324,21 @@ func fuzzInventoryOf(ctl []byte, names, addrs []string) (*inventory.Inventory, b
 		opts.vpcs = []string{"vpc-2"}
 	case 2:
 		opts.vpcs = []string{"vpc-3", "vpc-1"}
+	}
+	// Associations last, so that the corpus's earlier entries keep their meaning.
+	for range r.next() % 6 {
+		as := types.VpcEndpointAssociation{
+			Id:                              r.optString(pick(r, []string{"vpce-rsc-asc-1", "vpce-rsc-asc-2", "vpce-svc-asc-3", ""})),
+			VpcEndpointId:                   r.optString(pick(r, fuzzEndpointIDs)),
+			AssociatedResourceAccessibility: r.optString(pick(r, []string{"Accessible", "ACCESSIBLE", "Inaccessible", "Degraded", ""})),
+		}
+		if r.next()%3 > 0 {
+			as.DnsEntry = &types.DnsEntry{DnsName: r.optString(pick(r, names))}
+		}
+		if r.next()%3 > 0 {
+			as.PrivateDnsEntry = &types.DnsEntry{DnsName: r.optString(pick(r, names))}
+		}
+		inv.VpcEndpointAssociations = append(inv.VpcEndpointAssociations, as)
 	}
 	return inv, opts
 }
@@ -412,13 +447,22 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions
 	for name, s := range tab.wild {
 		check("*."+name, s)
 	}
-	if ix.stats.endpoints > eligible {
-		t.Errorf("%d endpoints served, only %d available Interface endpoints", ix.stats.endpoints, eligible)
+	served := ix.stats.endpoints
+	if ix.custom != nil { // Resource and ServiceNetwork endpoints: checkCustomNames
+		for _, rs := range ix.custom.stats {
+			for _, n := range rs.endpoints {
+				served -= n
+			}
+		}
+	}
+	if served > eligible {
+		t.Errorf("%d endpoints served, only %d available Interface endpoints", served, eligible)
 	}
 }
 
 // fuzzUnknownEnum is the rule for enum values the SDK does not list, as the README states it:
-// an endpoint with one is left out, unless a known VpcEndpointType other than Interface or a
+// an endpoint with one is left out, unless a known VpcEndpointType the plugin does not serve
+// (other than Interface, Resource and ServiceNetwork) or a
 // known State other than available leaves it out anyway. It returns the field and value.
 func fuzzUnknownEnum(ep *types.VpcEndpoint) (enumValue, bool) {
 	known := func(v string, values []string) bool {
@@ -428,7 +472,7 @@ func fuzzUnknownEnum(ep *types.VpcEndpoint) (enumValue, bool) {
 	if !known(typ, enumStrings(types.VpcEndpointType("").Values())) {
 		return enumValue{"VpcEndpointType", typ}, true
 	}
-	if !strings.EqualFold(typ, "Interface") {
+	if !slices.ContainsFunc([]string{"Interface", "Resource", "ServiceNetwork"}, func(s string) bool { return strings.EqualFold(s, typ) }) {
 		return enumValue{}, false
 	}
 	if !known(state, enumStrings(types.State("").Values())) {
@@ -461,7 +505,7 @@ var unknownLine = regexp.MustCompile(`(?s)^(.*?)(?: and ([0-9]+) more)?: (?:unkn
 
 // checkUnknownReported checks that the report has one line per distinct field and value
 // of the endpoints left out for an unknown enum value, and that the lines count them all.
-func checkUnknownReported(t *testing.T, inv *inventory.Inventory, report buildReport) {
+func checkUnknownReported(t *testing.T, inv *inventory.Inventory, opts buildOptions, report buildReport) {
 	t.Helper()
 	seen := map[string]bool{}
 	pairs := map[enumValue]bool{}
@@ -477,6 +521,12 @@ func checkUnknownReported(t *testing.T, inv *inventory.Inventory, report buildRe
 			seen[id] = true
 		} else if strings.EqualFold(string(ep.VpcEndpointType), "Interface") && strings.EqualFold(string(ep.State), "available") {
 			seen[id] = true
+		}
+	}
+	for _, as := range fuzzCustomAssociations(inv, opts) {
+		if acc := aws.ToString(as.AssociatedResourceAccessibility); !strings.EqualFold(acc, "Accessible") && !strings.EqualFold(acc, "Inaccessible") {
+			pairs[enumValue{"AssociatedResourceAccessibility", acc}] = true
+			endpoints++
 		}
 	}
 	lines, counted := 0, 0
@@ -495,5 +545,74 @@ func checkUnknownReported(t *testing.T, inv *inventory.Inventory, report buildRe
 	if lines != len(pairs) || counted != endpoints {
 		t.Errorf("%d unknown-value lines counting %d endpoints, want %d lines (%v) counting %d:\n%q",
 			lines, counted, len(pairs), pairs, endpoints, report.skipped)
+	}
+}
+
+// fuzzCustomAssociations are the associations whose custom names may be served, as the README
+// states the rule: the first of each id, of the first copy of an available Resource or
+// ServiceNetwork endpoint with private DNS, in a served VPC, without unknown enum values; none
+// with private_dns off.
+func fuzzCustomAssociations(inv *inventory.Inventory, opts buildOptions) []*types.VpcEndpointAssociation {
+	if opts.privateDNS == privateDNSOff {
+		return nil
+	}
+	eps := map[string]bool{}
+	seen := map[string]bool{}
+	for i := range inv.VpcEndpoints {
+		ep := &inv.VpcEndpoints[i]
+		id := strings.ToLower(aws.ToString(ep.VpcEndpointId))
+		if id == "" || seen[id] {
+			continue
+		}
+		seen[id] = true
+		_, unknown := fuzzUnknownEnum(ep)
+		typ := string(ep.VpcEndpointType)
+		eps[id] = !unknown && (strings.EqualFold(typ, "Resource") || strings.EqualFold(typ, "ServiceNetwork")) &&
+			strings.EqualFold(string(ep.State), "available") && aws.ToBool(ep.PrivateDnsEnabled) &&
+			(len(opts.vpcs) == 0 || slices.Contains(opts.vpcs, aws.ToString(ep.VpcId)))
+	}
+	var out []*types.VpcEndpointAssociation
+	ids := map[string]bool{}
+	for i := range inv.VpcEndpointAssociations {
+		as := &inv.VpcEndpointAssociations[i]
+		if id := aws.ToString(as.Id); !ids[id] {
+			ids[id] = true
+			if eps[strings.ToLower(aws.ToString(as.VpcEndpointId))] {
+				out = append(out, as)
+			}
+		}
+	}
+	return out
+}
+
+// checkCustomNames checks that every custom name served is the custom name of an Accessible
+// association that may serve, CNAMEd to that association's default name, and that every such
+// association with two servable names is served (by it or by a rival for the name).
+func checkCustomNames(t *testing.T, inv *inventory.Inventory, opts buildOptions, ix *index) {
+	t.Helper()
+	offers := map[string][]string{} // custom name -> targets offered
+	for _, as := range fuzzCustomAssociations(inv, opts) {
+		if !strings.EqualFold(aws.ToString(as.AssociatedResourceAccessibility), "Accessible") || as.PrivateDnsEntry == nil || as.DnsEntry == nil {
+			continue
+		}
+		name, w1, ok1 := canonicalString(aws.ToString(as.PrivateDnsEntry.DnsName))
+		target, w2, ok2 := canonicalString(aws.ToString(as.DnsEntry.DnsName))
+		if ok1 && ok2 && !w1 && !w2 && name != target && aws.ToString(as.PrivateDnsEntry.DnsName) != "" {
+			offers[name] = append(offers[name], target)
+		}
+	}
+	var served map[string]*customName
+	if ix.custom != nil {
+		served = ix.custom.names
+	}
+	for name, c := range served {
+		if !slices.Contains(offers[name], c.target) {
+			t.Errorf("custom name %s -> %s served, but no association that may serve offers it (offers: %q)", name, c.target, offers[name])
+		}
+	}
+	for name := range offers {
+		if served[name] == nil {
+			t.Errorf("custom name %s offered, not served", name)
+		}
 	}
 }

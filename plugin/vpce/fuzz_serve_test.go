@@ -112,13 +112,7 @@ func joinLabels(labels []string) string {
 // below its apex), else (authoritative) the private zone's NODATA or NXDOMAIN, else the next
 // plugin.
 func (h *fuzzHandler) oracle(labels []string) (*servedName, result) {
-	inZone := false
-	for _, z := range h.zones {
-		if len(labels) >= len(z) && slices.Equal(labels[len(labels)-len(z):], z) {
-			inZone = true
-		}
-	}
-	if !inZone {
+	if !h.inZone(labels) {
 		return nil, resultMiss
 	}
 	if s, ok := h.tab.exact[joinLabels(labels)]; ok {
@@ -138,6 +132,64 @@ func (h *fuzzHandler) oracle(labels []string) (*servedName, result) {
 		}
 	}
 	return nil, resultMiss
+}
+
+func (h *fuzzHandler) inZone(labels []string) bool {
+	for _, z := range h.zones {
+		if len(labels) >= len(z) && slices.Equal(labels[len(labels)-len(z):], z) {
+			return true
+		}
+	}
+	return false
+}
+
+// customOracle is what the handler must do with a question of these labels for the custom
+// names of Resource and ServiceNetwork endpoints: a custom name answers (its CNAME), a name
+// below one that nothing else serves is NXDOMAIN (authoritative); nil otherwise.
+func (h *fuzzHandler) customOracle(labels []string) (*customName, result) {
+	if h.ix.custom == nil || !h.inZone(labels) {
+		return nil, resultMiss
+	}
+	if c, ok := h.ix.custom.names[joinLabels(labels)]; ok {
+		return c, resultAnswer
+	}
+	if !h.auth {
+		return nil, resultMiss
+	}
+	for k := 1; k < len(labels); k++ {
+		if c, ok := h.ix.custom.names[joinLabels(labels[k:])]; ok {
+			if _, res := h.oracle(labels); res == resultMiss {
+				return c, resultNXDomain
+			}
+			return nil, resultMiss
+		}
+	}
+	return nil, resultMiss
+}
+
+// checkCustomReply checks the reply m to r for a custom name c: the CNAME, then the next
+// plugin's answer for its target; or, below it, NXDOMAIN with the name's SOA.
+func checkCustomReply(t *testing.T, h *fuzzHandler, r, m *dns.Msg, c *customName, res result) {
+	t.Helper()
+	q := r.Question[0]
+	if !m.Response || m.Id != r.Id || len(m.Question) != 1 || m.Question[0] != q {
+		t.Errorf("%s: reply header or question does not match the query:\n%s", h.name, m)
+	}
+	if res == resultNXDomain {
+		if m.Rcode != dns.RcodeNameError || len(m.Answer) != 0 || len(m.Ns) != 1 || m.Ns[0].Header().Name != c.zone {
+			t.Fatalf("%s: %v below a custom name: want NXDOMAIN with its SOA\n%s", h.name, q, m)
+		}
+		return
+	}
+	want := 2
+	if q.Qtype == dns.TypeCNAME {
+		want = 1
+	}
+	cname, ok := m.Answer[0].(*dns.CNAME)
+	if m.Rcode != dns.RcodeSuccess || len(m.Answer) != want || !ok || cname.Hdr.Name != q.Name || cname.Target != c.target ||
+		want == 2 && m.Answer[1] != fuzzNextRR {
+		t.Fatalf("%s: %v: want the CNAME to %s and the next plugin's answer\n%s", h.name, q, c.target, m)
+	}
 }
 
 func FuzzServeDNS(f *testing.F) {
@@ -194,6 +246,10 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 		labels, ok := wireLabels(r.Question[0].Name)
 		if !ok {
 			t.Fatalf("%s: question name %q does not pack", h.name, r.Question[0].Name)
+		}
+		if c, res := h.customOracle(labels); c != nil {
+			checkCustomReply(t, h, r, m, c, res)
+			return
 		}
 		want, res = h.oracle(labels)
 	}
@@ -295,8 +351,9 @@ func fuzzServeDNSSeeds() [][]byte {
 		"sts.us-east-1.amazonaws.com.", "kms.us-east-1.amazonaws.com.", "a.b.bucket.s3.us-east-1.amazonaws.com.",
 		"special.s3.us-east-1.amazonaws.com.", "s3.us-east-1.amazonaws.com.", "foo.ssm.us-east-1.amazonaws.com.",
 		"bucket.s3.ap-northeast-1.amazonaws.com.", "ssm.ap-northeast-1.amazonaws.com.", "upper.example.com.", "example.org.", ".",
+		"db.payments.example.com.", "x.DB.payments.example.com.", "orders.cluster-c9xyzexample.ap-northeast-1.rds.amazonaws.com.",
 	} {
-		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeANY, dns.TypeTXT} {
+		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeANY, dns.TypeTXT, dns.TypeCNAME} {
 			add(q(name, qtype))
 		}
 	}

@@ -15,11 +15,12 @@ const (
 	kindRegional nameKind = iota
 	kindZonal
 	kindPrivate
+	kindResource // a custom name of a Resource or ServiceNetwork endpoint (resource.go)
 	numKinds
 )
 
 func (k nameKind) String() string {
-	return [...]string{"regional", "zonal", "private"}[k]
+	return [...]string{"regional", "zonal", "private", "resource"}[k]
 }
 
 // index is one immutable table of the served names, built when the inventory changes and
@@ -44,8 +45,9 @@ type index struct {
 	azs      []azKey  // 0 is the unknown AZ
 	vpcs     []string // VPCs whose clients get the next plugin's answer for a name; 0 is none
 
-	ttl   uint32
-	stats indexStats
+	ttl    uint32
+	stats  indexStats
+	custom *customTable // Resource and ServiceNetwork endpoints' custom names (resource.go); nil if none
 
 	clients  *clientTable // where clients are: the learned subnets and the zone lines
 	affinity affinity

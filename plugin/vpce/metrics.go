@@ -14,11 +14,11 @@ import (
 var (
 	endpointsGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "endpoints",
-		Help: "Interface endpoints served in the current view, by region.",
-	}, []string{"server", "view", "region"})
+		Help: "Endpoints served in the current view, by region and type (Interface, Resource, ServiceNetwork).",
+	}, []string{"server", "view", "region", "type"})
 	namesGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "names",
-		Help: "DNS names served in the current view, by region and kind (regional, zonal, private).",
+		Help: "DNS names served in the current view, by region and kind (regional, zonal, private, resource).",
 	}, []string{"server", "view", "region", "kind"})
 	conflictsGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "conflicts",
@@ -69,7 +69,9 @@ func recordIndex(server, view string, s indexStats) {
 	endpointsGauge.DeletePartialMatch(block)
 	namesGauge.DeletePartialMatch(block)
 	for region, rs := range s.regions {
-		endpointsGauge.WithLabelValues(server, view, region).Set(float64(rs.endpoints))
+		for t := range numEndpointTypes {
+			endpointsGauge.WithLabelValues(server, view, region, t.String()).Set(float64(rs.endpoints[t]))
+		}
 		for k := range numKinds {
 			namesGauge.WithLabelValues(server, view, region, k.String()).Set(float64(rs.names[k]))
 		}

@@ -16,7 +16,7 @@ type indexStats struct {
 
 // regionStats counts one region's part of an index.
 type regionStats struct {
-	endpoints int
+	endpoints [numEndpointTypes]int
 	names     [numKinds]int
 }
 
@@ -32,7 +32,7 @@ func (s *indexStats) countName(kind nameKind, region string) {
 
 // countEndpoint counts an endpoint that serves at least one name, by its region.
 func (s *indexStats) countEndpoint(region string) {
-	s.region(region).endpoints++
+	s.region(region).endpoints[typeInterface]++
 	s.endpoints++
 }
 

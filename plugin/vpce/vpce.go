@@ -53,6 +53,11 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 	if !v.inZones(name) {
 		return v.passOn(ctx, qc, w, r)
 	}
+	if ix.custom != nil { // resource.go: Resource and ServiceNetwork endpoints' custom names
+		if done, rc, err := v.serveCustom(ctx, qc, ix, w, r, name); done {
+			return rc, err
+		}
+	}
 	rs, zone, res := ix.lookup(name)
 	opt := r.IsEdns0()
 	ecs := subnetOption(opt)

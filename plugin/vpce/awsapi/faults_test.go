@@ -2,11 +2,15 @@ package awsapi
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
@@ -99,5 +103,42 @@ func TestEndpointGoneMidRefresh(t *testing.T) {
 	}
 	if len(inv.VpcEndpoints) != 2 || len(inv.NetworkInterfaces) != 1 {
 		t.Fatalf("the race did not happen: %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
+	}
+}
+
+// TestAssociationsEndpointGoneMidRefresh: a ServiceNetwork endpoint deleted between
+// DescribeVpcEndpoints and DescribeVpcEndpointAssociations, whose id the latter refuses, does
+// not fail the refresh: its batch is read again by filter, which leaves it out.
+func TestAssociationsEndpointGoneMidRefresh(t *testing.T) {
+	fake, acct := fakeAccount(t)
+	for _, id := range []string{"vpce-0stays", "vpce-0goes"} {
+		fake.PutEndpoint(types.VpcEndpoint{VpcEndpointId: aws.String(id), VpcEndpointType: "ServiceNetwork", State: "Available"})
+		fake.PutAssociation(types.VpcEndpointAssociation{Id: aws.String(id + "-asc"), VpcEndpointId: aws.String(id)})
+	}
+	client, err := NewClient(context.Background(), acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.Inject(ec2fake.Fault{Action: "DescribeVpcEndpointAssociations", Kind: ec2fake.Slow, Delay: 300 * time.Millisecond, Count: 1})
+	go func() {
+		time.Sleep(100 * time.Millisecond) // DescribeVpcEndpoints has answered
+		fake.DeleteAssociation("vpce-0goes-asc")
+		fake.DeleteEndpoint("vpce-0goes")
+	}()
+	inv, err := fetch(context.Background(), client, Query{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.VpcEndpoints) != 2 || len(inv.VpcEndpointAssociations) != 1 || *inv.VpcEndpointAssociations[0].Id != "vpce-0stays-asc" {
+		t.Fatalf("the race did not happen as planned: %d endpoints, associations %+v", len(inv.VpcEndpoints), inv.VpcEndpointAssociations)
+	}
+	var calls []string
+	for _, r := range fake.Requests() {
+		if r.Action == "DescribeVpcEndpointAssociations" {
+			calls = append(calls, fmt.Sprintf("%d %s", r.Status, requestFilters(r.Params)))
+		}
+	}
+	if want := []string{"400 map[]", "200 map[vpc-endpoint-id:vpce-0goes,vpce-0stays]"}; !slices.Equal(calls, want) {
+		t.Errorf("calls %q, want %q", calls, want)
 	}
 }

@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
@@ -22,15 +24,16 @@ const pageSize = 1000
 // maxFilterValues is how many values EC2 takes in one filter.
 const maxFilterValues = 200
 
-// fetch reads the account's interface endpoints and their network interfaces, every page, and
-// the subnets that tell where clients are. Without prev it lists every interface; with prev,
+// fetch reads the account's interface, resource and service-network endpoints and their
+// network interfaces, every page, the associations that carry the names of the latter two
+// types, and the subnets that tell where clients are. Without prev it lists every interface; with prev,
 // the last inventory read, only those that can have changed since (changedInterfaces). Any
 // error, on any page, fails the whole fetch: a partial inventory is never returned.
 func fetch(ctx context.Context, api API, q Query, prev *inventory.Inventory) (*inventory.Inventory, error) {
 	inv := &inventory.Inventory{}
 	timeout := q.pageTimeout()
 
-	epFilters := []types.Filter{{Name: aws.String("vpc-endpoint-type"), Values: []string{"Interface"}}}
+	epFilters := []types.Filter{{Name: aws.String("vpc-endpoint-type"), Values: servedTypes}}
 	epFilters = append(epFilters, q.Filters...)
 	if len(q.VPCs) > 0 {
 		epFilters = append(epFilters, types.Filter{Name: aws.String("vpc-id"), Values: q.VPCs})
@@ -51,6 +54,12 @@ func fetch(ctx context.Context, api API, q Query, prev *inventory.Inventory) (*i
 			}
 		}
 	}
+
+	assocs, err := fetchAssociations(ctx, api, inv.VpcEndpoints, timeout)
+	if err != nil {
+		return nil, err
+	}
+	inv.VpcEndpointAssociations = assocs
 
 	niFilters := []types.Filter{{Name: aws.String("interface-type"), Values: []string{"vpc_endpoint"}}}
 	if prev == nil {
@@ -95,6 +104,61 @@ func fetch(ctx context.Context, api API, q Query, prev *inventory.Inventory) (*i
 		inv.Subnets = subnets
 	}
 	return inv, nil
+}
+
+// servedTypes are the endpoint types whose names the plugin serves.
+var servedTypes = []string{string(types.VpcEndpointTypeInterface), string(types.VpcEndpointTypeResource), string(types.VpcEndpointTypeServiceNetwork)}
+
+// associationPage is the largest page DescribeVpcEndpointAssociations allows.
+const associationPage = 100
+
+// fetchAssociations reads the associations of the Resource and ServiceNetwork endpoints among
+// eps, which hold those endpoints' names; no call when there are none.
+func fetchAssociations(ctx context.Context, api API, eps []types.VpcEndpoint, timeout time.Duration) ([]types.VpcEndpointAssociation, error) {
+	var ids []string
+	for _, ep := range eps {
+		if strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeResource)) ||
+			strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeServiceNetwork)) {
+			ids = append(ids, aws.ToString(ep.VpcEndpointId))
+		}
+	}
+	slices.Sort(ids)
+	var assocs []types.VpcEndpointAssociation
+	for chunk := range slices.Chunk(slices.Compact(ids), maxFilterValues) {
+		list, err := listAssociations(ctx, api, &ec2.DescribeVpcEndpointAssociationsInput{VpcEndpointIds: chunk}, timeout)
+		var ae smithy.APIError
+		if errors.As(err, &ae) && ae.ErrorCode() == "InvalidVpcEndpointId.NotFound" {
+			// An endpoint deleted since the endpoints were listed: the filter leaves it out
+			// instead of failing the refresh.
+			byFilter := []types.Filter{{Name: aws.String("vpc-endpoint-id"), Values: chunk}}
+			list, err = listAssociations(ctx, api, &ec2.DescribeVpcEndpointAssociationsInput{Filters: byFilter}, timeout)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("DescribeVpcEndpointAssociations: %w", err)
+		}
+		assocs = append(assocs, list...)
+	}
+	return assocs, nil
+}
+
+// listAssociations reads every page of in, 100 a page. The SDK has no paginator for this
+// call: the loop follows NextToken.
+func listAssociations(ctx context.Context, api API, in *ec2.DescribeVpcEndpointAssociationsInput, timeout time.Duration) ([]types.VpcEndpointAssociation, error) {
+	in.MaxResults = aws.Int32(associationPage)
+	var list []types.VpcEndpointAssociation
+	for {
+		page, err := nextPage(ctx, timeout, func(ctx context.Context, opts ...func(*ec2.Options)) (*ec2.DescribeVpcEndpointAssociationsOutput, error) {
+			return api.DescribeVpcEndpointAssociations(ctx, in, opts...)
+		})
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, page.VpcEndpointAssociations...)
+		if aws.ToString(page.NextToken) == "" {
+			return list, nil
+		}
+		in.NextToken = page.NextToken
+	}
 }
 
 func fetchInterfaces(ctx context.Context, api API, filters []types.Filter, timeout time.Duration) ([]types.NetworkInterface, error) {

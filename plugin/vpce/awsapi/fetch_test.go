@@ -79,7 +79,7 @@ func TestFetchCallCounts(t *testing.T) {
 		var want map[string]string
 		switch r.Action {
 		case "DescribeVpcEndpoints":
-			want = map[string]string{"vpc-endpoint-type": "Interface", "tag-key": "team", "vpc-id": "vpc-1,vpc-2"}
+			want = map[string]string{"vpc-endpoint-type": "Interface,Resource,ServiceNetwork", "tag-key": "team", "vpc-id": "vpc-1,vpc-2"}
 		case "DescribeNetworkInterfaces":
 			want = map[string]string{"interface-type": "vpc_endpoint", "vpc-id": "vpc-1,vpc-2"}
 			if p.Get("IncludeManagedResources") != "true" {
@@ -138,5 +138,63 @@ func TestFetchFailsWhole(t *testing.T) {
 	}
 	if n := fake.Calls("DescribeVpcEndpoints"); n != 2 {
 		t.Errorf("%d pages read over the limit, want 2", n)
+	}
+}
+
+// TestFetchAssociations: DescribeVpcEndpointAssociations is called only when the account has
+// Resource or ServiceNetwork endpoints, for those endpoints' ids, 200 a call, every page of
+// 100 followed; each call counts in api_requests_total, and a failure fails the fetch.
+func TestFetchAssociations(t *testing.T) {
+	fake, acct := fakeAccount(t)
+	client, err := NewClient(context.Background(), acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.PutEndpoint(fake, 1, "vpc-1", "", "10.0.0.1")
+	if inv, err := fetch(context.Background(), client, Query{}, nil); err != nil || fake.Calls("DescribeVpcEndpointAssociations") != 0 || inv.VpcEndpointAssociations != nil {
+		t.Fatalf("interface endpoints only: %v, %d calls", err, fake.Calls("DescribeVpcEndpointAssociations"))
+	}
+	// 300 service-network endpoints (two batches of ids: 200 and 100), the first with 150
+	// associations (two pages), and one Resource endpoint without any.
+	for n := range 300 {
+		fake.PutEndpoint(types.VpcEndpoint{VpcEndpointId: aws.String(fmt.Sprintf("vpce-sn%03d", n)), VpcEndpointType: "ServiceNetwork", State: "Available"})
+	}
+	fake.PutEndpoint(types.VpcEndpoint{VpcEndpointId: aws.String("vpce-rsc"), VpcEndpointType: "Resource", State: "Available"})
+	for n := range 150 {
+		fake.PutAssociation(types.VpcEndpointAssociation{Id: aws.String(fmt.Sprintf("vpce-rsc-asc-%03d", n)), VpcEndpointId: aws.String("vpce-sn000")})
+	}
+	fake.PutAssociation(types.VpcEndpointAssociation{Id: aws.String("vpce-rsc-asc-last"), VpcEndpointId: aws.String("vpce-sn299")})
+	before := testkit.Counted(t, "api_requests_total", "operation", "DescribeVpcEndpointAssociations", "code", "OK")
+	fake.ResetCalls()
+	inv, err := fetch(context.Background(), client, Query{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.VpcEndpoints) != 302 || len(inv.VpcEndpointAssociations) != 151 {
+		t.Errorf("%d endpoints, %d associations; want 302, 151", len(inv.VpcEndpoints), len(inv.VpcEndpointAssociations))
+	}
+	var batches []int
+	for _, r := range fake.Requests() {
+		if r.Action != "DescribeVpcEndpointAssociations" {
+			continue
+		}
+		if r.Params.Get("MaxResults") != "100" {
+			t.Errorf("MaxResults %q, want 100", r.Params.Get("MaxResults"))
+		}
+		n := 0
+		for r.Params.Has(fmt.Sprintf("VpcEndpointId.%d", n+1)) {
+			n++
+		}
+		batches = append(batches, n)
+	}
+	if fmt.Sprint(batches) != "[200 200 101]" {
+		t.Errorf("endpoint ids per call %v, want [200 200 101] (two pages of the first batch)", batches)
+	}
+	if got := testkit.Counted(t, "api_requests_total", "operation", "DescribeVpcEndpointAssociations", "code", "OK") - before; got != 3 {
+		t.Errorf("api_requests_total counted %v calls, want 3", got)
+	}
+	fake.Inject(ec2fake.Fault{Action: "DescribeVpcEndpointAssociations", Page: 2, Count: 1, Kind: ec2fake.InternalError})
+	if inv, err := fetch(context.Background(), client, Query{}, nil); inv != nil || err == nil || !strings.Contains(err.Error(), "DescribeVpcEndpointAssociations") {
+		t.Errorf("a failing page: inventory %v, error %v", inv != nil, err)
 	}
 }

@@ -38,5 +38,10 @@ func parseFast(data []byte) (*Inventory, bool) {
 			return nil, false
 		}
 	}
+	for i := range inv.VpcEndpointAssociations {
+		if checkAssociation(&inv.VpcEndpointAssociations[i]) != nil {
+			return nil, false
+		}
+	}
 	return inv, true
 }

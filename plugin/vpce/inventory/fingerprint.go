@@ -33,6 +33,10 @@ func Fingerprint(inv *Inventory) [sha256.Size]byte {
 	for i := range inv.Subnets {
 		f.subnet(&inv.Subnets[i])
 	}
+	f.list(len(inv.VpcEndpointAssociations))
+	for i := range inv.VpcEndpointAssociations {
+		f.association(&inv.VpcEndpointAssociations[i])
+	}
 	f.flush()
 	var sum [sha256.Size]byte
 	f.h.Sum(sum[:0])
@@ -74,6 +78,9 @@ func (f *fingerprinter) endpoint(ep *types.VpcEndpoint) {
 		f.enum(id)
 	}
 	f.time(ep.CreationTimestamp) // the order of conflicting claims
+	// The region label of a Resource or ServiceNetwork endpoint, which has no service name.
+	f.str(ep.ResourceConfigurationArn)
+	f.str(ep.ServiceNetworkArn)
 	f.flushIfFull()
 }
 
@@ -116,6 +123,24 @@ func (f *fingerprinter) subnet(sn *types.Subnet) {
 		f.str(a.Ipv6CidrBlock)
 	}
 	f.flushIfFull()
+}
+
+func (f *fingerprinter) association(a *types.VpcEndpointAssociation) {
+	f.str(a.Id)
+	f.str(a.VpcEndpointId)
+	f.str(a.AssociatedResourceAccessibility)
+	f.dnsEntry(a.DnsEntry)
+	f.dnsEntry(a.PrivateDnsEntry)
+	f.flushIfFull()
+}
+
+func (f *fingerprinter) dnsEntry(e *types.DnsEntry) {
+	if e == nil {
+		f.byte(0)
+		return
+	}
+	f.byte(1)
+	f.str(e.DnsName)
 }
 
 func (f *fingerprinter) list(n int)  { f.buf = binary.AppendUvarint(f.buf, uint64(n)) }

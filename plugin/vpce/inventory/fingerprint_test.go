@@ -16,12 +16,15 @@ import (
 var builderReads = map[string][]string{
 	"VpcEndpoints": {"VpcEndpointId", "VpcEndpointType", "State", "VpcId", "ServiceName", "ServiceRegion",
 		"IpAddressType", "DnsOptions.DnsRecordIpType", "DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint",
-		"PrivateDnsEnabled", "DnsEntries.DnsName", "NetworkInterfaceIds", "CreationTimestamp"},
+		"PrivateDnsEnabled", "DnsEntries.DnsName", "NetworkInterfaceIds", "CreationTimestamp",
+		"ResourceConfigurationArn", "ServiceNetworkArn"},
 	"NetworkInterfaces": {"NetworkInterfaceId", "AvailabilityZone", "AvailabilityZoneId", "PrivateIpAddress",
 		"PrivateIpAddresses.PrivateIpAddress", "Ipv6Address", "Ipv6Addresses.Ipv6Address"},
 	"ServiceDetails": {"ServiceName", "Owner", "PrivateDnsNameVerificationState", "PrivateDnsName",
 		"PrivateDnsNames.PrivateDnsName"},
 	"Subnets": {"VpcId", "AvailabilityZone", "AvailabilityZoneId", "CidrBlock", "Ipv6CidrBlockAssociationSet.Ipv6CidrBlock"},
+	"VpcEndpointAssociations": {"Id", "VpcEndpointId", "AssociatedResourceAccessibility", "DnsEntry.DnsName",
+		"PrivateDnsEntry.DnsName"},
 }
 
 // TestFingerprintCountsWhatTheBuilderReads sets every field of the SDK's types, one at a time,

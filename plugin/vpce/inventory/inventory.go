@@ -1,5 +1,5 @@
 // Package inventory is the data a source of the vpce plugin produces: an account's endpoints,
-// their network interfaces, services and subnets, as the EC2 API describes them. It holds the
+// their network interfaces, services, subnets and associations, as the EC2 API describes them. It holds the
 // snapshot format (parse, write) with its limits and the cache file. It calls no AWS API and
 // knows no DNS.
 package inventory
@@ -18,6 +18,9 @@ type Inventory struct {
 	NetworkInterfaces []types.NetworkInterface `json:",omitempty"`
 	ServiceDetails    []types.ServiceDetail    `json:",omitempty"`
 	Subnets           []types.Subnet           `json:",omitempty"`
+	// VpcEndpointAssociations are the associations of Resource and ServiceNetwork endpoints,
+	// which carry those endpoints' DNS names (their DnsEntries are empty).
+	VpcEndpointAssociations []types.VpcEndpointAssociation `json:",omitempty"`
 }
 
 // Merge returns the inventories' contents in one, in order. A single inventory is returned
@@ -42,6 +45,7 @@ func Merge(parts ...*Inventory) *Inventory {
 		all.NetworkInterfaces = append(all.NetworkInterfaces, p.NetworkInterfaces...)
 		all.ServiceDetails = append(all.ServiceDetails, p.ServiceDetails...)
 		all.Subnets = append(all.Subnets, p.Subnets...)
+		all.VpcEndpointAssociations = append(all.VpcEndpointAssociations, p.VpcEndpointAssociations...)
 	}
 	return all
 }

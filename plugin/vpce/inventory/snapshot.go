@@ -13,8 +13,9 @@ import (
 )
 
 // Parse decodes one snapshot file: a JSON object with any of the keys VpcEndpoints,
-// NetworkInterfaces, ServiceDetails and Subnets, as `aws ec2 describe-vpc-endpoints` (and
-// describe-network-interfaces, describe-vpc-endpoint-services, describe-subnets) print them. Other keys, such as
+// NetworkInterfaces, ServiceDetails, Subnets and VpcEndpointAssociations, as `aws ec2
+// describe-vpc-endpoints` (and describe-network-interfaces, describe-vpc-endpoint-services,
+// describe-subnets, describe-vpc-endpoint-associations) print them. Other keys, such as
 // NextToken, are ignored. Errors name the file, line and column, and the object at fault.
 //
 // A good snapshot is decoded by parseFast; anything else is decoded again here, slowly, for an
@@ -54,7 +55,7 @@ func (p *snapshotParser) decode() (*Inventory, error) {
 		return nil, p.jsonErr(0, err)
 	}
 	if tok != json.Delim('{') {
-		return nil, p.errAt(0, "want a JSON object with VpcEndpoints, NetworkInterfaces, ServiceDetails or Subnets")
+		return nil, p.errAt(0, "want a JSON object with VpcEndpoints, NetworkInterfaces, ServiceDetails, Subnets or VpcEndpointAssociations")
 	}
 	for p.dec.More() {
 		off := p.dec.InputOffset()
@@ -73,6 +74,8 @@ func (p *snapshotParser) decode() (*Inventory, error) {
 			err = decodeList(p, key, &inv.ServiceDetails, checkService)
 		case "subnets":
 			err = decodeList(p, key, &inv.Subnets, checkSubnet)
+		case "vpcendpointassociations":
+			err = decodeList(p, key, &inv.VpcEndpointAssociations, checkAssociation)
 		default:
 			var skip json.RawMessage
 			off = p.dec.InputOffset()
@@ -204,6 +207,19 @@ func checkService(sd *types.ServiceDetail) error {
 func checkSubnet(sn *types.Subnet) error {
 	if sn.SubnetId == nil || *sn.SubnetId == "" {
 		return errors.New("SubnetId missing")
+	}
+	return nil
+}
+
+// checkAssociation refuses an association without its ids. AssociatedResourceAccessibility is
+// not checked here, as the endpoints' enums are not: the builder leaves out a value it does
+// not know.
+func checkAssociation(a *types.VpcEndpointAssociation) error {
+	switch {
+	case a.Id == nil || *a.Id == "":
+		return errors.New("Id missing")
+	case a.VpcEndpointId == nil || *a.VpcEndpointId == "":
+		return errors.New("VpcEndpointId missing")
 	}
 	return nil
 }

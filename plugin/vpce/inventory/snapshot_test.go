@@ -1,6 +1,8 @@
 package inventory
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,6 +27,10 @@ func TestParseSnapshotErrors(t *testing.T) {
 		{"no id", `{"VpcEndpoints": [{"State": "available"}]}`, `VpcEndpoints[0]: VpcEndpointId missing`},
 		{"no eni id", `{"NetworkInterfaces": [{}]}`, `NetworkInterfaces[0]: NetworkInterfaceId missing`},
 		{"no service name", `{"ServiceDetails": [{}]}`, `ServiceDetails[0]: ServiceName missing`},
+		{"no association id", `{"VpcEndpointAssociations": [{"VpcEndpointId": "vpce-1"}]}`, `VpcEndpointAssociations[0]: Id missing`},
+		{"no association endpoint", `{"VpcEndpointAssociations": [{"Id": "vpce-rsc-asc-1"}]}`, `VpcEndpointAssociations[0]: VpcEndpointId missing`},
+		{"association field type", `{"VpcEndpointAssociations": [{"Id": "a", "VpcEndpointId": "vpce-1", "DnsEntry": "x"}]}`,
+			`VpcEndpointAssociations[0]: field DnsEntry: want types.DnsEntry, got string`},
 		{"trailing data", `{} {}`, "e.json:1:4: invalid character '{' after top-level value"},
 	}
 	for _, tc := range cases {
@@ -96,5 +102,39 @@ func TestParseSnapshot(t *testing.T) {
 	}
 	if got := *inv.ServiceDetails[0].PrivateDnsNames[0].PrivateDnsName; got != "*.s3.us-east-1.amazonaws.com" {
 		t.Errorf("PrivateDnsName = %q", got)
+	}
+}
+
+// TestAssociationsRoundTrip: the reference's describe-vpc-endpoint-associations output parses
+// with the SDK's types, and a cache file (or vpce-snapshot's file) written from it reads back
+// the same.
+func TestAssociationsRoundTrip(t *testing.T) {
+	data, err := os.ReadFile("../testdata/resource.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := Parse("resource.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as := inv.VpcEndpointAssociations
+	if len(inv.VpcEndpoints) != 2 || len(as) != 5 || *as[2].PrivateDnsEntry.DnsName != "db.payments.example.com" ||
+		*as[4].AssociatedResourceAccessibility != "Inaccessible" || as[3].PrivateDnsEntry != nil || inv.VpcEndpoints[0].IpAddressType != "IPV4" {
+		t.Fatalf("parsed %+v", inv)
+	}
+	file := filepath.Join(t.TempDir(), "cache.json")
+	if changed, err := WriteSnapshot(file, inv); err != nil || !changed {
+		t.Fatalf("WriteSnapshot: %v %v", changed, err)
+	}
+	back, err := NewCacheFile(file, DefaultLimits).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.VpcEndpointAssociations) != 5 || Fingerprint(back) != Fingerprint(inv) {
+		t.Errorf("read back %d associations, fingerprint equal: %v", len(back.VpcEndpointAssociations), Fingerprint(back) == Fingerprint(inv))
+	}
+	// Merged like the other keys: in order.
+	if m := Merge(inv, back); len(m.VpcEndpointAssociations) != 10 || m.VpcEndpointAssociations[5].Id != back.VpcEndpointAssociations[0].Id {
+		t.Errorf("merged %d associations", len(m.VpcEndpointAssociations))
 	}
 }

@@ -15,6 +15,19 @@ func Trim(inv *Inventory) *Inventory {
 		ServiceDetails:    make([]types.ServiceDetail, len(inv.ServiceDetails)),
 		Subnets:           make([]types.Subnet, len(inv.Subnets)),
 	}
+	if inv.VpcEndpointAssociations != nil {
+		t.VpcEndpointAssociations = make([]types.VpcEndpointAssociation, len(inv.VpcEndpointAssociations))
+	}
+	for i := range inv.VpcEndpointAssociations {
+		a := &inv.VpcEndpointAssociations[i]
+		t.VpcEndpointAssociations[i] = types.VpcEndpointAssociation{
+			Id:                              a.Id,
+			VpcEndpointId:                   a.VpcEndpointId,
+			AssociatedResourceAccessibility: a.AssociatedResourceAccessibility,
+			DnsEntry:                        trimDNSEntry(a.DnsEntry),
+			PrivateDnsEntry:                 trimDNSEntry(a.PrivateDnsEntry),
+		}
+	}
 	for i := range inv.VpcEndpoints {
 		t.VpcEndpoints[i] = trimEndpoint(&inv.VpcEndpoints[i])
 	}
@@ -55,6 +68,9 @@ func trimEndpoint(ep *types.VpcEndpoint) types.VpcEndpoint {
 		NetworkInterfaceIds: ep.NetworkInterfaceIds,
 		SubnetIds:           ep.SubnetIds,
 		CreationTimestamp:   ep.CreationTimestamp,
+		// The region of a Resource or ServiceNetwork endpoint, for metrics.
+		ResourceConfigurationArn: ep.ResourceConfigurationArn,
+		ServiceNetworkArn:        ep.ServiceNetworkArn,
 	}
 	if o := ep.DnsOptions; o != nil {
 		e.DnsOptions = &types.DnsOptions{DnsRecordIpType: o.DnsRecordIpType, PrivateDnsOnlyForInboundResolverEndpoint: o.PrivateDnsOnlyForInboundResolverEndpoint}
@@ -89,4 +105,11 @@ func trimInterface(ni *types.NetworkInterface) types.NetworkInterface {
 		}
 	}
 	return n
+}
+
+func trimDNSEntry(e *types.DnsEntry) *types.DnsEntry {
+	if e == nil {
+		return nil
+	}
+	return &types.DnsEntry{DnsName: e.DnsName}
 }

@@ -101,6 +101,7 @@ type server struct {
 	queries  string
 	probe    string
 	env      []string
+	served   string // the file its plugin reads (snapshot, hosts file, zone file)
 
 	p       *proc
 	rssRest int64 // kB
@@ -111,6 +112,8 @@ type server struct {
 	refreshes, rebuilds, changes int
 	fakeCPU                      time.Duration
 	firstView                    time.Duration // from start to the first answer
+
+	alone *startup // the large set's servers, started alone
 }
 
 func benchmark(o options) error {
@@ -199,6 +202,13 @@ func benchmark(o options) error {
 		s.rssLoad, _ = rssKB(s.p.pid())
 		stopProc(s.p)
 	}
+	for _, s := range servers {
+		if s.size == o.large && s.served != "" {
+			if s.alone, err = measureAlone(ctx, s, coredns, out); err != nil {
+				return err
+			}
+		}
+	}
 
 	var live []*server
 	if o.live > 0 {
@@ -285,7 +295,8 @@ func prepare(o options, out string) ([]*server, error) {
 		var body string
 		switch plugin {
 		case "vpce":
-			body = fmt.Sprintf("vpce {\n        snapshot %s\n    }", filepath.Join(out, fmt.Sprintf("snapshot-%d.json", n)))
+			s.served = filepath.Join(out, fmt.Sprintf("snapshot-%d.json", n))
+			body = fmt.Sprintf("vpce {\n        snapshot %s\n    }", s.served)
 		case "whoami":
 			body = "whoami"
 		case "hosts":
@@ -293,6 +304,7 @@ func prepare(o options, out string) ([]*server, error) {
 			if err := st.a.writeHosts(file); err != nil {
 				return err
 			}
+			s.served = file
 			body = fmt.Sprintf("hosts %s {\n        ttl 60\n        no_reverse\n    }", file)
 		case "file":
 			file := filepath.Join(out, fmt.Sprintf("zone-%d.db", n))

@@ -137,18 +137,7 @@ func cpuTime(pid int) (time.Duration, error) {
 }
 
 // rssKB is the process's resident set size (VmRSS) in kB.
-func rssKB(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-		}
-	}
-	return 0, errors.New("no VmRSS in /proc/PID/status")
-}
+func rssKB(pid int) (int64, error) { return statusKB(pid, "VmRSS:") }
 
 // waitAnswer waits until the DNS server at addr answers qname (with records, unless
 // anyAnswer), or p exits, or ctx ends.

@@ -65,6 +65,18 @@ func (r *report) String() string {
 	}
 	table(&b, rows)
 
+	alone := [][]string{{"server", "endpoints", "first answer", "CPU to first answer", "RSS peak at start", "RSS at rest", "RSS peak during a reload", "CPU of the reload"}}
+	for _, s := range r.servers {
+		if a := s.alone; a != nil {
+			alone = append(alone, []string{s.name, fmt.Sprint(s.size), fmt.Sprintf("%.1f s", a.wall.Seconds()), fmt.Sprintf("%.1f s", a.cpu.Seconds()),
+				mb(a.peak), mb(a.rest), mb(a.reloadPeak), fmt.Sprintf("%.1f s", a.reloadCPU.Seconds())})
+		}
+	}
+	if len(alone) > 1 {
+		fmt.Fprintf(&b, "\nThe large set's servers started alone, one at a time; then their file touched (reloaded, the old view serving):\n\n")
+		table(&b, alone)
+	}
+
 	for _, s := range r.servers {
 		for i, p := range s.runs {
 			if p.noerror < 99.9 {

@@ -1,6 +1,9 @@
 package inventory
 
 import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"io"
 	"os"
@@ -9,7 +12,7 @@ import (
 // Limits bound what the plugin takes in, so that a runaway file or account cannot exhaust
 // memory: a source over them is refused with an error, and the last good view stays.
 type Limits struct {
-	Bytes     int64 // the size of one snapshot or cache file
+	Bytes     int64 // the size of one snapshot or cache file, decompressed
 	Endpoints int   // endpoints in one inventory
 }
 
@@ -17,19 +20,42 @@ type Limits struct {
 // 150 MB with their interfaces.
 var DefaultLimits = Limits{Bytes: 512 << 20, Endpoints: 200_000}
 
-// ReadFile reads a file of at most l.Bytes.
+// gzipMagic starts every gzip stream (RFC 1952); JSON never does.
+var gzipMagic = []byte{0x1f, 0x8b}
+
+// ReadFile reads a file of at most l.Bytes, decompressed if it is gzip (Read).
 func (l Limits) ReadFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, l.Bytes+1))
+	return l.Read(path, f)
+}
+
+// Read reads one snapshot from r. A snapshot that starts with the gzip magic is decompressed
+// while it is read, and the limit applies to what it decompresses to, so that a small gzip
+// bomb is refused as a large file is. name names the source in errors.
+func (l Limits) Read(name string, r io.Reader) ([]byte, error) {
+	br := bufio.NewReader(r)
+	var in io.Reader = br
+	if head, _ := br.Peek(len(gzipMagic)); bytes.Equal(head, gzipMagic) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		defer zr.Close()
+		in = zr
+	}
+	data, err := io.ReadAll(io.LimitReader(in, l.Bytes+1))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if int64(len(data)) > l.Bytes {
-		return nil, fmt.Errorf("%s: over the max_bytes limit of %d bytes", path, l.Bytes)
+		if in != io.Reader(br) {
+			return nil, fmt.Errorf("%s: over the max_bytes limit of %d bytes once decompressed", name, l.Bytes)
+		}
+		return nil, fmt.Errorf("%s: over the max_bytes limit of %d bytes", name, l.Bytes)
 	}
 	return data, nil
 }

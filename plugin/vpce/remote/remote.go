@@ -57,7 +57,7 @@ func ParseLocation(arg string) (*url.URL, error) {
 	switch {
 	case u.Scheme == "s3" && (u.Host == "" || strings.Trim(u.Path, "/") == ""):
 		return nil, fmt.Errorf("%q: want s3://BUCKET/KEY", arg)
-	case (u.Scheme == "https" || u.Scheme == "http") && u.Host == "":
+	case (u.Scheme == "https" || u.Scheme == "http") && u.Hostname() == "":
 		return nil, fmt.Errorf("%q: want a URL with a host", arg)
 	case u.Scheme != "s3" && u.Scheme != "https" && u.Scheme != "http":
 		return nil, fmt.Errorf("%q: want s3://, https:// or http://", arg)

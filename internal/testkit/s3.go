@@ -26,6 +26,7 @@ type S3Fake struct {
 	mu          sync.Mutex
 	srv         *http.Server
 	requests    int
+	puts        int
 	notModified int
 	bytes       int64
 	denied      bool
@@ -59,6 +60,9 @@ func (f *S3Fake) serve(ln net.Listener) {
 func (f *S3Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests++
+	if r.Method == http.MethodPut {
+		f.puts++
+	}
 	denied := f.denied
 	f.mu.Unlock()
 	if denied {
@@ -118,6 +122,7 @@ func (f *S3Fake) Deny(denied bool) {
 // S3Counts are what an S3 fake served.
 type S3Counts struct {
 	Requests    int   // every request, answered or denied
+	Puts        int   // PUT requests (PutObject)
 	NotModified int   // 304s
 	Bytes       int64 // body bytes of the answers
 }
@@ -126,7 +131,7 @@ type S3Counts struct {
 func (f *S3Fake) Counts() S3Counts {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return S3Counts{Requests: f.requests, NotModified: f.notModified, Bytes: f.bytes}
+	return S3Counts{Requests: f.requests, Puts: f.puts, NotModified: f.notModified, Bytes: f.bytes}
 }
 
 // Stop closes the listener and every connection: clients get connection refused.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"testing"
 
@@ -26,6 +27,7 @@ type S3Fake struct {
 	mu          sync.Mutex
 	srv         *http.Server
 	requests    int
+	calls       []string // "METHOD /bucket/key"
 	puts        int
 	notModified int
 	bytes       int64
@@ -60,6 +62,7 @@ func (f *S3Fake) serve(ln net.Listener) {
 func (f *S3Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.requests++
+	f.calls = append(f.calls, r.Method+" "+r.URL.Path)
 	if r.Method == http.MethodPut {
 		f.puts++
 	}
@@ -132,6 +135,14 @@ func (f *S3Fake) Counts() S3Counts {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return S3Counts{Requests: f.requests, Puts: f.puts, NotModified: f.notModified, Bytes: f.bytes}
+}
+
+// Calls lists the requests the fake served, as "METHOD /bucket/key" (path-style), so that a
+// test can hold them against an IAM policy.
+func (f *S3Fake) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
 }
 
 // Stop closes the listener and every connection: clients get connection refused.

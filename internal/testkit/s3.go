@@ -37,19 +37,29 @@ type S3Fake struct {
 // StartS3 starts an S3 fake with the bucket S3Bucket for the rest of the test.
 func StartS3(t testing.TB) *S3Fake {
 	t.Helper()
+	f, err := ServeS3()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Stop)
+	return f
+}
+
+// ServeS3 starts an S3 fake with the bucket S3Bucket, for a program (make bench's fleet) rather
+// than a test: Stop ends it.
+func ServeS3() (*S3Fake, error) {
 	f := &S3Fake{backend: s3mem.New()}
 	if err := f.backend.CreateBucket(S3Bucket); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	f.handler = gofakes3.New(f.backend, gofakes3.WithLogger(gofakes3.DiscardLog())).Server()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	f.URL = "http://" + ln.Addr().String()
 	f.serve(ln)
-	t.Cleanup(f.Stop)
-	return f
+	return f, nil
 }
 
 func (f *S3Fake) serve(ln net.Listener) {

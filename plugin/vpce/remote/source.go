@@ -38,7 +38,7 @@ func Unreachable(err error) bool { return errors.As(err, new(unreachableError)) 
 // counted, and the last good view stays; a version found bad is not read again until it
 // changes.
 type Source struct {
-	// Initial is the snapshot as Load read it, nil if it was not read.
+	// Initial is the snapshot as Load read it, nil if it was not read, until Run.
 	Initial *inventory.Inventory
 	// Refresh is how often the source is checked, jittered by ±10%.
 	Refresh time.Duration
@@ -136,6 +136,7 @@ func (s *Source) Run(ctx context.Context, to inventory.Sink) {
 	if s.Initial != nil {
 		wait = jitter(s.Refresh)
 	}
+	s.Initial = nil // the caller took it before Run; the sink keeps what it needs
 	var failing error
 	for {
 		select {

@@ -1,7 +1,8 @@
 // Command vpcebench measures the vpce plugin against the CoreDNS plugins users would otherwise
 // serve endpoint names with (whoami as the floor, hosts, file), with dnsperf over UDP on
-// 127.0.0.1, and the cost of refreshing a live view under load against the EC2 fake. It is
-// what `make bench` runs; BENCHMARKS.md holds the results of one run.
+// 127.0.0.1, the cost of refreshing a live view under load against the EC2 fake, and what a
+// fleet of resolvers reading one exporter's S3 object costs (fleet.go: in this process, against
+// gofakes3). It is what `make bench` runs; BENCHMARKS.md holds the results of one run.
 //
 //	go run ./cmd/vpcebench [-rounds 3] [-duration 10s] [-out bench-out]
 //

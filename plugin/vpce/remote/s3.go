@@ -78,14 +78,16 @@ func (g s3Getter) get(ctx context.Context, v version) (io.ReadCloser, version, e
 	if err == nil {
 		return out.Body, version{etag: aws.ToString(out.ETag)}, nil
 	}
-	switch status := statusOf(err); status {
-	case http.StatusNotModified:
+	status := statusOf(err)
+	switch {
+	case status == http.StatusNotModified:
 		return nil, v, nil
-	case 0:
+	case status == 0:
 		return nil, v, unreachableError{err}
-	default:
-		return nil, v, answerError(status, err)
+	case status >= 500:
+		return nil, v, unreachableError{answerError(status, err)}
 	}
+	return nil, v, answerError(status, err)
 }
 
 // statusOf is the HTTP status of S3's answer, 0 if there was none (the request was not sent,

@@ -22,8 +22,9 @@ type getter interface {
 	get(ctx context.Context, v version) (io.ReadCloser, version, error)
 }
 
-// unreachableError is a failure to reach the server at all (network down, connection
-// refused, timeout), as opposed to an answer that refuses (403, 404, a bad snapshot).
+// unreachableError is a failure to get an answer at all (network down, connection refused,
+// timeout, a server error 5xx), as opposed to an answer that refuses (403, 404, a bad
+// snapshot).
 type unreachableError struct{ err error }
 
 func (e unreachableError) Error() string { return e.err.Error() }
@@ -112,9 +113,9 @@ func (s *Source) check(ctx context.Context) (*inventory.Inventory, error) {
 	n := &countingReader{r: body}
 	data, err := s.limits.Read(s.name, n)
 	s.count.bytes.Add(float64(n.n))
-	if errors.Is(err, context.DeadlineExceeded) {
-		s.seen = version{} // cut off by the timeout: read it again
-		return nil, unreachableError{err}
+	if n.err != nil {
+		s.seen = version{} // cut off (timeout, connection lost), not bad: read it again
+		return nil, unreachableError{fmt.Errorf("%s: %w", s.name, n.err)}
 	}
 	if err != nil {
 		return nil, err
@@ -197,14 +198,19 @@ func jitter(d time.Duration) time.Duration {
 	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
 }
 
-// countingReader counts the bytes read through it.
+// countingReader counts the bytes read through it, and keeps the transport's error, so that
+// a body cut off is told from a bad one.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r   io.Reader
+	n   int64
+	err error
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
 	return n, err
 }

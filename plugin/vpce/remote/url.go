@@ -101,5 +101,8 @@ func (g urlGetter) get(ctx context.Context, v version) (io.ReadCloser, version, 
 		return nil, v, nil
 	}
 	resp.Body.Close()
+	if resp.StatusCode >= 500 {
+		return nil, v, unreachableError{fmt.Errorf("HTTP %s", resp.Status)}
+	}
 	return nil, v, fmt.Errorf("HTTP %s", resp.Status)
 }

@@ -195,3 +195,15 @@ func TestURLSourceTimesOutASlowServer(t *testing.T) {
 		t.Fatalf("got %v, want a timeout naming %s", err, slow.URL)
 	}
 }
+
+// A server error is no answer: at start-up, a resolver with a cache file starts from it.
+func TestURLSourceServerErrorIsUnreachable(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	err := urlSource(t, srv.URL+"/snapshot.json", "", 0).Load(context.Background())
+	if !remote.Unreachable(err) || !strings.Contains(err.Error(), "HTTP 503") {
+		t.Fatalf("got %v, want an unreachable HTTP 503", err)
+	}
+}

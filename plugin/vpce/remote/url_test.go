@@ -3,6 +3,7 @@ package remote_test
 import (
 	"context"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/remote"
 )
@@ -205,5 +207,44 @@ func TestURLSourceServerErrorIsUnreachable(t *testing.T) {
 	err := urlSource(t, srv.URL+"/snapshot.json", "", 0).Load(context.Background())
 	if !remote.Unreachable(err) || !strings.Contains(err.Error(), "HTTP 503") {
 		t.Fatalf("got %v, want an unreachable HTTP 503", err)
+	}
+}
+
+// A body cut off is not a bad version: the next check reads it again, whole.
+func TestURLSourceReadsACutOffBodyAgain(t *testing.T) {
+	var mu sync.Mutex
+	version, cut := "v1", false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		v, c := version, cut
+		cut = false
+		mu.Unlock()
+		etag := `"` + v + `"`
+		if r.Header.Get("If-None-Match") == etag {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		body := snapshotJSON("vpce-" + v)
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
+		if c {
+			w.Write(body[:10])
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler) // the connection drops mid-body
+		}
+		w.Write(body)
+	}))
+	defer srv.Close()
+	src := urlSource(t, srv.URL+"/snapshot.json", "", 0)
+	if err := src.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	version, cut = "v2", true
+	mu.Unlock()
+	to := newSink()
+	running(t, src, to)
+	if ids := endpointIDs(testkit.Receive(t, to.invs)); !slices.Equal(ids, []string{"vpce-v2"}) {
+		t.Fatalf("after the cut: %v", ids)
 	}
 }

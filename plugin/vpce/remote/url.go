@@ -18,6 +18,7 @@ import (
 type urlGetter struct {
 	client *http.Client
 	url    string
+	name   string // the URL without user info and query, for errors
 }
 
 func newURLGetter(u *url.URL, caFile string) (getter, error) {
@@ -30,7 +31,7 @@ func newURLGetter(u *url.URL, caFile string) (getter, error) {
 		t.TLSClientConfig = &tls.Config{RootCAs: roots}
 	}
 	client := &http.Client{Transport: t, CheckRedirect: noDowngrade}
-	return urlGetter{client: client, url: u.String()}, nil
+	return urlGetter{client: client, url: u.String(), name: name(u)}, nil
 }
 
 // rootsWith is the system's roots and the PEM certificates of file.
@@ -87,6 +88,9 @@ func (g urlGetter) get(ctx context.Context, v version) (io.ReadCloser, version, 
 		req.Header.Set("If-Modified-Since", v.modified)
 	}
 	resp, err := g.client.Do(req)
+	if ue := (*url.Error)(nil); errors.As(err, &ue) {
+		ue.URL = g.name // Go strips a password from it, not a signed query
+	}
 	if err != nil {
 		if refused(err) {
 			return nil, v, err

@@ -248,3 +248,21 @@ func TestURLSourceReadsACutOffBodyAgain(t *testing.T) {
 		t.Fatalf("after the cut: %v", ids)
 	}
 }
+
+// Logs and metrics name a URL without what may be a credential (user info, a signed query).
+func TestURLSourceNameHidesCredentials(t *testing.T) {
+	logs := testkit.CaptureLog(t)
+	src := urlSource(t, "http://reader:s3cret@snapshots.example/vpce.json?X-Amz-Signature=abc123", "", 0)
+	if got, want := src.String(), "snapshot http://snapshots.example/vpce.json"; got != want {
+		t.Errorf("named %q, want %q", got, want)
+	}
+	if !strings.Contains(logs.String(), "plain http") || strings.Contains(logs.String(), "s3cret") || strings.Contains(logs.String(), "abc123") {
+		t.Errorf("want a warning about plain http, without the credentials:\n%s", logs)
+	}
+	// Nor do its errors: here, nothing listens on the port.
+	addr := testkit.FreeAddr(t)
+	err := urlSource(t, "http://reader:s3cret@"+addr+"/vpce.json?X-Amz-Signature=abc123", "", 0).Load(context.Background())
+	if err == nil || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "abc123") || !strings.Contains(err.Error(), addr) {
+		t.Errorf("error %v: want it naming %s without the credentials", err, addr)
+	}
+}

@@ -7,10 +7,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/pem"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -139,4 +141,46 @@ func TestUnreachableS3StartsFromTheCacheFile(t *testing.T) {
 	fake.Put(t, "snapshot.json", exampleSnapshot(t, "172.20.128.77"))
 	fake.Restart(t)
 	expectAddrs(t, udp, fleetZonal, "172.20.128.77")
+}
+
+// Reloads and shutdown stop the S3 sources and close their connections.
+func TestReloadWithS3SnapshotLeaksNoGoroutines(t *testing.T) {
+	fake := testkit.StartS3(t)
+	testkit.SetClientEnv(t)
+	fake.Put(t, "snapshot.json", exampleSnapshot(t, fleetAddr))
+	corefile := fleetConfig("s3://"+testkit.S3Bucket+"/snapshot.json", "region us-east-1\n s3_endpoint "+fake.URL)
+	corefile = strings.ReplaceAll(corefile, "UPSTREAM", testkit.StartUpstream(t))
+	inst, err := coretest.CoreDNSServer(corefile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remoteGoroutines := func() []string {
+		var found []string
+		buf := make([]byte, 4<<20)
+		for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
+			if strings.Contains(g, "plugin/vpce/remote.") || strings.Contains(g, "net/http.(*persistConn)") {
+				found = append(found, g)
+			}
+		}
+		return found
+	}
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if len(remoteGoroutines()) == 0 {
+			return fmt.Errorf("no S3 source goroutines found: the test cannot see a leak")
+		}
+		return nil
+	})
+	for range 5 {
+		if inst, err = inst.Restart(coretest.NewInput(corefile)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inst.Stop()
+	inst.ShutdownCallbacks()
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if n := remoteGoroutines(); len(n) > 0 {
+			return fmt.Errorf("%d goroutines of S3 sources after shutdown:\n%s", len(n), strings.Join(n, "\n\n"))
+		}
+		return nil
+	})
 }

@@ -86,9 +86,10 @@ func setup(c *caddy.Controller) error {
 	return nil
 }
 
-// newVPCE builds the handler and its sources. Snapshot files are read here, so that CoreDNS
-// refuses to start on a bad one, and a credentials file must exist (the SDK would skip a
-// missing one in silence); the EC2 API is not called until start, in the background.
+// newVPCE builds the handler and its sources. Snapshots (files, S3 objects, URLs) are read
+// here, so that CoreDNS refuses to start on a bad one, and a credentials file must exist (the
+// SDK would skip a missing one in silence); the EC2 API is not called until start, in the
+// background.
 func newVPCE(s *settings) (*VPCE, error) {
 	v := &VPCE{}
 	v.zones, v.dotted = normalizeZones(s.zones)

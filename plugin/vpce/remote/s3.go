@@ -69,6 +69,14 @@ func newS3Getter(ctx context.Context, u *url.URL, a awsapi.Account) (getter, err
 	return s3Getter{client: client, bucket: bucket, key: key}, nil
 }
 
+func (g s3Getter) closeIdle() {
+	if c, ok := g.client.(*s3.Client); ok {
+		if hc, ok := c.Options().HTTPClient.(interface{ CloseIdleConnections() }); ok {
+			hc.CloseIdleConnections()
+		}
+	}
+}
+
 func (g s3Getter) get(ctx context.Context, v version) (io.ReadCloser, version, error) {
 	in := &s3.GetObjectInput{Bucket: aws.String(g.bucket), Key: aws.String(g.key)}
 	if v.etag != "" {

@@ -20,6 +20,9 @@ type getter interface {
 	// get returns the object's body and version, or a nil body if it is still at version v
 	// (a 304). An error the object's server did not answer is an unreachableError.
 	get(ctx context.Context, v version) (io.ReadCloser, version, error)
+	// closeIdle closes the idle connections of a getter that is done with, so that a reload
+	// leaves no connection (and no goroutine) behind.
+	closeIdle()
 }
 
 // unreachableError is a failure to get an answer at all (network down, connection refused,
@@ -138,6 +141,7 @@ func (s *Source) Run(ctx context.Context, to inventory.Sink) {
 		wait = jitter(s.Refresh)
 	}
 	s.Initial = nil // the caller took it before Run; the sink keeps what it needs
+	defer s.get.closeIdle()
 	var failing error
 	for {
 		select {

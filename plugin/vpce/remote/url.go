@@ -72,6 +72,8 @@ func refused(err error) bool {
 	return errors.As(err, &cv) || errors.Is(err, errDowngrade)
 }
 
+func (g urlGetter) closeIdle() { g.client.CloseIdleConnections() }
+
 // get asks with If-None-Match and If-Modified-Since from the last version, and with
 // Accept-Encoding: gzip set here, so that a gzip body reaches the reader as it came (and is
 // counted so): Limits.Read decompresses it by its magic, within max_bytes.

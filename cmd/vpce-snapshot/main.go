@@ -1,12 +1,17 @@
-// Command vpce-snapshot writes the EC2 API view of a vpce configuration as a snapshot file,
-// with the plugin's own code: for air-gapped resolvers, and for fleets where one exporter
-// polls AWS and many CoreDNS replicas serve the file (`vpce { snapshot FILE }`).
+// Command vpce-snapshot writes the EC2 API view of a vpce configuration as a snapshot file or
+// S3 object, with the plugin's own code: for air-gapped resolvers, and for fleets where one
+// exporter polls AWS and many CoreDNS replicas serve the snapshot (`vpce { snapshot FILE }`,
+// `snapshot s3://BUCKET/KEY`).
 //
 //	vpce-snapshot -out snapshot.json -o 'region us-east-1 us-west-2' -o 'vpc vpc-0abc'
-//	vpce-snapshot -out /shared/snapshot.json -every 1m -o 'assume_role arn:aws:iam::111122223333:role/reader'
+//	vpce-snapshot -out /shared/snapshot.json.gz -every 1m -o 'assume_role arn:aws:iam::111122223333:role/reader'
+//	vpce-snapshot -out s3://dns-fleet/vpce/snapshot.json.gz -every 1m -o 'region us-east-1'
 //
 // Each -o is one option line of a vpce block (region, vpc, filter, credentials, assume_role,
-// aws_endpoint). Credentials come from the SDK's default chain, as in the plugin.
+// aws_endpoint). Credentials come from the SDK's default chain, as in the plugin; the S3
+// object is written with the default chain's credentials, in -s3-region (else the SDK's
+// region). An output whose name ends in .gz is gzip-compressed. The output is written only
+// when its content changed.
 package main
 
 import (
@@ -21,7 +26,9 @@ import (
 	"time"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/remote"
 )
 
 // optionList collects repeated -o flags.
@@ -33,30 +40,37 @@ func (o *optionList) Set(v string) error { *o = append(*o, v); return nil }
 func main() {
 	var options optionList
 	flag.Var(&options, "o", "an option line of a vpce block, e.g. 'region us-east-1' (repeatable)")
-	out := flag.String("out", "", "the snapshot file to write")
+	out := flag.String("out", "", "the snapshot file, or s3://BUCKET/KEY, to write (gzip if it ends in .gz)")
+	var s3 awsapi.Account
+	flag.StringVar(&s3.Region, "s3-region", "", "the region of the -out bucket (default: the SDK's)")
+	flag.StringVar(&s3.Endpoint, "s3-endpoint", "", "an S3 endpoint override, addressed path-style")
 	every := flag.Duration("every", 0, "write again at this interval (0: once and exit)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "how long one export may take")
 	flag.Parse()
 	if *out == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: vpce-snapshot -out FILE [-every DURATION] [-o 'OPTION ARGS...']...")
+		fmt.Fprintln(os.Stderr, "usage: vpce-snapshot -out FILE|s3://BUCKET/KEY [-every DURATION] [-s3-region REGION] [-s3-endpoint URL] [-o 'OPTION ARGS...']...")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, options, *out, *every, *timeout); err != nil {
+	if err := run(ctx, options, *out, s3, *every, *timeout); err != nil {
 		log.Fatal(err)
 	}
 }
 
 // run exports once, or every interval until ctx ends. In a loop a failed export is logged and
 // the file keeps its last good content, as the plugin keeps its last good view.
-func run(ctx context.Context, options []string, out string, every, timeout time.Duration) error {
+func run(ctx context.Context, options []string, out string, s3 awsapi.Account, every, timeout time.Duration) error {
 	exp, err := vpce.NewExporter(options)
 	if err != nil {
 		return err
 	}
+	write, err := newWriter(ctx, out, s3)
+	if err != nil {
+		return err
+	}
 	for {
-		err := export(ctx, exp, out, timeout)
+		err := export(ctx, exp, out, write, timeout)
 		if every == 0 {
 			return err
 		}
@@ -71,14 +85,42 @@ func run(ctx context.Context, options []string, out string, every, timeout time.
 	}
 }
 
-func export(ctx context.Context, exp *vpce.Exporter, out string, timeout time.Duration) error {
+// writer writes a snapshot where it goes, if it changed, and reports whether it did.
+type writer func(context.Context, *inventory.Inventory) (bool, error)
+
+// newWriter returns the writer of out: a file, or an S3 object (remote.PutIfChanged).
+func newWriter(ctx context.Context, out string, s3 awsapi.Account) (writer, error) {
+	if !strings.HasPrefix(out, "s3://") {
+		return func(_ context.Context, inv *inventory.Inventory) (bool, error) {
+			return inventory.WriteSnapshot(out, inv)
+		}, nil
+	}
+	u, err := remote.ParseLocation(out)
+	if err != nil {
+		return nil, err
+	}
+	bucket, key := remote.Object(u)
+	client, err := remote.NewS3Client(ctx, s3)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, inv *inventory.Inventory) (bool, error) {
+		data, err := inventory.Encode(key, inv)
+		if err != nil {
+			return false, err
+		}
+		return remote.PutIfChanged(ctx, client, bucket, key, data)
+	}, nil
+}
+
+func export(ctx context.Context, exp *vpce.Exporter, out string, write writer, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	inv, err := exp.Fetch(ctx)
 	if err != nil {
 		return err
 	}
-	changed, err := inventory.WriteSnapshot(out, inv)
+	changed, err := write(ctx, inv)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +13,8 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
 func TestExportWritesASnapshot(t *testing.T) {
@@ -19,7 +24,7 @@ func TestExportWritesASnapshot(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "snapshot.json")
 	options := []string{"region us-east-1", "aws_endpoint " + fake.URL(), "vpc vpc-1"}
-	if err := run(context.Background(), options, out, 0, time.Minute); err != nil {
+	if err := run(context.Background(), options, out, awsapi.Account{}, 0, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(out)
@@ -37,7 +42,7 @@ func TestExportWritesASnapshot(t *testing.T) {
 
 	// A failing export leaves the last good file in place.
 	fake.Inject(ec2fake.Fault{Kind: ec2fake.Unauthorized})
-	if err := run(context.Background(), options, out, 0, time.Minute); err == nil || !strings.Contains(err.Error(), "UnauthorizedOperation") {
+	if err := run(context.Background(), options, out, awsapi.Account{}, 0, time.Minute); err == nil || !strings.Contains(err.Error(), "UnauthorizedOperation") {
 		t.Errorf("export during a fault: %v", err)
 	}
 	if after, _ := os.ReadFile(out); string(after) != s {
@@ -45,8 +50,55 @@ func TestExportWritesASnapshot(t *testing.T) {
 	}
 
 	for _, bad := range [][]string{{"snapshot x.json"}, {"bogus 1"}, {"region"}} {
-		if err := run(context.Background(), bad, out, 0, time.Minute); err == nil {
+		if err := run(context.Background(), bad, out, awsapi.Account{}, 0, time.Minute); err == nil {
 			t.Errorf("options %q accepted", bad)
 		}
 	}
+}
+
+// To S3, gzip-compressed: written when the view changed, not when it did not.
+func TestExportWritesAnS3Object(t *testing.T) {
+	fake := testkit.StartFake(t)
+	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", Addrs: []string{"10.0.1.1"}, Names: []string{"vpce-01-abc.ssm.us-east-1.vpce.amazonaws.com"}})
+	s3 := testkit.StartS3(t)
+	const key = "vpce/snapshot.json.gz"
+	out := "s3://" + testkit.S3Bucket + "/" + key
+	options := []string{"region us-east-1", "aws_endpoint " + fake.URL()}
+	bucket := awsapi.Account{Region: "us-east-1", Endpoint: s3.URL}
+	puts := func() int { return s3.Counts().Puts }
+	for i, wantPuts := range []int{1, 1} {
+		if err := run(context.Background(), options, out, bucket, 0, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if puts() != wantPuts {
+			t.Fatalf("run %d: %d PUTs, want %d", i, puts(), wantPuts)
+		}
+	}
+	inv, err := inventory.Parse(out, gunzip(t, s3.Get(t, key)))
+	if err != nil || len(inv.VpcEndpoints) != 1 {
+		t.Fatalf("object: %v", err)
+	}
+	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-02", VPC: "vpc-1", Addrs: []string{"10.0.1.2"}, Names: []string{"vpce-02-abc.ssm.us-east-1.vpce.amazonaws.com"}})
+	if err := run(context.Background(), options, out, bucket, 0, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if puts() != 2 {
+		t.Fatalf("changed view: %d PUTs, want 2", puts())
+	}
+	if inv, err := inventory.Parse(out, gunzip(t, s3.Get(t, key))); err != nil || len(inv.VpcEndpoints) != 2 {
+		t.Fatalf("object after the change: %v", err)
+	}
+}
+
+func gunzip(t *testing.T, data []byte) []byte {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plain
 }

@@ -1,7 +1,8 @@
 // Command vpcebench measures the vpce plugin against the CoreDNS plugins users would otherwise
 // serve endpoint names with (whoami as the floor, hosts, file), with dnsperf over UDP on
-// 127.0.0.1, and the cost of refreshing a live view under load against the EC2 fake. It is
-// what `make bench` runs; BENCHMARKS.md holds the results of one run.
+// 127.0.0.1, the cost of refreshing a live view under load against the EC2 fake, and what a
+// fleet of resolvers reading one exporter's S3 object costs (fleet.go: in this process, against
+// gofakes3). It is what `make bench` runs; BENCHMARKS.md holds the results of one run.
 //
 //	go run ./cmd/vpcebench [-rounds 3] [-duration 10s] [-out bench-out]
 //
@@ -46,6 +47,11 @@ type options struct {
 	pprof        bool
 	mutateEvery  time.Duration
 	timeout      time.Duration
+
+	fleet          int // readers of the fleet simulation (fleet.go), 0 to skip it
+	fleetEndpoints int
+	fleetCheck     time.Duration
+	fleetDuration  time.Duration
 }
 
 func main() {
@@ -65,7 +71,11 @@ func main() {
 	flag.BoolVar(&o.goBench, "gobench", true, "run the plugin's Go benchmarks too (go test -bench ./plugin/vpce/...)")
 	flag.BoolVar(&o.pprof, "pprof", false, "serve CoreDNS's pprof on 127.0.0.1, port + 100 + the server's offset, for profiling by hand")
 	flag.DurationVar(&o.mutateEvery, "mutate-every", time.Second, "how often the refresh-under-load run changes the EC2 fake's inventory")
-	flag.DurationVar(&o.timeout, "timeout", 9*time.Minute+30*time.Second, "give up after this long")
+	flag.IntVar(&o.fleet, "fleet", 1000, "readers of the fleet simulation (one exporter, S3 fake), 0 to skip it")
+	flag.IntVar(&o.fleetEndpoints, "fleet-endpoints", 200, "endpoints of the fleet's snapshot")
+	flag.DurationVar(&o.fleetCheck, "fleet-check", 10*time.Second, "how often the fleet's readers check the object (snapshot_refresh) and the exporter writes")
+	flag.DurationVar(&o.fleetDuration, "fleet-duration", 2*time.Minute, "length of the fleet simulation; the view changes at a third and two thirds of it")
+	flag.DurationVar(&o.timeout, "timeout", 12*time.Minute, "give up after this long")
 	flag.Parse()
 
 	code := 0
@@ -130,10 +140,13 @@ func benchmark(o options) error {
 	if err != nil {
 		return err
 	}
-	if err := ensureDnsperf(ctx); err != nil {
-		return err
+	needServers := o.rounds > 0 || o.live > 0 // else only the fleet, in this process
+	if needServers {
+		if err := ensureDnsperf(ctx); err != nil {
+			return err
+		}
 	}
-	if o.build {
+	if o.build && needServers {
 		progress("make build")
 		if err := run(ctx, "make", "build"); err != nil {
 			return err
@@ -143,7 +156,7 @@ func benchmark(o options) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(coredns); err != nil {
+	if _, err := os.Stat(coredns); needServers && err != nil {
 		return fmt.Errorf("no ./coredns: run from the repository's root (or with -build): %w", err)
 	}
 	load0 := loadAvg()
@@ -217,6 +230,12 @@ func benchmark(o options) error {
 			return err
 		}
 	}
+	var fleet *fleetResult
+	if o.fleet > 0 {
+		if fleet, err = simulateFleet(ctx, o); err != nil {
+			return err
+		}
+	}
 	load1 := loadAvg()
 
 	var gobench string
@@ -227,7 +246,7 @@ func benchmark(o options) error {
 		}
 	}
 
-	rep := &report{o: o, servers: servers, live: live, gobench: gobench, load: [2]string{load0, load1}, took: time.Since(began)}
+	rep := &report{o: o, servers: servers, live: live, fleet: fleet, gobench: gobench, load: [2]string{load0, load1}, took: time.Since(began)}
 	text := rep.String()
 	fmt.Print(text)
 	return os.WriteFile(filepath.Join(out, "report.txt"), []byte(text), 0o644)

@@ -11,6 +11,7 @@ type report struct {
 	o       options
 	servers []*server
 	live    []*server
+	fleet   *fleetResult
 	gobench string
 	load    [2]string
 	took    time.Duration
@@ -63,7 +64,9 @@ func (r *report) String() string {
 		row = append(row, mb(s.rssRest), mb(s.rssLoad))
 		rows = append(rows, row)
 	}
-	table(&b, rows)
+	if len(rows) > 1 {
+		table(&b, rows)
+	}
 
 	alone := [][]string{{"server", "endpoints", "first answer", "CPU to first answer", "RSS peak at start", "RSS at rest", "RSS peak during a reload", "CPU of the reload"}}
 	for _, s := range r.servers {
@@ -193,6 +196,9 @@ func (r *report) String() string {
 			fmt.Fprintf(&b, "\nRefresh under load (%d endpoints from the EC2 fake): %s / %s = %.3f of the QPS\n",
 				o.live, rf.name, st.name, q(rf)/q(st))
 		}
+	}
+	if r.fleet != nil {
+		r.fleet.write(&b)
 	}
 	if r.gobench != "" {
 		fmt.Fprintf(&b, "\nGo benchmarks (go test -run '^$' -bench . -benchmem ./plugin/vpce):\n\n%s", r.gobench)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/remote"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -53,6 +54,10 @@ type settings struct {
 	apiOption string // the first API option seen, to name it if snapshot is set too
 	trusted   []netip.Prefix
 	limits    inventory.Limits
+
+	// S3 and URL snapshots (setup_remote.go).
+	remote       remote.Options
+	remoteOption string // the first option for them seen, to name it if there are none
 }
 
 // role is an assume_role line.
@@ -81,32 +86,26 @@ func setup(c *caddy.Controller) error {
 	return nil
 }
 
-// newVPCE builds the handler and its sources. Snapshot files are read here, so that CoreDNS
-// refuses to start on a bad one, and a credentials file must exist (the SDK would skip a
-// missing one in silence); the EC2 API is not called until start, in the background.
+// newVPCE builds the handler and its sources. Snapshots (files, S3 objects, URLs) are read
+// here, so that CoreDNS refuses to start on a bad one, and a credentials file must exist (the
+// SDK would skip a missing one in silence); the EC2 API is not called until start, in the
+// background.
 func newVPCE(s *settings) (*VPCE, error) {
 	v := &VPCE{}
 	v.zones, v.dotted = normalizeZones(s.zones)
 	v.trusted = s.trusted
 	v.gaps = newGapReport(s.server)
 	v.merger = &merger{opts: s.build, build: buildIndex, publish: v.index.Store, server: s.server}
-	if len(s.snapshots) > 0 {
-		fs, err := inventory.NewFiles(s.snapshots, s.limits)
-		if err != nil {
-			return nil, err
-		}
-		v.merger.sources = []inventory.Source{fs}
-		err = v.merger.update(0, fs.Initial)
-		fs.Initial = nil // built: the index holds what serves
-		if err != nil {
-			return nil, err
-		}
-		return v, nil
-	}
 	if f := s.acct.CredFile; f != "" {
 		if _, err := os.Stat(f); err != nil {
 			return nil, fmt.Errorf("credentials %s %s: %w", s.acct.Profile, f, err)
 		}
+	}
+	if len(s.snapshots) > 0 {
+		if err := s.snapshotSources(v.merger); err != nil {
+			return nil, err
+		}
+		return v, nil
 	}
 	for _, a := range s.accounts() {
 		v.merger.sources = append(v.merger.sources, awsapi.NewSource(a, s.query, s.refresh))
@@ -178,8 +177,8 @@ func parseBlock(c *caddyfile.Dispenser, root string, keys []string) (*settings, 
 			}
 		}
 	}
-	if len(s.snapshots) > 0 && s.apiOption != "" {
-		return nil, c.Errf("%s is for the EC2 API source; it cannot be combined with snapshot", s.apiOption)
+	if err := s.checkSnapshotOptions(c); err != nil {
+		return nil, err
 	}
 	s.query.VPCs = s.build.vpcs
 	s.query.Subnets = s.build.affinity != affinityNone
@@ -225,9 +224,18 @@ func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 			return c.Errf("snapshot needs at least one file")
 		}
 		for _, f := range args {
+			if remote.IsLocation(f) {
+				if _, err := remote.ParseLocation(f); err != nil {
+					return c.Errf("snapshot %v", err)
+				}
+				s.snapshots = append(s.snapshots, f)
+				continue
+			}
 			s.snapshots = append(s.snapshots, rooted(root, f))
 		}
 		return nil
+	case "snapshot_refresh", "s3_endpoint", "tls_ca":
+		return parseRemoteOption(c, s, root, option, args)
 	case "ttl":
 		if len(args) != 1 {
 			return c.Errf("ttl needs one value in seconds")
@@ -294,8 +302,9 @@ func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 		s.build.vpcs = append(s.build.vpcs, args...)
 		return nil
 	}
-	// The rest configure the EC2 API source.
-	if s.apiOption == "" {
+	// The rest configure the EC2 API source; region, credentials and cache_file S3 and URL
+	// snapshots too.
+	if s.apiOption == "" && !sharedWithRemote[option] {
 		s.apiOption = option
 	}
 	switch option {

@@ -34,6 +34,23 @@ type API interface {
 // first network call is the first Describe (or, without a region anywhere, the instance
 // metadata service), made by the poller in the background.
 func NewClient(ctx context.Context, a Account) (API, error) {
+	cfg, err := Config(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return ec2.NewFromConfig(cfg, func(o *ec2.Options) {
+		o.APIOptions = append(o.APIOptions, countRequests)
+		if a.Endpoint != "" {
+			o.BaseEndpoint = aws.String(a.Endpoint)
+		}
+	}), nil
+}
+
+// Config is the SDK configuration for the account (region, profile, credentials, role, and
+// the HTTP client with its CA bundle and proxy), which every AWS client of the plugin shares:
+// the EC2 API's, and the S3 snapshot source's. Without a region anywhere it asks the instance
+// metadata service. a.Endpoint is the caller's to apply.
+func Config(ctx context.Context, a Account) (aws.Config, error) {
 	retries := a.Retries
 	if retries == 0 {
 		retries = defaultRetries
@@ -52,13 +69,13 @@ func NewClient(ctx context.Context, a Account) (API, error) {
 	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
 	cfg.HTTPClient = sdkhttp.OwnBody(cfg.HTTPClient) // the SDK's client, with its CA bundle and proxy settings
 	if cfg.Region == "" {
 		region, err := imds.NewFromConfig(cfg).GetRegion(ctx, &imds.GetRegionInput{})
 		if err != nil {
-			return nil, fmt.Errorf("no region configured, and none from instance metadata: %w", err)
+			return aws.Config{}, fmt.Errorf("no region configured, and none from instance metadata: %w", err)
 		}
 		cfg.Region = region.Region
 	}
@@ -71,12 +88,7 @@ func NewClient(ctx context.Context, a Account) (API, error) {
 		})
 		cfg.Credentials = aws.NewCredentialsCache(provider)
 	}
-	return ec2.NewFromConfig(cfg, func(o *ec2.Options) {
-		o.APIOptions = append(o.APIOptions, countRequests)
-		if a.Endpoint != "" {
-			o.BaseEndpoint = aws.String(a.Endpoint)
-		}
-	}), nil
+	return cfg, nil
 }
 
 // closeIdle closes the idle connections of a client that is done with.

@@ -1,10 +1,13 @@
 package inventory
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -55,7 +58,7 @@ func (c *CacheFile) Save(inv *Inventory) error {
 	if sum == c.saved {
 		return nil
 	}
-	data, err := json.Marshal(inv)
+	data, err := Encode(c.Path, inv)
 	if err != nil {
 		return err
 	}
@@ -64,6 +67,25 @@ func (c *CacheFile) Save(inv *Inventory) error {
 	}
 	c.saved = sum
 	return nil
+}
+
+// Encode is inv in the snapshot format: JSON, gzip-compressed when name ends in ".gz". The gzip
+// header carries no name and no time, so that equal inventories encode to equal bytes: a
+// writer can tell an unchanged snapshot by its digest.
+func Encode(name string, inv *Inventory) ([]byte, error) {
+	data, err := json.Marshal(inv)
+	if err != nil || !strings.HasSuffix(name, ".gz") {
+		return data, err
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(data); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // WriteFile writes data to a temporary file in path's directory, synced, then renamed over
@@ -94,7 +116,8 @@ func WriteFile(path string, data []byte) error {
 }
 
 // WriteSnapshot writes inv to file as a snapshot, atomically (temporary file and rename) and
-// readable by its owner only, as the cache file is written. As the cache file, it is rewritten
+// readable by its owner only, as the cache file is written, and gzip-compressed if file ends in
+// ".gz". As the cache file, it is rewritten
 // only when what the builder reads changed (Fingerprint), so that its readers reload nothing
 // else. It reports whether the file changed.
 func WriteSnapshot(file string, inv *Inventory) (bool, error) {

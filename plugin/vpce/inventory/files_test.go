@@ -1,6 +1,8 @@
 package inventory_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"os"
 	"path/filepath"
@@ -156,5 +158,101 @@ func TestFileSourcePanic(t *testing.T) {
 	}
 	if testkit.RecoveredLines(logs, guard.Snapshot) != 1 || strings.Count(logs.String(), "Snapshot not loaded") != 1 {
 		t.Errorf("want the panic and the failure logged once each:\n%s", logs)
+	}
+}
+
+// A Kubernetes ConfigMap volume updates its files as kubelet does: the new version goes into
+// a new timestamped directory, a ..data_tmp symlink to it is renamed over ..data, and the old
+// directory is removed; the file itself is a symlink through ..data that never changes.
+func TestFileSourceFollowsAConfigMapUpdate(t *testing.T) {
+	dir := t.TempDir()
+	version := func(name, content string) {
+		t.Helper()
+		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name, "snapshot.json.gz"), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	swap := func(name string) {
+		t.Helper()
+		if err := os.Symlink(name, filepath.Join(dir, "..data_tmp")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	version("..2026_12_01_10_00_00.1", gzipString(t, endpointJSON("vpce-1")))
+	swap("..2026_12_01_10_00_00.1")
+	file := filepath.Join(dir, "snapshot.json.gz")
+	if err := os.Symlink("..data/snapshot.json.gz", file); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := inventory.NewFiles([]string{file}, inventory.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.Poll = 5 * time.Millisecond
+	got := make(testkit.InventoryChan, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { fs.Run(ctx, got); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	version("..2026_12_01_10_01_00.2", gzipString(t, endpointJSON("vpce-1", "vpce-2")))
+	swap("..2026_12_01_10_01_00.2")
+	if err := os.RemoveAll(filepath.Join(dir, "..2026_12_01_10_00_00.1")); err != nil {
+		t.Fatal(err)
+	}
+	if inv := testkit.Receive(t, got); len(inv.VpcEndpoints) != 2 {
+		t.Fatalf("after the ConfigMap update: %d endpoints, want 2", len(inv.VpcEndpoints))
+	}
+}
+
+func gzipString(t *testing.T, s string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.String()
+}
+
+func TestGzipSnapshotFiles(t *testing.T) {
+	dir := t.TempDir()
+	// Written compressed when the name ends in .gz, and only when changed.
+	file := filepath.Join(dir, "snapshot.json.gz")
+	inv, err := inventory.Parse("x", []byte(endpointJSON("vpce-1", "vpce-2")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []bool{true, false} {
+		changed, err := inventory.WriteSnapshot(file, inv)
+		if err != nil || changed != want {
+			t.Fatalf("write %d: changed %v, %v; want %v", i, changed, err, want)
+		}
+	}
+	data, err := os.ReadFile(file)
+	if err != nil || !bytes.HasPrefix(data, []byte{0x1f, 0x8b}) {
+		t.Fatalf("%s is not gzip: %q, %v", file, data, err)
+	}
+	fs, err := inventory.NewFiles([]string{file}, inventory.DefaultLimits)
+	if err != nil || len(fs.Initial.VpcEndpoints) != 2 {
+		t.Fatalf("read back: %v", err)
+	}
+	// A gzip bomb is refused by what it decompresses to.
+	bomb := filepath.Join(dir, "bomb.json.gz")
+	if err := os.WriteFile(bomb, []byte(gzipString(t, strings.Repeat(" ", 1<<20))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inventory.NewFiles([]string{bomb}, inventory.Limits{Bytes: 1000, Endpoints: 10}); err == nil ||
+		err.Error() != bomb+": over the max_bytes limit of 1000 bytes once decompressed" {
+		t.Fatalf("gzip bomb: %v", err)
 	}
 }

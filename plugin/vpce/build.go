@@ -192,16 +192,29 @@ func (b *builder) finish(inv *inventory.Inventory) (*index, buildReport) {
 	ix.stats.conflicts = len(b.report.conflicts)
 	slices.Sort(b.report.conflicts)
 
-	ix.names = strings.Clone(b.names.String())
-	ix.nodes = slices.Clone(ix.nodes)
-	ix.rrsets = slices.Clone(ix.rrsets)
-	ix.v4, ix.v4az = slices.Clone(ix.v4), slices.Clone(ix.v4az)
-	ix.v6, ix.v6az = slices.Clone(ix.v6), slices.Clone(ix.v6az)
+	if names := b.names.String(); loose(len(names), b.names.Cap()) {
+		ix.names = strings.Clone(names)
+	}
+	ix.nodes = trim(ix.nodes)
+	ix.rrsets = trim(ix.rrsets)
+	ix.v4, ix.v4az = trim(ix.v4), trim(ix.v4az)
+	ix.v6, ix.v6az = trim(ix.v6), trim(ix.v6az)
 	if size := slotsFor(len(ix.nodes)); size < len(ix.slots) {
 		ix.rehash(size)
 	}
 	return ix, b.report
 }
+
+// trim copies s to a slice of its length if its spare capacity (the tables are sized for every
+// name offered) is worth more than the copy.
+func trim[S ~[]E, E any](s S) S {
+	if loose(len(s), cap(s)) {
+		return slices.Clone(s)
+	}
+	return s
+}
+
+func loose(n, capacity int) bool { return capacity-n > capacity/8 }
 
 // endpointRegion is the region an endpoint serves, for metrics: ServiceRegion, or the region
 // in its service name (com.amazonaws.<region>.<service>, com.amazonaws.vpce.<region>.vpce-svc-...).
@@ -301,11 +314,12 @@ func (b *builder) parseInterfaces(nis []types.NetworkInterface) {
 	b.enis = make(map[string]int32, len(nis))
 	b.ifaces = make([]iface, 0, len(nis))
 	b.ifaceV4 = make([][4]byte, 0, len(nis))
-	for i := range nis {
+	// Backwards, so that the first of duplicates wins (fresh sources come before the cache
+	// file's inventory) with one map operation an interface.
+	for i := len(nis) - 1; i >= 0; i-- {
 		ni := &nis[i]
 		id := aws.ToString(ni.NetworkInterfaceId)
-		// The first of duplicates wins: fresh sources come before the cache file's inventory.
-		if _, dup := b.enis[id]; id == "" || dup {
+		if id == "" {
 			continue
 		}
 		n := iface{

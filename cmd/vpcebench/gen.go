@@ -72,7 +72,7 @@ func (a account) writeZone(path string) error {
 func (a account) writeQueries(path string, skip int) (int, error) {
 	var lines []string
 	for _, s := range a.Names {
-		if s.Endpoint == skip {
+		if skip >= 0 && s.Endpoint >= skip {
 			continue
 		}
 		lines = append(lines, s.Query+" A")

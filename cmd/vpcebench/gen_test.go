@@ -83,8 +83,8 @@ func TestGeneratedFiles(t *testing.T) {
 	}
 }
 
-// TestMutator: the refresh-under-load run's changes reach the EC2 fake, each with a new
-// address on the mutated endpoint's first interface.
+// TestMutator: the refresh-under-load run's changes reach the EC2 fake, each a new first
+// interface, with a new address, of the mutated endpoint.
 func TestMutator(t *testing.T) {
 	a := generate(4)
 	fake := ec2fake.New()
@@ -95,12 +95,20 @@ func TestMutator(t *testing.T) {
 	go func() { done <- mutator(ctx, strings.TrimPrefix(fake.URL(), "http://"), a, 3, 10*time.Millisecond) }()
 	first := aws.ToString(a.Interfaces(3)[0].NetworkInterfaceId)
 	testkit.Eventually(t, 5*time.Second, func() error {
-		for _, ni := range fake.Snapshot().NetworkInterfaces {
-			if aws.ToString(ni.NetworkInterfaceId) == first && strings.HasPrefix(aws.ToString(ni.PrivateIpAddress), "10.255.") {
-				return nil
+		snap := fake.Snapshot()
+		for _, ep := range snap.VpcEndpoints {
+			if aws.ToString(ep.VpcEndpointId) != aws.ToString(a.VpcEndpoints[3].VpcEndpointId) {
+				continue
+			}
+			if now := ep.NetworkInterfaceIds[0]; now != first {
+				for _, ni := range snap.NetworkInterfaces {
+					if aws.ToString(ni.NetworkInterfaceId) == now && strings.HasPrefix(aws.ToString(ni.PrivateIpAddress), "10.255.") {
+						return nil
+					}
+				}
 			}
 		}
-		return fmt.Errorf("interface %s of the mutated endpoint keeps its address", first)
+		return fmt.Errorf("the mutated endpoint keeps its first interface %s", first)
 	})
 	cancel()
 	if n := <-done; n == 0 {

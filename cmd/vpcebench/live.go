@@ -19,7 +19,7 @@ import (
 )
 
 // refreshUnderLoad serves an account from the EC2 fake in live mode and loads it with dnsperf,
-// once with a refresh of 1s while the fake's inventory changes every second (so every refresh
+// once with a refresh of 1s while 1% of the fake's endpoints change every second (so every refresh
 // rebuilds the view), and once with a refresh of 1h (the view is built once, before the run).
 func refreshUnderLoad(ctx context.Context, o options, out, coredns string) ([]*server, error) {
 	fakeBin := filepath.Join(out, "ec2fake")
@@ -32,8 +32,8 @@ func refreshUnderLoad(ctx context.Context, o options, out, coredns string) ([]*s
 	if err := a.writeSnapshot(state); err != nil {
 		return nil, err
 	}
-	// The last endpoint is the one that changes; its names are not queried.
-	mutated := len(a.VpcEndpoints) - 1
+	// The last 1% of the endpoints change; their names are not queried.
+	mutated := len(a.VpcEndpoints) - max(1, len(a.VpcEndpoints)/100)
 	queries := filepath.Join(out, fmt.Sprintf("queries-live-%d.txt", o.live))
 	if _, err := a.writeQueries(queries, mutated); err != nil {
 		return nil, err
@@ -139,30 +139,37 @@ func livePhase(ctx context.Context, o options, out, coredns string, s *server, m
 	return nil
 }
 
-// mutator changes the fake's inventory every interval until ctx ends: it puts the mutated
-// endpoint again with a new address on its first interface, so that every refresh sees a
-// changed inventory. It returns the number of changes made.
+// mutator changes the fake's inventory every interval until ctx ends: it puts each endpoint
+// from the mutated one on again, its first interface replaced by a new one (a new id and
+// address), as when AWS replaces an endpoint's interface: a change that a partial listing sees
+// (it lists the interfaces it has not seen), so that every refresh rebuilds the view. It returns
+// the number of changes made.
 func mutator(ctx context.Context, fakeAddr string, a account, mutated int, every time.Duration) int {
-	ep, enis := a.VpcEndpoints[mutated], a.Interfaces(mutated)
 	client := &http.Client{Timeout: 5 * time.Second}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	n := 0
 	for {
 		n++
-		addr := aws.String(fmt.Sprintf("10.255.%d.%d", n>>8&255, n&255))
-		enis[0].PrivateIpAddress = addr
-		enis[0].PrivateIpAddresses = []types.NetworkInterfacePrivateIpAddress{{Primary: aws.Bool(true), PrivateIpAddress: addr}}
-		body, _ := json.Marshal(ec2fake.EndpointSpec{VpcEndpoint: ep, NetworkInterfaces: enis})
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+fakeAddr+"/_fake/endpoints", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		if resp, err := client.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusNoContent {
-				progress("EC2 fake refused a change: %s", resp.Status)
+		for i := mutated; i < len(a.VpcEndpoints); i++ {
+			ep, enis := a.VpcEndpoints[i], a.Interfaces(i)
+			id := fmt.Sprintf("eni-1%07x%09x", n, i)
+			addr := aws.String(fmt.Sprintf("10.255.%d.%d", n>>8&255, n&255))
+			enis[0].NetworkInterfaceId = aws.String(id)
+			enis[0].PrivateIpAddress = addr
+			enis[0].PrivateIpAddresses = []types.NetworkInterfacePrivateIpAddress{{Primary: aws.Bool(true), PrivateIpAddress: addr}}
+			ep.NetworkInterfaceIds = append([]string{id}, ep.NetworkInterfaceIds[1:]...)
+			body, _ := json.Marshal(ec2fake.EndpointSpec{VpcEndpoint: ep, NetworkInterfaces: enis})
+			req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+fakeAddr+"/_fake/endpoints", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			if resp, err := client.Do(req); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusNoContent {
+					progress("EC2 fake refused a change: %s", resp.Status)
+				}
+			} else if ctx.Err() == nil {
+				progress("EC2 fake: %v", err)
 			}
-		} else if ctx.Err() == nil {
-			progress("EC2 fake: %v", err)
 		}
 		select {
 		case <-ctx.Done():

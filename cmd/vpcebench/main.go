@@ -70,7 +70,7 @@ func main() {
 	flag.BoolVar(&o.build, "build", true, "build ./coredns with make build first")
 	flag.BoolVar(&o.goBench, "gobench", true, "run the plugin's Go benchmarks too (go test -bench ./plugin/vpce/...)")
 	flag.BoolVar(&o.pprof, "pprof", false, "serve CoreDNS's pprof on 127.0.0.1, port + 100 + the server's offset, for profiling by hand")
-	flag.DurationVar(&o.mutateEvery, "mutate-every", time.Second, "how often the refresh-under-load run changes the EC2 fake's inventory")
+	flag.DurationVar(&o.mutateEvery, "mutate-every", time.Second, "how often the refresh-under-load run changes 1% of the EC2 fake's endpoints")
 	flag.IntVar(&o.fleet, "fleet", 1000, "readers of the fleet simulation (one exporter, S3 fake), 0 to skip it")
 	flag.IntVar(&o.fleetEndpoints, "fleet-endpoints", 200, "endpoints of the fleet's snapshot")
 	flag.DurationVar(&o.fleetCheck, "fleet-check", 10*time.Second, "how often the fleet's readers check the object (snapshot_refresh) and the exporter writes")

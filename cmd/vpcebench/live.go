@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,9 +19,10 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 )
 
-// refreshUnderLoad serves an account from the EC2 fake in live mode and loads it with dnsperf,
-// once with a refresh of 1s while 1% of the fake's endpoints change every second (so every refresh
-// rebuilds the view), and once with a refresh of 1h (the view is built once, before the run).
+// refreshUnderLoad serves an account from the EC2 fake in live mode and loads it with dnsperf:
+// with a refresh of 1s while 1% of the fake's endpoints change every second (so every refresh
+// rebuilds the view), with a refresh of 1s and nothing changing, and with a refresh of 1h (the
+// view is built once, before the run).
 func refreshUnderLoad(ctx context.Context, o options, out, coredns string) ([]*server, error) {
 	fakeBin := filepath.Join(out, "ec2fake")
 	progress("go build -o %s ./cmd/ec2fake", fakeBin)
@@ -58,14 +60,15 @@ func refreshUnderLoad(ctx context.Context, o options, out, coredns string) ([]*s
 		refresh string
 		mutate  bool
 	}
-	phases := []phase{{"live-static", "1h", false}, {"live-refresh", "1s", true}}
+	// live-steady refreshes every second with nothing changed: what a steady refresh costs.
+	phases := []phase{{"live-static", "1h", false}, {"live-refresh", "1s", true}, {"live-steady", "1s", false}}
 	byName := map[string]*server{}
 	var servers []*server
 	port := o.basePort + 21
 	for r := range o.liveRounds {
-		order := phases
+		order := slices.Clone(phases)
 		if r%2 == 1 {
-			order = []phase{phases[1], phases[0]}
+			slices.Reverse(order)
 		}
 		for _, ph := range order {
 			s := byName[ph.name]

@@ -177,11 +177,12 @@ func (p *poller) loop(ctx context.Context) {
 		var took time.Duration // by the refresh alone, not the hand-over
 		changed := false
 		err := p.guard.Run(guard.Refresh, func() error {
-			inv, err := p.refresher.Refresh(ctx)
+			_, err := p.refresher.Refresh(ctx)
 			took = time.Since(began)
 			if err != nil {
 				return err
 			}
+			inv := p.refresher.Kept() // held by the poller for late subscribers: trimmed
 			if err := ctx.Err(); err != nil { // shutting down: nothing to hand over
 				return err
 			}

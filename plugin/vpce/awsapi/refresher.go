@@ -64,14 +64,26 @@ func (r *Refresher) Refresh(ctx context.Context) (*inventory.Inventory, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Only what a partial listing reuses and compares is kept between refreshes.
-	r.last, r.partials = inventory.Trim(inv), r.partials+1
+	r.partials++
 	if prev == nil {
 		r.partials = 0
 	}
-	if !r.q.Services {
-		return inv, nil
+	if r.q.Services {
+		r.refreshServices(ctx, inv)
 	}
+	// What the index is built from, and what a partial listing reuses and compares, is kept
+	// until the next refresh: the rest (policy documents, tags...) is garbage once exported.
+	r.last = inventory.Trim(inv)
+	return inv, nil
+}
+
+// Kept is the trimmed copy (inventory.Trim) of the last inventory read: what the core builds
+// from, and what the next partial listing reuses. Shared: nobody changes it.
+func (r *Refresher) Kept() *inventory.Inventory { return r.last }
+
+// refreshServices attaches the hub services' private names to inv: read again every
+// servicesEvery refreshes or when a new service appears, else the ones read before.
+func (r *Refresher) refreshServices(ctx context.Context, inv *inventory.Inventory) {
 	needed := hubServices(inv)
 	r.servicesAge++
 	if r.servicesAge >= servicesEvery || !isSubset(needed, r.servicesFor) {
@@ -85,7 +97,6 @@ func (r *Refresher) Refresh(ctx context.Context) (*inventory.Inventory, error) {
 		}
 	}
 	inv.ServiceDetails = r.services
-	return inv, nil
 }
 
 // Close closes the client's idle connections: a refresher done with leaves no connection (and

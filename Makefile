@@ -75,21 +75,20 @@ vuln:
 # The last commit's time: every time stamp in the release's archives, packages and image, so
 # that the same commit gives the same bytes.
 SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
-export SOURCE_DATE_EPOCH
 
 # The release, published nowhere, into dist/ (cmd/release): the binaries (built as make build
 # does) of linux/amd64, linux/arm64, darwin/amd64 and darwin/arm64 in archives with README,
 # LICENSE, Corefile.example and the example snapshot; .deb and .rpm packages for Linux with the
 # systemd unit (packaging/, built with nfpm); a SHA-256 checksums file.
 release:
-	$(GO) run ./cmd/release -go $(GO) -version $(VERSION) -dist dist
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./cmd/release -go $(GO) -version $(VERSION) -dist dist
 
 # The container image without a container engine: an OCI image index for linux/amd64 and
 # linux/arm64 of the static binaries on an empty base, in an OCI image layout tarball
 # (cmd/image; docs/kubernetes.md pushes it).
 image:
 	$(GO) run ./cmd/release -go $(GO) -version $(VERSION) -dist dist -targets linux/amd64,linux/arm64 -binaries-only
-	$(GO) run ./cmd/image -binary dist/linux_amd64/coredns -binary dist/linux_arm64/coredns \
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./cmd/image -binary dist/linux_amd64/coredns -binary dist/linux_arm64/coredns \
 	  -out dist/coredns-vpce.oci.tar -tag $(VERSION)
 
 # dnsperf of vpce against whoami, hosts and file, 20 to 100,000 endpoints, refresh under load,

@@ -6,7 +6,7 @@ BINARY  := coredns
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: build run test tools vuln image generate demo bench clean fuzz soak
+.PHONY: build run test tools vuln release image generate demo bench clean fuzz soak
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BINARY) ./cmd/coredns
@@ -38,11 +38,14 @@ demo: build
 	./example/demo.sh
 
 # The programs some tests run (Unbound, BIND's named, dnsmasq: docs/hybrid-dns.md's snippets,
-# test/hybrid_test.go) and make bench's dnsperf, from Debian's packages (program:package),
+# test/hybrid_test.go; QEMU's user-mode arm64 emulator, dpkg, rpm and systemd-analyze: the
+# release's binaries and packages, test/release_test.go) and make bench's dnsperf, from Debian's
+# packages (program:package),
 # installed when missing; a package this Debian lacks is reported and left out. Needs root (or
 # sudo) and apt-get; make test does not need them. (/usr/sbin is not on every PATH.)
 TOOLS := unbound:unbound unbound-checkconf:unbound named:bind9 named-checkconf:bind9 \
-         dnsmasq:dnsmasq-base dnsperf:dnsperf
+         dnsmasq:dnsmasq-base dnsperf:dnsperf qemu-aarch64-static:qemu-user-static \
+         dpkg:dpkg rpm:rpm systemd-analyze:systemd
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 tools:
 	@set -e; missing=; \
@@ -69,11 +72,24 @@ GOVULNCHECK := golang.org/x/vuln/cmd/govulncheck@v1.9.0
 vuln:
 	$(GO) run $(GOVULNCHECK) $(if $(GOVULNDB),-db "$(GOVULNDB)") -scan symbol -show verbose ./...
 
-# The container image without a container engine: an OCI image layout tarball of ./coredns on an
-# empty base (cmd/image; docs/kubernetes.md pushes it).
-image: build
-	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 0) \
-	  $(GO) run ./cmd/image -binary $(BINARY) -out dist/coredns-vpce.oci.tar -tag $(VERSION)
+# The last commit's time: every time stamp in the release's archives, packages and image, so
+# that the same commit gives the same bytes.
+SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+
+# The release, published nowhere, into dist/ (cmd/release): the binaries (built as make build
+# does) of linux/amd64, linux/arm64, darwin/amd64 and darwin/arm64 in archives with README,
+# LICENSE, Corefile.example and the example snapshot; .deb and .rpm packages for Linux with the
+# systemd unit (packaging/, built with nfpm); a SHA-256 checksums file.
+release:
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./cmd/release -go $(GO) -version $(VERSION) -dist dist
+
+# The container image without a container engine: an OCI image index for linux/amd64 and
+# linux/arm64 of the static binaries on an empty base, in an OCI image layout tarball
+# (cmd/image; docs/kubernetes.md pushes it).
+image:
+	$(GO) run ./cmd/release -go $(GO) -version $(VERSION) -dist dist -targets linux/amd64,linux/arm64 -binaries-only
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./cmd/image -binary dist/linux_amd64/coredns -binary dist/linux_arm64/coredns \
+	  -out dist/coredns-vpce.oci.tar -tag $(VERSION)
 
 # dnsperf of vpce against whoami, hosts and file, 20 to 100,000 endpoints, refresh under load,
 # and the plugin's Go benchmarks; writes into bench-out/ and prints one table (BENCHMARKS.md).
@@ -118,3 +134,4 @@ generate:
 
 clean:
 	rm -f $(BINARY) ec2fake
+	rm -rf dist

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +26,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 
@@ -97,36 +97,54 @@ func untar(t *testing.T, file, dir string) {
 	}
 }
 
+// elfMachines is the ELF machine of each platform's binary.
+var elfMachines = map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64}
+
 func TestImage(t *testing.T) {
 	dir := t.TempDir()
 	tool := testkit.BuildCommand(t, ".")
-	// The image tool's own binary stands in for coredns: a static Go binary like it, already
-	// built, and a tenth of its size to compress and read back (which the race detector makes
-	// slow). COREDNS_VPCE_IMAGE_BINARY=$PWD/coredns checks make build's binary instead.
-	binary := tool
-	if b := os.Getenv("COREDNS_VPCE_IMAGE_BINARY"); b != "" {
-		binary = b
+	// The image tool's own binaries for linux/amd64 and linux/arm64 stand in for coredns:
+	// static Go binaries like it, and a tenth of its size to compress and read back (which the
+	// race detector makes slow).
+	binaries := map[string]string{
+		"amd64": testkit.BuildCommandFor(t, ".", "linux", "amd64"),
+		"arm64": testkit.BuildCommandFor(t, ".", "linux", "arm64"),
 	}
-	t.Logf("the image of %s", binary)
-	binDigest := fileSHA256(t, binary)
 	corefile, err := os.ReadFile("Corefile")
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	out := filepath.Join(dir, "dist", "coredns-vpce.oci.tar")
-	if msg, err := runImageTool(tool, "-binary", binary, "-out", out, "-tag", "v0.0.0-test"); err != nil {
+	args := []string{"-binary", binaries["arm64"], "-binary", binaries["amd64"], "-out", out, "-tag", "v0.0.0-test"}
+	if msg, err := runImageTool(tool, args...); err != nil {
 		t.Fatalf("image: %v\n%s", err, msg)
 	}
+	checkIndex(t, out, "v0.0.0-test", binaries, corefile)
 
-	// The OCI image layout.
-	layoutDir := filepath.Join(dir, "layout")
-	untar(t, out, layoutDir)
-	idx, err := layout.ImageIndexFromPath(layoutDir)
+	// Reproducible: the same binaries give the same bytes.
+	again := filepath.Join(dir, "again.oci.tar")
+	args[5] = again
+	if msg, err := runImageTool(tool, args...); err != nil {
+		t.Fatalf("image: %v\n%s", err, msg)
+	}
+	if a, b := fileSHA256(t, out), fileSHA256(t, again); a != b {
+		t.Errorf("two builds of the same binaries differ: %s and %s", a, b)
+	}
+}
+
+// checkIndex reads the OCI image layout tarball back: index.json names one image index,
+// tagged tag, of one image for each platform of binaries (GOARCH: path), in GOARCH order, each
+// holding its binary and corefile, with the image's entrypoint, user and ports.
+func checkIndex(t *testing.T, tarball, tag string, binaries map[string]string, corefile []byte) {
+	t.Helper()
+	layoutDir := filepath.Join(t.TempDir(), "layout")
+	untar(t, tarball, layoutDir)
+	top, err := layout.ImageIndexFromPath(layoutDir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	im, err := idx.IndexManifest()
+	im, err := top.IndexManifest()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,91 +152,78 @@ func TestImage(t *testing.T) {
 		t.Fatalf("index.json lists %d manifests, want 1", len(im.Manifests))
 	}
 	desc := im.Manifests[0]
-	if desc.MediaType != types.OCIManifestSchema1 || desc.Annotations["org.opencontainers.image.ref.name"] != "v0.0.0-test" {
-		t.Errorf("index.json: %s with annotations %v, want an OCI manifest named v0.0.0-test", desc.MediaType, desc.Annotations)
+	if desc.MediaType != types.OCIImageIndex || desc.Annotations["org.opencontainers.image.ref.name"] != tag {
+		t.Errorf("index.json: %s with annotations %v, want an OCI image index named %s", desc.MediaType, desc.Annotations, tag)
 	}
-	img, err := idx.Image(desc.Digest)
+	idx, err := top.ImageIndex(desc.Digest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := validate.Image(img); err != nil { // every digest, size and diff id
-		t.Fatalf("the image does not validate: %v", err)
+	if err := validate.Index(idx); err != nil { // every digest, size and diff id
+		t.Fatalf("the image index does not validate: %v", err)
 	}
+	manifests, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	archs := slices.Sorted(maps.Keys(binaries))
+	if len(manifests.Manifests) != len(archs) {
+		t.Fatalf("the index lists %d images, want %d (%q)", len(manifests.Manifests), len(archs), archs)
+	}
+	for i, m := range manifests.Manifests {
+		arch := archs[i]
+		if m.MediaType != types.OCIManifestSchema1 || m.Platform == nil || m.Platform.OS != "linux" || m.Platform.Architecture != arch {
+			t.Errorf("image %d: %s for %v, want an OCI manifest for linux/%s", i, m.MediaType, m.Platform, arch)
+			continue
+		}
+		img, err := idx.Image(m.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkImage(t, img, arch, fileSHA256(t, binaries[arch]), corefile)
+	}
+}
 
+// checkImage checks one platform's image: its configuration and its only layer.
+func checkImage(t *testing.T, img v1.Image, arch, binDigest string, corefile []byte) {
+	t.Helper()
 	cf, err := img.ConfigFile()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := []string{"/coredns", "-conf", "/etc/coredns/Corefile"}; !slices.Equal(cf.Config.Entrypoint, want) || len(cf.Config.Cmd) != 0 {
-		t.Errorf("entrypoint %q cmd %q, want %q", cf.Config.Entrypoint, cf.Config.Cmd, want)
+		t.Errorf("%s: entrypoint %q cmd %q, want %q", arch, cf.Config.Entrypoint, cf.Config.Cmd, want)
 	}
 	if cf.Config.User != "65532:65532" {
-		t.Errorf("user %q, want 65532:65532", cf.Config.User)
+		t.Errorf("%s: user %q, want 65532:65532", arch, cf.Config.User)
 	}
-	var ports []string
-	for p := range cf.Config.ExposedPorts {
-		ports = append(ports, p)
-	}
-	slices.Sort(ports)
+	ports := slices.Sorted(maps.Keys(cf.Config.ExposedPorts))
 	if want := []string{"53/tcp", "53/udp", "8080/tcp", "8181/tcp", "9153/tcp"}; !slices.Equal(ports, want) {
-		t.Errorf("exposed ports %q, want %q", ports, want)
+		t.Errorf("%s: exposed ports %q, want %q", arch, ports, want)
 	}
-	if cf.OS != "linux" || cf.Architecture != runtime.GOARCH {
-		t.Errorf("platform %s/%s, want linux/%s", cf.OS, cf.Architecture, runtime.GOARCH)
+	if cf.OS != "linux" || cf.Architecture != arch {
+		t.Errorf("platform %s/%s, want linux/%s", cf.OS, cf.Architecture, arch)
 	}
 	if !cf.Created.Time.Equal(time.Unix(imageEpoch, 0)) {
-		t.Errorf("created %v, want SOURCE_DATE_EPOCH's %v", cf.Created.Time, time.Unix(imageEpoch, 0).UTC())
+		t.Errorf("%s: created %v, want SOURCE_DATE_EPOCH's %v", arch, cf.Created.Time, time.Unix(imageEpoch, 0).UTC())
 	}
-
 	layers, err := img.Layers()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(layers) != 1 {
-		t.Fatalf("%d layers, want 1 on the empty base", len(layers))
+		t.Fatalf("%s: %d layers, want 1 on the empty base", arch, len(layers))
 	}
 	if mt, _ := layers[0].MediaType(); mt != types.OCILayer {
-		t.Errorf("layer media type %s, want %s", mt, types.OCILayer)
+		t.Errorf("%s: layer media type %s, want %s", arch, mt, types.OCILayer)
 	}
-	checkImageLayer(t, layers[0], binDigest, corefile)
-
-	// The same tarball as a docker-archive (crane push FILE, docker load): the same config and
-	// layer.
-	dimg, err := tarball.ImageFromPath(out, nil)
-	if err != nil {
-		t.Fatalf("as a docker-archive: %v", err)
-	}
-	dcfg, err := dimg.ConfigName()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ocfg, _ := img.ConfigName()
-	if dcfg != ocfg {
-		t.Errorf("docker-archive config %s, OCI layout config %s", dcfg, ocfg)
-	}
-	dlayers, err := dimg.Layers()
-	if err != nil || len(dlayers) != 1 {
-		t.Fatalf("docker-archive layers: %d, %v", len(dlayers), err)
-	}
-	ddiff, _ := dlayers[0].DiffID()
-	odiff, _ := layers[0].DiffID()
-	if ddiff != odiff {
-		t.Errorf("docker-archive layer %s, OCI layout layer %s", ddiff, odiff)
-	}
-
-	// Reproducible: the same binary gives the same bytes.
-	again := filepath.Join(dir, "again.oci.tar")
-	if msg, err := runImageTool(tool, "-binary", binary, "-out", again, "-tag", "v0.0.0-test"); err != nil {
-		t.Fatalf("image: %v\n%s", err, msg)
-	}
-	if a, b := fileSHA256(t, out), fileSHA256(t, again); a != b {
-		t.Errorf("two builds of the same binary differ: %s and %s", a, b)
-	}
+	checkImageLayer(t, layers[0], arch, binDigest, corefile)
 }
 
-// checkImageLayer checks the layer's files: /coredns byte for byte the given binary, mode 0755,
-// with the NET_BIND_SERVICE file capability; the default Corefile; the cache directory.
-func checkImageLayer(t *testing.T, layer v1.Layer, binDigest string, corefile []byte) {
+// checkImageLayer checks the layer's files: /coredns byte for byte the given binary, an ELF
+// executable for arch, mode 0755, with the NET_BIND_SERVICE file capability; the default
+// Corefile; the cache directory.
+func checkImageLayer(t *testing.T, layer v1.Layer, arch, binDigest string, corefile []byte) {
 	t.Helper()
 	rc, err := layer.Uncompressed()
 	if err != nil {
@@ -238,12 +243,16 @@ func checkImageLayer(t *testing.T, layer v1.Layer, binDigest string, corefile []
 		seen[h.Name] = true
 		switch h.Name {
 		case "coredns":
-			hash := sha256.New()
-			if _, err := io.Copy(hash, tr); err != nil {
+			data, err := io.ReadAll(tr)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if got := hex.EncodeToString(hash.Sum(nil)); got != binDigest {
-				t.Errorf("/coredns has sha256 %s, the binary given %s", got, binDigest)
+			sum := sha256.Sum256(data)
+			if got := hex.EncodeToString(sum[:]); got != binDigest {
+				t.Errorf("%s: /coredns has sha256 %s, the binary given %s", arch, got, binDigest)
+			}
+			if f, err := elf.NewFile(bytes.NewReader(data)); err != nil || f.Machine != elfMachines[arch] {
+				t.Errorf("%s: /coredns is not an ELF executable for %v (%v)", arch, elfMachines[arch], err)
 			}
 			if h.Typeflag != tar.TypeReg || h.Mode != 0o755 || h.Uid != 0 {
 				t.Errorf("/coredns: type %c mode %o uid %d, want a regular file, 0755, root's", h.Typeflag, h.Mode, h.Uid)
@@ -302,6 +311,22 @@ func TestImageRefusesDynamicBinary(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || !strings.Contains(msg, "dynamically linked") {
 		t.Errorf("image on %s: %v\n%s\nwant a refusal naming dynamic linking", dynamic, err, msg)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s written anyway", out)
+	}
+}
+
+// TestImageRefusesTwoOfAPlatform: an index holds one image a platform; two binaries of the
+// same architecture would leave a node's runtime a choice it cannot make.
+func TestImageRefusesTwoOfAPlatform(t *testing.T) {
+	tool := testkit.BuildCommand(t, ".")
+	other := testkit.BuildCommandFor(t, ".", "linux", runtime.GOARCH)
+	out := filepath.Join(t.TempDir(), "x.oci.tar")
+	msg, err := runImageTool(tool, "-binary", tool, "-binary", other, "-out", out)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || !strings.Contains(msg, "are both linux/"+runtime.GOARCH) {
+		t.Errorf("image of two linux/%s binaries: %v\n%s\nwant a refusal naming both", runtime.GOARCH, err, msg)
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Errorf("%s written anyway", out)

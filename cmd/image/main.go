@@ -1,14 +1,17 @@
-// Command image writes the coredns-vpce container image without a container engine: an OCI
-// image on an empty base with a single layer holding the static binary as /coredns and a
-// default Corefile as /etc/coredns/Corefile, into an OCI image layout tarball.
+// Command image writes the coredns-vpce container image without a container engine: a
+// multi-platform OCI image index with, for each static binary given, an image on an empty base
+// whose single layer holds the binary as /coredns and a default Corefile as
+// /etc/coredns/Corefile, into an OCI image layout tarball.
 //
-//	go run ./cmd/image -binary coredns -out dist/coredns-vpce.oci.tar -tag v1.2.3
+//	go run ./cmd/image -binary dist/linux_amd64/coredns -binary dist/linux_arm64/coredns \
+//	    -out dist/coredns-vpce.oci.tar -tag v1.2.3
 //
-// (`make image` does this after `make build`.) The tarball is at once an OCI image layout
-// (oci-layout, index.json, blobs/sha256/...: `skopeo copy oci-archive:...`, `podman load`) and
-// a docker-archive (manifest.json: `crane push FILE REF`, `docker load -i`). The output is
-// reproducible: every time stamp is SOURCE_DATE_EPOCH (or 1970-01-01), so the same binary
-// gives the same image digest.
+// (`make image` does this for linux/amd64 and linux/arm64, so that the image runs on x86 and
+// Graviton nodes alike.) Each image's platform is its binary's ELF machine. The tarball is an
+// OCI image layout (oci-layout, index.json naming the image index, blobs/sha256/...): `skopeo
+// copy --all oci-archive:...`, or `crane push` of the unpacked directory. The output is
+// reproducible: every time stamp is SOURCE_DATE_EPOCH (or 1970-01-01), so the same binaries
+// give the same index digest.
 package main
 
 import (
@@ -19,7 +22,6 @@ import (
 	"debug/elf"
 	_ "embed"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -29,7 +31,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -38,6 +39,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/sourcedate"
 )
 
 // defaultCorefile is the image's /etc/coredns/Corefile: live mode against the EC2 API.
@@ -74,17 +77,20 @@ var netBindServiceCap = string([]byte{
 
 func main() {
 	var o options
-	flag.StringVar(&o.binary, "binary", "coredns", "the static coredns-vpce binary (make build)")
+	flag.Func("binary", "a static Linux coredns-vpce binary, one image of the index; repeat for each platform", func(s string) error {
+		o.binaries = append(o.binaries, s)
+		return nil
+	})
 	flag.StringVar(&o.corefile, "corefile", "", "the Corefile to put in the image (default: the built-in live-mode one)")
 	flag.StringVar(&o.out, "out", "dist/coredns-vpce.oci.tar", "the OCI image layout tarball to write")
-	flag.StringVar(&o.name, "name", "coredns-vpce", "the repository name of the docker-archive's tag")
+	flag.StringVar(&o.name, "name", "coredns-vpce", "the repository name of the image (io.containerd.image.name)")
 	flag.StringVar(&o.tag, "tag", "latest", "the image's tag (org.opencontainers.image.ref.name)")
 	flag.Parse()
-	if flag.NArg() != 0 {
-		fmt.Fprintln(os.Stderr, "usage: image [-binary FILE] [-corefile FILE] [-out FILE] [-name NAME] [-tag TAG]")
+	if flag.NArg() != 0 || len(o.binaries) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: image -binary FILE [-binary FILE...] [-corefile FILE] [-out FILE] [-name NAME] [-tag TAG]")
 		os.Exit(2)
 	}
-	created, err := sourceDate()
+	created, err := sourcedate.Get()
 	if err == nil {
 		o.created = created
 		var digest v1.Hash
@@ -100,51 +106,69 @@ func main() {
 }
 
 type options struct {
-	binary, corefile, out, name, tag string
-	created                          time.Time
+	binaries                 []string
+	corefile, out, name, tag string
+	created                  time.Time
 }
 
-// sourceDate is SOURCE_DATE_EPOCH (reproducible-builds.org), or the Unix epoch.
-func sourceDate() (time.Time, error) {
-	s := os.Getenv("SOURCE_DATE_EPOCH")
-	if s == "" {
-		return time.Unix(0, 0).UTC(), nil
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH %q: want seconds since the epoch", s)
-	}
-	return time.Unix(n, 0).UTC(), nil
-}
-
-// build writes the image to o.out and returns its manifest digest.
+// build writes the image index to o.out and returns its digest.
 func build(o options) (v1.Hash, error) {
 	if !validTag.MatchString(o.tag) {
 		return v1.Hash{}, fmt.Errorf("tag %q: want letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-'", o.tag)
 	}
-	bin, err := os.ReadFile(o.binary)
-	if err != nil {
-		return v1.Hash{}, err
-	}
-	arch, err := staticELF(o.binary)
-	if err != nil {
-		return v1.Hash{}, err
-	}
 	corefile := defaultCorefile
 	if o.corefile != "" {
+		var err error
 		if corefile, err = os.ReadFile(o.corefile); err != nil {
 			return v1.Hash{}, err
 		}
 	}
-	img, err := image(bin, corefile, arch, o)
+	idx, err := index(o, corefile)
 	if err != nil {
 		return v1.Hash{}, err
 	}
-	digest, err := img.Digest()
+	digest, err := idx.Digest()
 	if err != nil {
 		return v1.Hash{}, err
 	}
-	return digest, writeTarball(img, o)
+	return digest, writeTarball(idx, o)
+}
+
+// index is the OCI image index of one image a binary, in GOARCH order: a runtime pulls the
+// one of its node's platform.
+func index(o options, corefile []byte) (v1.ImageIndex, error) {
+	byArch := map[string]string{}
+	for _, path := range o.binaries {
+		arch, err := staticELF(path)
+		if err != nil {
+			return nil, err
+		}
+		if other, ok := byArch[arch]; ok {
+			return nil, fmt.Errorf("%s and %s are both linux/%s: one binary a platform", other, path, arch)
+		}
+		byArch[arch] = path
+	}
+	archs := make([]string, 0, len(byArch))
+	for arch := range byArch {
+		archs = append(archs, arch)
+	}
+	sort.Strings(archs)
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for _, arch := range archs {
+		bin, err := os.ReadFile(byArch[arch])
+		if err != nil {
+			return nil, err
+		}
+		img, err := image(bin, corefile, arch, o)
+		if err != nil {
+			return nil, err
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{
+			Add:        img,
+			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}},
+		})
+	}
+	return idx, nil
 }
 
 // staticELF returns the GOARCH name of a statically linked Linux ELF executable: the image
@@ -265,9 +289,9 @@ func layerTar(bin, corefile []byte, created time.Time) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// writeTarball writes img as an OCI image layout, plus a docker-archive manifest.json over the
-// same blobs, and tars it into o.out (through a temporary file renamed over it).
-func writeTarball(img v1.Image, o options) error {
+// writeTarball writes idx as an OCI image layout whose index.json names it, and tars that into
+// o.out (through a temporary file renamed over it).
+func writeTarball(idx v1.ImageIndex, o options) error {
 	dir, err := os.MkdirTemp("", "coredns-vpce-image-")
 	if err != nil {
 		return err
@@ -277,26 +301,10 @@ func writeTarball(img v1.Image, o options) error {
 	if err != nil {
 		return err
 	}
-	if err := p.AppendImage(img, layout.WithAnnotations(map[string]string{
+	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{
 		"org.opencontainers.image.ref.name": o.tag,
 		"io.containerd.image.name":          o.name + ":" + o.tag,
 	})); err != nil {
-		return err
-	}
-	m, err := img.Manifest()
-	if err != nil {
-		return err
-	}
-	docker := []map[string]any{{
-		"Config":   "blobs/sha256/" + m.Config.Digest.Hex,
-		"RepoTags": []string{o.name + ":" + o.tag},
-		"Layers":   []string{"blobs/sha256/" + m.Layers[0].Digest.Hex},
-	}}
-	data, err := json.Marshal(docker)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), data, 0o644); err != nil {
 		return err
 	}
 

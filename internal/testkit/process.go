@@ -3,6 +3,8 @@ package testkit
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,13 +19,25 @@ import (
 // `make build` does, and returns the program's path.
 func BuildCommand(t testing.TB, pkg string) string {
 	t.Helper()
+	return build(t, pkg)
+}
+
+// BuildCommandFor is BuildCommand for another platform: GOOS goos, GOARCH goarch (a program
+// to inspect, or to run under an emulator).
+func BuildCommandFor(t testing.TB, pkg, goos, goarch string) string {
+	t.Helper()
+	return build(t, pkg, "GOOS="+goos, "GOARCH="+goarch)
+}
+
+func build(t testing.TB, pkg string, env ...string) string {
+	t.Helper()
 	abs, err := filepath.Abs(pkg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	bin := filepath.Join(t.TempDir(), filepath.Base(abs))
 	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0"), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
@@ -75,4 +89,21 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// WaitReady waits until the ready plugin at readyAddr (host:port) answers 200 OK, for within at
+// most; the test fails with the program's output logs if it does not.
+func WaitReady(t testing.TB, readyAddr string, logs *SyncBuffer, within time.Duration) {
+	t.Helper()
+	Eventually(t, within, func() error {
+		resp, err := http.Get("http://" + readyAddr + "/ready")
+		if err != nil {
+			return fmt.Errorf("ready: %v\n%s", err, logs)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("not ready:\n%s", logs)
+		}
+		return nil
+	})
 }

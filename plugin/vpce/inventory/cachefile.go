@@ -32,14 +32,10 @@ func (c *CacheFile) ModTime() time.Time { return c.modTime }
 
 // Load reads the cache; any error means there is no usable cache, never a failed start.
 func (c *CacheFile) Load() (*Inventory, error) {
-	data, err := c.limits.ReadFile(c.Path)
-	if err != nil {
-		return nil, err
-	}
 	if fi, err := os.Stat(c.Path); err == nil {
 		c.modTime = fi.ModTime()
 	}
-	inv, err := Parse(c.Path, data)
+	inv, err := c.limits.ParseFile(c.Path)
 	if err != nil {
 		return nil, err
 	}

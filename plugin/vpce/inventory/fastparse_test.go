@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -40,7 +41,7 @@ func FuzzParseFast(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fast, ok := parseFast(data)
+		fast, ok := parseFast(bytes.NewReader(data))
 		exact, err := newSnapshotParser("f.json", data).parse()
 		if !ok {
 			return // the exact parser decides, as Parse does

@@ -58,11 +58,7 @@ func (s *Files) String() string { return "snapshot " + strings.Join(s.files, " "
 func (s *Files) read() (*Inventory, error) {
 	parts := make([]*Inventory, 0, len(s.files))
 	for _, f := range s.files {
-		data, err := s.limits.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		inv, err := Parse(f, data)
+		inv, err := s.limits.ParseFile(f)
 		if err != nil {
 			return nil, err
 		}

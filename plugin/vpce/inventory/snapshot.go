@@ -21,7 +21,7 @@ import (
 // A good snapshot is decoded by parseFast; anything else is decoded again here, slowly, for an
 // error that says where and what.
 func Parse(file string, data []byte) (*Inventory, error) {
-	if inv, ok := parseFast(data); ok {
+	if inv, ok := parseFast(bytes.NewReader(data)); ok {
 		return inv, nil
 	}
 	return newSnapshotParser(file, data).parse()

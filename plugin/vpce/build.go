@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
@@ -796,13 +797,24 @@ func (b *builder) suffix(rest []byte) uint32 {
 	return i
 }
 
-// better reports whether a should serve a name that b offers too: VPC priority first, then
-// the oldest endpoint, then the smallest id, so that the choice is the same on every build.
+// better reports whether a should serve a name that b offers too.
 func better(a, b *endpoint) bool {
+	return precedence{a.rank, a.ep.CreationTimestamp, a.id}.before(precedence{b.rank, b.ep.CreationTimestamp, b.id})
+}
+
+// precedence orders the claims on one name: VPC priority first, then the oldest endpoint, then
+// the smallest id, so that the choice is the same on every build.
+type precedence struct {
+	rank    int // position of the endpoint's VPC in the priority list
+	created *time.Time
+	id      string
+}
+
+func (a precedence) before(b precedence) bool {
 	if a.rank != b.rank {
 		return a.rank < b.rank
 	}
-	ta, tb := a.ep.CreationTimestamp, b.ep.CreationTimestamp
+	ta, tb := a.created, b.created
 	switch {
 	case ta != nil && tb != nil && !ta.Equal(*tb):
 		return ta.Before(*tb)

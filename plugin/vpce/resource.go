@@ -207,19 +207,7 @@ func dnsEntryName(e *types.DnsEntry) *string {
 // better reports whether c should serve a name that o offers too: VPC priority first, then
 // the oldest endpoint, then the smallest association id, so that every build chooses alike.
 func (c customClaim) better(o customClaim) bool {
-	if c.rank != o.rank {
-		return c.rank < o.rank
-	}
-	ta, tb := c.ep.CreationTimestamp, o.ep.CreationTimestamp
-	switch {
-	case ta != nil && tb != nil && !ta.Equal(*tb):
-		return ta.Before(*tb)
-	case ta != nil && tb == nil:
-		return true
-	case ta == nil && tb != nil:
-		return false
-	}
-	return c.assoc < o.assoc
+	return precedence{c.rank, c.ep.CreationTimestamp, c.assoc}.before(precedence{o.rank, o.ep.CreationTimestamp, o.assoc})
 }
 
 func (c customClaim) conflict(name string, loser customClaim) string {

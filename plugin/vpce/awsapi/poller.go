@@ -182,7 +182,7 @@ func (p *poller) loop(ctx context.Context) {
 			if err != nil {
 				return err
 			}
-			inv := p.refresher.Kept() // held by the poller for late subscribers: trimmed
+			inv := p.refresher.Kept()         // held by the poller for late subscribers: trimmed
 			if err := ctx.Err(); err != nil { // shutting down: nothing to hand over
 				return err
 			}

@@ -29,6 +29,8 @@ test:
 	home=$$(mktemp -d); trap 'rm -rf "$$home"' EXIT; trap 'exit 130' HUP INT TERM; \
 	export HOME="$$home"; \
 	echo "make test: HOME=$$HOME; AWS_* cleared:" $$aws; \
+	unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "make test: gofmt would change:" $$unformatted >&2; exit 1; fi; \
 	echo "$(GO) vet ./..."; $$clean $(GO) vet ./...; \
 	echo "$(GO) test -race -count=1 -timeout 25m ./..."; $$clean $(GO) test -race -count=1 -timeout 25m ./...
 

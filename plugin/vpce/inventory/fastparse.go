@@ -2,8 +2,6 @@ package inventory
 
 import (
 	"bufio"
-	"bytes"
-	"compress/gzip"
 	"io"
 	"os"
 
@@ -39,15 +37,9 @@ func (l Limits) parseFastFile(path string) (*Inventory, bool) {
 		return nil, false
 	}
 	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<16)
-	var in io.Reader = br
-	if head, _ := br.Peek(len(gzipMagic)); bytes.Equal(head, gzipMagic) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, false
-		}
-		defer zr.Close()
-		in = zr
+	in, _, err := decompressed(f)
+	if err != nil {
+		return nil, false
 	}
 	lr := &io.LimitedReader{R: in, N: l.Bytes + 1}
 	inv, ok := parseFast(lr)

@@ -45,18 +45,12 @@ func (l Limits) Read(name string, r io.Reader) ([]byte, error) { return l.read(n
 // read is Read of a stream of size bytes, if known: a plain one is read into one buffer of that
 // size, where a buffer grown by doubling would copy (and clear) a large file several times over.
 func (l Limits) read(name string, r io.Reader, size int64) ([]byte, error) {
-	br := bufio.NewReader(r)
-	var in io.Reader = br
-	if head, _ := br.Peek(len(gzipMagic)); bytes.Equal(head, gzipMagic) {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		defer zr.Close()
-		in = zr
+	in, gzipped, err := decompressed(r)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var buf bytes.Buffer
-	if in == io.Reader(br) && size > 0 && size <= l.Bytes {
+	if !gzipped && size > 0 && size <= l.Bytes {
 		buf.Grow(int(size) + bytes.MinRead)
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(in, l.Bytes+1)); err != nil {
@@ -64,12 +58,25 @@ func (l Limits) read(name string, r io.Reader, size int64) ([]byte, error) {
 	}
 	data := buf.Bytes()
 	if int64(len(data)) > l.Bytes {
-		if in != io.Reader(br) {
+		if gzipped {
 			return nil, fmt.Errorf("%s: over the max_bytes limit of %d bytes once decompressed", name, l.Bytes)
 		}
 		return nil, fmt.Errorf("%s: over the max_bytes limit of %d bytes", name, l.Bytes)
 	}
 	return data, nil
+}
+
+// decompressed is r, decompressed while it is read if it starts with the gzip magic (gzipped).
+func decompressed(r io.Reader) (in io.Reader, gzipped bool, err error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	if head, _ := br.Peek(len(gzipMagic)); !bytes.Equal(head, gzipMagic) {
+		return br, false, nil
+	}
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return nil, true, err
+	}
+	return zr, true, nil
 }
 
 // CheckEndpoints refuses an inventory of more than l.Endpoints endpoints.

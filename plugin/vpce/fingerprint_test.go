@@ -95,24 +95,25 @@ func dumpIndex(ix *index) string {
 	return strings.Join(lines, "\n")
 }
 
-// TestTrimKeepsWhatBuilds checks that a trimmed inventory, what the merger keeps of a source,
-// builds the same index and has the same fingerprint as the inventory it was cut from.
-func TestTrimKeepsWhatBuilds(t *testing.T) {
+// TestCompactKeepsWhatBuilds checks that a compacted inventory, what the merger and the EC2
+// API source keep, builds the same index and has the same fingerprint as the inventory it was
+// made from.
+func TestCompactKeepsWhatBuilds(t *testing.T) {
 	acct := synth.Generate(50, synth.Options{AllFields: true})
 	invs := map[string]*inventory.Inventory{
 		"synthetic": {VpcEndpoints: acct.VpcEndpoints, NetworkInterfaces: acct.NetworkInterfaces},
 		"snapshots": readSnapshots(t, fuzzSnapshots...),
 	}
 	for name, inv := range invs {
-		trimmed := inventory.Trim(inv)
-		if inventory.Fingerprint(trimmed) != inventory.Fingerprint(inv) {
-			t.Errorf("%s: the trimmed inventory's fingerprint differs", name)
+		kept := inventory.NewCompact(inv).Inventory()
+		if inventory.Fingerprint(kept) != inventory.Fingerprint(inv) {
+			t.Errorf("%s: the compacted inventory's fingerprint differs", name)
 		}
 		for _, opts := range []buildOptions{{ttl: 60}, {ttl: 60, authoritative: true, privateDNS: privateDNSAll, affinity: affinityPrefer}} {
 			full, _ := buildIndex(inv, opts)
-			cut, _ := buildIndex(trimmed, opts)
+			cut, _ := buildIndex(kept, opts)
 			if d1, d2 := dumpIndex(full), dumpIndex(cut); d1 != d2 {
-				t.Errorf("%s %+v: the trimmed inventory builds another index:\n%s\n---\n%s", name, opts, d1, d2)
+				t.Errorf("%s %+v: the compacted inventory builds another index:\n%s\n---\n%s", name, opts, d1, d2)
 			}
 		}
 	}

@@ -61,6 +61,7 @@ func FuzzSnapshot(f *testing.F) {
 		if inv == nil {
 			t.Fatal("no inventory and no error")
 		}
+		checkCompact(t, inv)
 		for _, opts := range []buildOptions{{ttl: 60}, {ttl: 0, authoritative: true}, {ttl: 5, vpcs: []string{"vpc-2", "vpc-1"}}} {
 			ix, report := buildIndex(inv, opts)
 			checkIndex(t, ix)
@@ -68,6 +69,22 @@ func FuzzSnapshot(f *testing.F) {
 			checkUnknownReported(t, inv, opts, report)
 		}
 	})
+}
+
+// checkCompact checks that what a Compact keeps of inv builds the same index and has the same
+// fingerprint.
+func checkCompact(t *testing.T, inv *inventory.Inventory) {
+	t.Helper()
+	kept := inventory.NewCompact(inv).Inventory()
+	if inventory.Fingerprint(kept) != inventory.Fingerprint(inv) {
+		t.Error("the compacted inventory's fingerprint differs")
+	}
+	opts := buildOptions{ttl: 60, privateDNS: privateDNSAll, affinity: affinityPrefer}
+	full, _ := buildIndex(inv, opts)
+	cut, _ := buildIndex(kept, opts)
+	if d1, d2 := dumpIndex(full), dumpIndex(cut); d1 != d2 {
+		t.Errorf("the compacted inventory builds another index:\n%s\n---\n%s", d1, d2)
+	}
 }
 
 // checkSnapshotErr checks that err names the file and a line and column inside data.

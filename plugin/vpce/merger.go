@@ -47,13 +47,13 @@ type merger struct {
 	mu        sync.Mutex
 	view      string // the view plugin's name of the server block, known at start-up
 	delivered []bool // by source, whether it has delivered an inventory
-	// parts are the sources' latest inventories, trimmed, kept for the next build when there
+	// parts are the sources' latest inventories, compacted, kept for the next build when there
 	// are several sources (a single source's next inventory replaces everything).
-	parts      []*inventory.Inventory
-	confirmed  []time.Time          // by source, when it last confirmed its inventory
-	fallback   *inventory.Inventory // the cache file's inventory, served until every source has delivered
-	fallbackAt time.Time            // when the cache file was written
-	last       indexStats           // of the published index, for the gauges
+	parts      []*inventory.Compact
+	confirmed  []time.Time        // by source, when it last confirmed its inventory
+	fallback   *inventory.Compact // the cache file's inventory, served until every source has delivered
+	fallbackAt time.Time          // when the cache file was written
+	last       indexStats         // of the published index, for the gauges
 }
 
 // setView names the server block's view (set by the view plugin's setup, which runs after
@@ -94,34 +94,44 @@ func (m *merger) loadCache() {
 	}
 	m.mu.Lock()
 	m.swap(ix)
-	m.fallback, m.fallbackAt = inventory.Trim(inv), m.cache.ModTime()
+	m.fallback, m.fallbackAt = inventory.NewCompact(inv), m.cache.ModTime()
 	m.mu.Unlock()
 	logView("cache file "+m.cache.Path, ix)
 }
 
 // update replaces source i's inventory and publishes the rebuilt index. If the build fails,
 // nothing changes: the last good index keeps serving. Once built, the inventory is dropped or,
-// when other sources' will be merged with it again, kept trimmed: the index holds what serves.
+// when other sources' will be merged with it again, kept compact: the index holds what serves.
 func (m *merger) update(i int, inv *inventory.Inventory) error {
 	m.building.Lock()
 	defer m.building.Unlock()
 	m.mu.Lock()
 	m.init()
-	parts, delivered, fallback := slices.Clone(m.parts), slices.Clone(m.delivered), m.fallback
+	kept, delivered, fallback := slices.Clone(m.parts), slices.Clone(m.delivered), m.fallback
 	m.mu.Unlock()
-	parts[i], delivered[i] = inv, true
+	delivered[i] = true
 	complete := !slices.Contains(delivered, false)
 	if complete {
 		fallback = nil
 	}
-	ix, err := m.rebuild(append(parts, fallback))
+	parts := make([]*inventory.Inventory, len(kept))
+	for k, c := range kept {
+		if c != nil {
+			parts[k] = c.Inventory()
+		}
+	}
+	parts[i] = inv
+	var rest *inventory.Inventory
+	if fallback != nil {
+		rest = fallback.Inventory()
+	}
+	ix, err := m.rebuild(append(parts, rest))
 	if err != nil {
 		return err
 	}
-	kept := slices.Clone(parts)
 	kept[i] = nil
 	if len(m.sources) > 1 {
-		kept[i] = inventory.Trim(inv)
+		kept[i] = inventory.NewCompact(inv)
 	}
 	m.mu.Lock()
 	m.swap(ix)
@@ -156,7 +166,7 @@ func (m *merger) confirm(i int) {
 
 func (m *merger) init() {
 	if m.parts == nil {
-		m.parts = make([]*inventory.Inventory, len(m.sources))
+		m.parts = make([]*inventory.Compact, len(m.sources))
 		m.delivered = make([]bool, len(m.sources))
 		m.confirmed = make([]time.Time, len(m.sources))
 	}

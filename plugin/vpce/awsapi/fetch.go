@@ -29,7 +29,7 @@ const maxFilterValues = 200
 // types, and the subnets that tell where clients are. Without prev it lists every interface; with prev,
 // the last inventory read, only those that can have changed since (changedInterfaces). Any
 // error, on any page, fails the whole fetch: a partial inventory is never returned.
-func fetch(ctx context.Context, api API, q Query, prev *inventory.Inventory) (*inventory.Inventory, error) {
+func fetch(ctx context.Context, api API, q Query, prev *inventory.Compact) (*inventory.Inventory, error) {
 	inv := &inventory.Inventory{}
 	timeout := q.pageTimeout()
 
@@ -84,9 +84,9 @@ func fetch(ctx context.Context, api API, q Query, prev *inventory.Inventory) (*i
 			}
 			inv.NetworkInterfaces = append(inv.NetworkInterfaces, nis...)
 		}
-		for _, ni := range prev.NetworkInterfaces {
-			if !stale[aws.ToString(ni.NetworkInterfaceId)] {
-				inv.NetworkInterfaces = append(inv.NetworkInterfaces, ni)
+		for k := range prev.Interfaces {
+			if ni := &prev.Interfaces[k]; !stale[ni.ID] {
+				inv.NetworkInterfaces = append(inv.NetworkInterfaces, ni.Expand())
 			}
 		}
 	}
@@ -183,14 +183,14 @@ func fetchInterfaces(ctx context.Context, api API, filters []types.Filter, timeo
 // endpoint switched to dualstack keeps its interfaces and gains IPv6 addresses). The rest are
 // taken from prev; a change made to an interface alone waits for the next full listing.
 // Interfaces of endpoints deleted since stay until then too: no endpoint names them.
-func changedInterfaces(prev *inventory.Inventory, eps []types.VpcEndpoint) map[string]bool {
-	known := make(map[string]bool, len(prev.NetworkInterfaces))
-	for _, ni := range prev.NetworkInterfaces {
-		known[aws.ToString(ni.NetworkInterfaceId)] = true
+func changedInterfaces(prev *inventory.Compact, eps []types.VpcEndpoint) map[string]bool {
+	known := make(map[string]bool, len(prev.Interfaces))
+	for _, ni := range prev.Interfaces {
+		known[ni.ID] = true
 	}
-	before := make(map[string]*types.VpcEndpoint, len(prev.VpcEndpoints))
-	for i := range prev.VpcEndpoints {
-		before[aws.ToString(prev.VpcEndpoints[i].VpcEndpointId)] = &prev.VpcEndpoints[i]
+	before := make(map[string]*inventory.Endpoint, len(prev.Endpoints))
+	for i := range prev.Endpoints {
+		before[prev.Endpoints[i].ID] = &prev.Endpoints[i]
 	}
 	stale := map[string]bool{}
 	for i := range eps {
@@ -208,18 +208,15 @@ func changedInterfaces(prev *inventory.Inventory, eps []types.VpcEndpoint) map[s
 
 // addressingChanged reports whether an endpoint changed in a way that can come with new
 // addresses on the interfaces it had.
-func addressingChanged(a, b *types.VpcEndpoint) bool {
-	var ao, bo types.DnsOptions
-	if a.DnsOptions != nil {
-		ao = *a.DnsOptions
-	}
+func addressingChanged(a *inventory.Endpoint, b *types.VpcEndpoint) bool {
+	var bo types.DnsOptions
 	if b.DnsOptions != nil {
 		bo = *b.DnsOptions
 	}
-	return a.State != b.State || a.IpAddressType != b.IpAddressType ||
-		ao.DnsRecordIpType != bo.DnsRecordIpType ||
-		aws.ToBool(ao.PrivateDnsOnlyForInboundResolverEndpoint) != aws.ToBool(bo.PrivateDnsOnlyForInboundResolverEndpoint) ||
-		!slices.Equal(a.SubnetIds, b.SubnetIds) || !slices.Equal(a.NetworkInterfaceIds, b.NetworkInterfaceIds)
+	return a.State != string(b.State) || a.IPAddressType != string(b.IpAddressType) ||
+		a.RecordIPType != string(bo.DnsRecordIpType) ||
+		a.InboundOnly != aws.ToBool(bo.PrivateDnsOnlyForInboundResolverEndpoint) ||
+		!slices.Equal(a.Subnets, b.SubnetIds) || !slices.Equal(a.Interfaces, b.NetworkInterfaceIds)
 }
 
 // subnetsNeeded lists the VPCs whose subnets tell where clients are: every served VPC with

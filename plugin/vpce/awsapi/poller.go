@@ -39,7 +39,7 @@ type poller struct {
 
 	mu     sync.Mutex
 	subs   map[*subscription]struct{}
-	latest *inventory.Inventory
+	latest *inventory.Compact // of the last inventory published, for late subscribers
 	refs   int
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -115,7 +115,7 @@ func (p *poller) subscribe(to inventory.Sink) *subscription {
 	defer p.mu.Unlock()
 	p.subs[s] = struct{}{}
 	if p.latest != nil {
-		_ = s.deliver(p.latest)
+		_ = s.deliver(p.latest.Inventory())
 	}
 	return s
 }
@@ -126,11 +126,12 @@ func (p *poller) unsubscribe(s *subscription) {
 	p.mu.Unlock()
 }
 
-// publish hands inv to every subscriber; it fails if one could not take it in.
-func (p *poller) publish(inv *inventory.Inventory) error {
+// publish hands inv to every subscriber, and keeps kept (what is kept of inv) for those that
+// come later or fail; it fails if one could not take inv in.
+func (p *poller) publish(inv *inventory.Inventory, kept *inventory.Compact) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.latest = inv
+	p.latest = kept
 	var errs []error
 	for s := range p.subs {
 		errs = append(errs, s.deliver(inv))
@@ -144,9 +145,13 @@ func (p *poller) confirm() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var errs []error
+	var again *inventory.Inventory
 	for s := range p.subs {
 		if s.failed {
-			errs = append(errs, s.deliver(p.latest))
+			if again == nil {
+				again = p.latest.Inventory()
+			}
+			errs = append(errs, s.deliver(again))
 		} else {
 			s.to.Confirm()
 		}
@@ -177,12 +182,11 @@ func (p *poller) loop(ctx context.Context) {
 		var took time.Duration // by the refresh alone, not the hand-over
 		changed := false
 		err := p.guard.Run(guard.Refresh, func() error {
-			_, err := p.refresher.Refresh(ctx)
+			inv, err := p.refresher.Refresh(ctx)
 			took = time.Since(began)
 			if err != nil {
 				return err
 			}
-			inv := p.refresher.Kept()         // held by the poller for late subscribers: trimmed
 			if err := ctx.Err(); err != nil { // shutting down: nothing to hand over
 				return err
 			}
@@ -191,7 +195,7 @@ func (p *poller) loop(ctx context.Context) {
 				return p.confirm()
 			}
 			changed = true
-			err = p.publish(inv)
+			err = p.publish(inv, p.refresher.Kept())
 			last = sum // a subscriber that failed is handed it again by confirm
 			return err
 		})
@@ -285,7 +289,7 @@ func (s Source) String() string { return s.Account.String() }
 // an integration test can make one panic in a running server (internal/fault).
 func (s Source) InjectFault(h fault.Hook) Source {
 	fetch := s.fetch
-	s.fetch = func(ctx context.Context, api API, q Query, prev *inventory.Inventory) (*inventory.Inventory, error) {
+	s.fetch = func(ctx context.Context, api API, q Query, prev *inventory.Compact) (*inventory.Inventory, error) {
 		h.At(guard.Refresh)
 		return fetch(ctx, api, q, prev)
 	}

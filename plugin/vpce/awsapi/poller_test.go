@@ -201,7 +201,7 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 			f := map[string]*testkit.FaultSwitch{guard.Refresh: &refreshFault, guard.Build: &buildFault}[where]
 			got := make(testkit.InventoryChan, 100)
 
-			p := newPoller(acct, Query{}, time.Minute, func(ctx context.Context, api API, q Query, prev *inventory.Inventory) (*inventory.Inventory, error) {
+			p := newPoller(acct, Query{}, time.Minute, func(ctx context.Context, api API, q Query, prev *inventory.Compact) (*inventory.Inventory, error) {
 				refreshFault.At()
 				return fetch(ctx, api, q, prev)
 			})

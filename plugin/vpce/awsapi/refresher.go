@@ -11,9 +11,10 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
-// FetchFunc reads an account's inventory: fetch, or a test's fault around it. prev is the
-// last inventory read, whose interfaces a partial listing reuses; nil asks for a full one.
-type FetchFunc func(ctx context.Context, api API, q Query, prev *inventory.Inventory) (*inventory.Inventory, error)
+// FetchFunc reads an account's inventory: fetch, or a test's fault around it. prev is what is
+// kept of the last inventory read, whose interfaces a partial listing reuses; nil asks for a
+// full one.
+type FetchFunc func(ctx context.Context, api API, q Query, prev *inventory.Compact) (*inventory.Inventory, error)
 
 // Refresher reads one account's inventory, once per Refresh: the poller's refreshes and
 // vpce-snapshot's exports both. It keeps the SDK client between refreshes, the last inventory
@@ -28,8 +29,8 @@ type Refresher struct {
 	newClient func(context.Context, Account) (API, error)
 	api       API
 
-	last     *inventory.Inventory // nil until a listing succeeds
-	partials int                  // partial listings since the last full one
+	last     *inventory.Compact // nil until a listing succeeds
+	partials int                // partial listings since the last full one
 
 	services    []types.ServiceDetail
 	servicesFor []string
@@ -72,14 +73,15 @@ func (r *Refresher) Refresh(ctx context.Context) (*inventory.Inventory, error) {
 		r.refreshServices(ctx, inv)
 	}
 	// What the index is built from, and what a partial listing reuses and compares, is kept
-	// until the next refresh: the rest (policy documents, tags...) is garbage once exported.
-	r.last = inventory.Trim(inv)
+	// until the next refresh, compact: the rest (policy documents, tags...) and the SDK's
+	// types are garbage once the core has built from inv.
+	r.last = inventory.NewCompact(inv)
 	return inv, nil
 }
 
-// Kept is the trimmed copy (inventory.Trim) of the last inventory read: what the core builds
-// from, and what the next partial listing reuses. Shared: nobody changes it.
-func (r *Refresher) Kept() *inventory.Inventory { return r.last }
+// Kept is what is kept of the last inventory read (inventory.Compact): what the next partial
+// listing reuses, and what a late subscriber builds from. Shared: nobody changes it.
+func (r *Refresher) Kept() *inventory.Compact { return r.last }
 
 // refreshServices attaches the hub services' private names to inv: read again every
 // servicesEvery refreshes or when a new service appears, else the ones read before.

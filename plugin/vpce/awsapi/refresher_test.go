@@ -174,7 +174,8 @@ func TestAddressingChanged(t *testing.T) {
 	} {
 		a, b := base(), base()
 		tc.change(&b)
-		if got := addressingChanged(&a, &b); got != tc.want {
+		kept := inventory.NewCompact(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{a}})
+		if got := addressingChanged(&kept.Endpoints[0], &b); got != tc.want {
 			t.Errorf("%s: addressingChanged %v, want %v", tc.name, got, tc.want)
 		}
 	}

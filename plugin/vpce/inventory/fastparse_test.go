@@ -12,7 +12,7 @@ import (
 )
 
 // FuzzParseFast checks that the fast path of Parse accepts only what the exact parser accepts,
-// and reads from it what Trim keeps of the exact parser's inventory.
+// and reads from it what a Compact keeps of the exact parser's inventory.
 func FuzzParseFast(f *testing.F) {
 	files, _ := filepath.Glob("../testdata/*.json")
 	files = append(files, "../../../example/snapshot.json")

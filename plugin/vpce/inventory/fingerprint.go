@@ -44,8 +44,9 @@ func Fingerprint(inv *Inventory) [sha256.Size]byte {
 }
 
 // fingerprinter writes fields to a sha256, through a buffer so that the hash sees few large
-// writes. Every value is length- or presence-prefixed, so that no two inventories encode
-// alike; a nil pointer and a pointer to the zero value differ (which at worst costs a rebuild).
+// writes. Every value is length-prefixed, so that no two inventories encode alike, but for an
+// absent string, bool or endpoint's DNS options, which count as their zero value: the builder
+// does not tell them apart, and neither does what a Compact keeps.
 type fingerprinter struct {
 	h   hash.Hash
 	buf []byte
@@ -61,13 +62,12 @@ func (f *fingerprinter) endpoint(ep *types.VpcEndpoint) {
 	f.str(ep.ServiceName)
 	f.str(ep.ServiceRegion) // the region label of the metrics
 	f.enum(string(ep.IpAddressType))
-	if o := ep.DnsOptions; o != nil {
-		f.byte(1)
-		f.enum(string(o.DnsRecordIpType))
-		f.bool(o.PrivateDnsOnlyForInboundResolverEndpoint)
-	} else {
-		f.byte(0)
+	var o types.DnsOptions
+	if ep.DnsOptions != nil {
+		o = *ep.DnsOptions
 	}
+	f.enum(string(o.DnsRecordIpType))
+	f.bool(o.PrivateDnsOnlyForInboundResolverEndpoint)
 	f.bool(ep.PrivateDnsEnabled)
 	f.list(len(ep.DnsEntries))
 	for _, e := range ep.DnsEntries {
@@ -151,23 +151,13 @@ func (f *fingerprinter) enum(s string) {
 	f.buf = append(f.buf, s...)
 }
 
-func (f *fingerprinter) str(s *string) {
-	if s == nil {
-		f.byte(0)
-		return
-	}
-	f.buf = binary.AppendUvarint(f.buf, uint64(len(*s))+1)
-	f.buf = append(f.buf, *s...)
-}
+func (f *fingerprinter) str(s *string) { f.enum(deref(s)) }
 
 func (f *fingerprinter) bool(b *bool) {
-	switch {
-	case b == nil:
-		f.byte(0)
-	case *b:
-		f.byte(2)
-	default:
+	if b != nil && *b {
 		f.byte(1)
+	} else {
+		f.byte(0)
 	}
 }
 

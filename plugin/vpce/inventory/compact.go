@@ -1,0 +1,317 @@
+package inventory
+
+import (
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+)
+
+// Compact is what the index builder reads of an inventory (the fields Fingerprint covers),
+// with the endpoints' SubnetIds (which a partial listing compares), in a fraction of the SDK
+// types' memory: what a source or the core keeps between builds for as long as the view
+// serves. An SDK endpoint or interface is a struct of some 400 bytes of pointers, each field a
+// separate allocation; here it is a few strings, copied into large blocks (arena), the repeated
+// ones (types, states, VPCs, services, zones, subnets) once. Nothing of the SDK's inventory is
+// referenced, so that all of it is freed whole once built from: strings left among its freed
+// objects would keep their memory pages. Nothing changes a Compact once made.
+type Compact struct {
+	Endpoints  []Endpoint
+	Interfaces []Interface
+	// Services, subnets and associations are few: they keep their SDK types, trimmed.
+	services     []types.ServiceDetail
+	subnets      []types.Subnet
+	associations []types.VpcEndpointAssociation
+}
+
+// Endpoint is what is kept of a types.VpcEndpoint. An absent string, bool or DNS options are
+// kept as their zero value, which the builder and Fingerprint do not tell apart.
+type Endpoint struct {
+	ID, Type, State, VPC, Service, ServiceRegion string
+	IPAddressType, RecordIPType                  string // IpAddressType, DnsOptions.DnsRecordIpType
+	PrivateDNS, InboundOnly                      bool   // PrivateDnsEnabled, DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint
+	Interfaces, Subnets                          []string
+	DNSNames                                     []string
+	Created                                      time.Time // in UTC; the zero time if absent
+	// The region of a Resource or ServiceNetwork endpoint, for metrics.
+	ResourceConfigurationARN, ServiceNetworkARN string
+}
+
+// Interface is what is kept of a types.NetworkInterface.
+type Interface struct {
+	ID, AZ, AZID string
+	PrivateIP    string   // PrivateIpAddress
+	PrivateIPs   []string // PrivateIpAddresses
+	IPv6         string   // Ipv6Address
+	IPv6s        []string // Ipv6Addresses
+}
+
+// NewCompact returns what is kept of inv.
+func NewCompact(inv *Inventory) *Compact {
+	c := &Compact{
+		Endpoints:  make([]Endpoint, len(inv.VpcEndpoints)),
+		Interfaces: make([]Interface, len(inv.NetworkInterfaces)),
+		services:   make([]types.ServiceDetail, len(inv.ServiceDetails)),
+		subnets:    make([]types.Subnet, len(inv.Subnets)),
+	}
+	a := &arena{once: map[string]string{}}
+	for i := range inv.VpcEndpoints {
+		c.Endpoints[i] = a.endpoint(&inv.VpcEndpoints[i])
+	}
+	for i := range inv.NetworkInterfaces {
+		c.Interfaces[i] = a.networkInterface(&inv.NetworkInterfaces[i])
+	}
+	for i := range inv.ServiceDetails {
+		sd := &inv.ServiceDetails[i]
+		c.services[i] = types.ServiceDetail{
+			ServiceName:                     sd.ServiceName,
+			Owner:                           sd.Owner,
+			PrivateDnsNameVerificationState: sd.PrivateDnsNameVerificationState,
+			PrivateDnsName:                  sd.PrivateDnsName,
+			PrivateDnsNames:                 sd.PrivateDnsNames,
+		}
+	}
+	for i := range inv.Subnets {
+		sn := &inv.Subnets[i]
+		s := types.Subnet{VpcId: sn.VpcId, AvailabilityZone: sn.AvailabilityZone, AvailabilityZoneId: sn.AvailabilityZoneId, CidrBlock: sn.CidrBlock}
+		for _, a := range sn.Ipv6CidrBlockAssociationSet {
+			s.Ipv6CidrBlockAssociationSet = append(s.Ipv6CidrBlockAssociationSet, types.SubnetIpv6CidrBlockAssociation{Ipv6CidrBlock: a.Ipv6CidrBlock})
+		}
+		c.subnets[i] = s
+	}
+	if inv.VpcEndpointAssociations != nil {
+		c.associations = make([]types.VpcEndpointAssociation, len(inv.VpcEndpointAssociations))
+	}
+	for i := range inv.VpcEndpointAssociations {
+		a := &inv.VpcEndpointAssociations[i]
+		c.associations[i] = types.VpcEndpointAssociation{
+			Id:                              a.Id,
+			VpcEndpointId:                   a.VpcEndpointId,
+			AssociatedResourceAccessibility: a.AssociatedResourceAccessibility,
+			DnsEntry:                        nameOnly(a.DnsEntry),
+			PrivateDnsEntry:                 nameOnly(a.PrivateDnsEntry),
+		}
+	}
+	return c
+}
+
+// Inventory returns the inventory c was made from, with only the fields c keeps: what the
+// builder reads of it is the same, and so is its Fingerprint.
+func (c *Compact) Inventory() *Inventory {
+	inv := &Inventory{
+		VpcEndpoints:            make([]types.VpcEndpoint, len(c.Endpoints)),
+		NetworkInterfaces:       make([]types.NetworkInterface, len(c.Interfaces)),
+		ServiceDetails:          c.services,
+		Subnets:                 c.subnets,
+		VpcEndpointAssociations: c.associations,
+	}
+	for i := range c.Endpoints {
+		inv.VpcEndpoints[i] = c.Endpoints[i].Expand()
+	}
+	for i := range c.Interfaces {
+		inv.NetworkInterfaces[i] = c.Interfaces[i].Expand()
+	}
+	return inv
+}
+
+func (a *arena) endpoint(ep *types.VpcEndpoint) Endpoint {
+	e := Endpoint{
+		ID:                       a.str(deref(ep.VpcEndpointId)),
+		Type:                     a.shared(string(ep.VpcEndpointType)),
+		State:                    a.shared(string(ep.State)),
+		VPC:                      a.shared(deref(ep.VpcId)),
+		Service:                  a.shared(deref(ep.ServiceName)),
+		ServiceRegion:            a.shared(deref(ep.ServiceRegion)),
+		IPAddressType:            a.shared(string(ep.IpAddressType)),
+		PrivateDNS:               ep.PrivateDnsEnabled != nil && *ep.PrivateDnsEnabled,
+		Interfaces:               a.strs(len(ep.NetworkInterfaceIds)),
+		Subnets:                  a.strs(len(ep.SubnetIds)),
+		DNSNames:                 a.strs(len(ep.DnsEntries)),
+		ResourceConfigurationARN: a.str(deref(ep.ResourceConfigurationArn)),
+		ServiceNetworkARN:        a.str(deref(ep.ServiceNetworkArn)),
+	}
+	for k, id := range ep.NetworkInterfaceIds {
+		e.Interfaces[k] = a.str(id)
+	}
+	for k, id := range ep.SubnetIds {
+		e.Subnets[k] = a.shared(id)
+	}
+	for k, d := range ep.DnsEntries {
+		e.DNSNames[k] = a.str(deref(d.DnsName))
+	}
+	if t := ep.CreationTimestamp; t != nil {
+		e.Created = t.UTC()
+	}
+	if o := ep.DnsOptions; o != nil {
+		e.RecordIPType = a.shared(string(o.DnsRecordIpType))
+		e.InboundOnly = o.PrivateDnsOnlyForInboundResolverEndpoint != nil && *o.PrivateDnsOnlyForInboundResolverEndpoint
+	}
+	return e
+}
+
+// Expand returns the SDK's form of e, with only the fields e keeps.
+func (e *Endpoint) Expand() types.VpcEndpoint {
+	ep := types.VpcEndpoint{
+		VpcEndpointId:            ref(&e.ID),
+		VpcEndpointType:          types.VpcEndpointType(e.Type),
+		State:                    types.State(e.State),
+		VpcId:                    ref(&e.VPC),
+		ServiceName:              ref(&e.Service),
+		ServiceRegion:            ref(&e.ServiceRegion),
+		IpAddressType:            types.IpAddressType(e.IPAddressType),
+		NetworkInterfaceIds:      e.Interfaces,
+		SubnetIds:                e.Subnets,
+		ResourceConfigurationArn: ref(&e.ResourceConfigurationARN),
+		ServiceNetworkArn:        ref(&e.ServiceNetworkARN),
+	}
+	if !e.Created.IsZero() {
+		ep.CreationTimestamp = &e.Created
+	}
+	if e.PrivateDNS {
+		ep.PrivateDnsEnabled = &e.PrivateDNS
+	}
+	if e.RecordIPType != "" || e.InboundOnly {
+		ep.DnsOptions = &types.DnsOptions{DnsRecordIpType: types.DnsRecordIpType(e.RecordIPType)}
+		if e.InboundOnly {
+			ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint = &e.InboundOnly
+		}
+	}
+	if e.DNSNames != nil {
+		ep.DnsEntries = make([]types.DnsEntry, len(e.DNSNames))
+		for k := range e.DNSNames {
+			ep.DnsEntries[k] = types.DnsEntry{DnsName: ref(&e.DNSNames[k])}
+		}
+	}
+	return ep
+}
+
+func (a *arena) networkInterface(ni *types.NetworkInterface) Interface {
+	n := Interface{
+		ID:         a.str(deref(ni.NetworkInterfaceId)),
+		AZ:         a.shared(deref(ni.AvailabilityZone)),
+		AZID:       a.shared(deref(ni.AvailabilityZoneId)),
+		PrivateIP:  a.str(deref(ni.PrivateIpAddress)),
+		IPv6:       a.str(deref(ni.Ipv6Address)),
+		PrivateIPs: a.strs(len(ni.PrivateIpAddresses)),
+		IPv6s:      a.strs(len(ni.Ipv6Addresses)),
+	}
+	for k, p := range ni.PrivateIpAddresses {
+		if ip := deref(p.PrivateIpAddress); ip == n.PrivateIP {
+			n.PrivateIPs[k] = n.PrivateIP // the primary address, listed twice: one copy
+		} else {
+			n.PrivateIPs[k] = a.str(ip)
+		}
+	}
+	for k, p := range ni.Ipv6Addresses {
+		if ip := deref(p.Ipv6Address); ip == n.IPv6 {
+			n.IPv6s[k] = n.IPv6
+		} else {
+			n.IPv6s[k] = a.str(ip)
+		}
+	}
+	return n
+}
+
+// Expand returns the SDK's form of n, with only the fields n keeps.
+func (n *Interface) Expand() types.NetworkInterface {
+	ni := types.NetworkInterface{
+		NetworkInterfaceId: ref(&n.ID),
+		AvailabilityZone:   ref(&n.AZ),
+		AvailabilityZoneId: ref(&n.AZID),
+		PrivateIpAddress:   ref(&n.PrivateIP),
+		Ipv6Address:        ref(&n.IPv6),
+	}
+	if n.PrivateIPs != nil {
+		ni.PrivateIpAddresses = make([]types.NetworkInterfacePrivateIpAddress, len(n.PrivateIPs))
+		for k := range n.PrivateIPs {
+			ni.PrivateIpAddresses[k] = types.NetworkInterfacePrivateIpAddress{PrivateIpAddress: ref(&n.PrivateIPs[k])}
+		}
+	}
+	if n.IPv6s != nil {
+		ni.Ipv6Addresses = make([]types.NetworkInterfaceIpv6Address, len(n.IPv6s))
+		for k := range n.IPv6s {
+			ni.Ipv6Addresses[k] = types.NetworkInterfaceIpv6Address{Ipv6Address: ref(&n.IPv6s[k])}
+		}
+	}
+	return ni
+}
+
+func nameOnly(e *types.DnsEntry) *types.DnsEntry {
+	if e == nil {
+		return nil
+	}
+	return &types.DnsEntry{DnsName: e.DnsName}
+}
+
+// arena holds a Compact's strings and string lists in large blocks: a few allocations for an
+// inventory instead of several per endpoint, and no object of the SDK's inventory kept.
+type arena struct {
+	block []byte            // the free space of the current block of string bytes
+	table []string          // the free space of the current block of string lists
+	once  map[string]string // the strings that repeat, by value: one copy of each
+}
+
+const (
+	blockSize = 64 << 10 // bytes
+	tableSize = 4 << 10  // strings
+)
+
+// str copies s into the arena. The bytes it takes are never written again, which is what
+// unsafe.String asks.
+func (a *arena) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(s) > cap(a.block)-len(a.block) {
+		if len(s) > blockSize/8 {
+			return strings.Clone(s)
+		}
+		a.block = make([]byte, 0, blockSize)
+	}
+	start := len(a.block)
+	a.block = append(a.block, s...)
+	return unsafe.String(&a.block[start], len(s))
+}
+
+// shared is str for a string that repeats across the inventory: copied once.
+func (a *arena) shared(s string) string {
+	if v, ok := a.once[s]; ok {
+		return v
+	}
+	v := a.str(s)
+	a.once[v] = v
+	return v
+}
+
+// strs returns a list of n strings to fill, nil for none.
+func (a *arena) strs(n int) []string {
+	if n == 0 {
+		return nil
+	}
+	if n > cap(a.table)-len(a.table) {
+		if n > tableSize/8 {
+			return make([]string, n)
+		}
+		a.table = make([]string, 0, tableSize)
+	}
+	start := len(a.table)
+	a.table = a.table[:start+n]
+	return a.table[start : start+n : start+n]
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// ref is s, nil for the empty string (an absent field). It points into the Compact, which
+// nothing changes, so that an expanded inventory costs no allocation per field.
+func ref(s *string) *string {
+	if *s == "" {
+		return nil
+	}
+	return s
+}

@@ -41,10 +41,10 @@ type fleetSink struct {
 	seen map[string][]time.Time // by marker
 }
 
-func (s fleetSink) Update(inv *inventory.Inventory) error {
-	if len(inv.NetworkInterfaces) > 0 {
+func (s fleetSink) Update(kept *inventory.Compact) error {
+	if len(kept.Interfaces) > 0 {
 		s.mu.Lock()
-		m := aws.ToString(inv.NetworkInterfaces[0].PrivateIpAddress)
+		m := kept.Interfaces[0].PrivateIP
 		s.seen[m] = append(s.seen[m], time.Now())
 		s.mu.Unlock()
 	}

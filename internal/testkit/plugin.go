@@ -65,12 +65,12 @@ func (f *FaultSwitch) At() {
 	}
 }
 
-// InventoryChan is a source's sink that sends every new inventory to the channel and ignores
-// confirmations.
+// InventoryChan is a source's sink that sends every new inventory to the channel, in the SDK's
+// types (what the Compact keeps of them), and ignores confirmations.
 type InventoryChan chan *inventory.Inventory
 
 // Update implements inventory.Sink.
-func (c InventoryChan) Update(inv *inventory.Inventory) error { c <- inv; return nil }
+func (c InventoryChan) Update(kept *inventory.Compact) error { c <- kept.Inventory(); return nil }
 
 // Confirm implements inventory.Sink.
 func (c InventoryChan) Confirm() {}

@@ -92,7 +92,7 @@ func (discardNext) ServeDNS(context.Context, dns.ResponseWriter, *dns.Msg) (int,
 func benchVPCE(tb testing.TB, n int) (*VPCE, benchNames) {
 	tb.Helper()
 	inv, names := benchInventory(n)
-	ix, report := buildIndex(inv, buildOptions{ttl: 60})
+	ix, report := buildIndex(inventory.NewCompact(inv), buildOptions{ttl: 60})
 	if len(report.conflicts)+len(report.skipped) > 0 {
 		tb.Fatalf("generated inventory: %d conflicts, %d skipped: %v %v", len(report.conflicts), len(report.skipped),
 			report.conflicts, report.skipped)
@@ -210,7 +210,7 @@ func BenchmarkBuildIndex(b *testing.B) {
 	const n = 100_000
 	inv, names := benchInventory(n)
 	opts := buildOptions{ttl: 60}
-	benchIndex, _ = buildIndex(inv, opts) // the view being served meanwhile
+	benchIndex, _ = buildIndex(inventory.NewCompact(inv), opts) // the view being served meanwhile
 
 	before := heapAfterGC()
 	sampler := startHeapSampler()
@@ -218,7 +218,7 @@ func BenchmarkBuildIndex(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		ix, _ := buildIndex(inv, opts)
+		ix, _ := buildIndex(inventory.NewCompact(inv), opts)
 		benchIndex = ix // swapped in: the previous view becomes garbage
 	}
 	b.StopTimer()

@@ -61,10 +61,10 @@ type buildReport struct {
 // buildIndex turns an inventory into the serving index. It never fails: what cannot be
 // served (a bad name, an unknown interface) is left out and reported. It allocates per table,
 // not per name: the tables grow by appending, names are assembled in one buffer.
-func buildIndex(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
+func buildIndex(inv *inventory.Compact, opts buildOptions) (*index, buildReport) {
 	b := newBuilder(inv, opts)
-	for i := range inv.VpcEndpoints {
-		b.addEndpoint(&inv.VpcEndpoints[i])
+	for i := range inv.Endpoints {
+		b.addEndpoint(&inv.Endpoints[i])
 	}
 	custom := buildCustomNames(inv, opts, &b.unknown, &b.report) // resource.go
 	ix, report := b.finish(inv)
@@ -103,7 +103,7 @@ type builder struct {
 // endpoint is what the builder keeps of an endpoint that may serve: enough to settle a
 // conflict, to name it in the report and to count it.
 type endpoint struct {
-	ep     *types.VpcEndpoint
+	ep     *inventory.Endpoint
 	id     string
 	rank   int // position of its VPC in the priority list
 	region string
@@ -131,14 +131,14 @@ type placedIface struct {
 	v4, v6 addrRun
 }
 
-func newBuilder(inv *inventory.Inventory, opts buildOptions) *builder {
+func newBuilder(inv *inventory.Compact, opts buildOptions) *builder {
 	// Room for every name, so that no table grows while it is filled: the counts are upper
 	// bounds (finish trims), the zones a few more nodes.
 	names, bytes := 16, 0
-	for i := range inv.VpcEndpoints {
-		names += len(inv.VpcEndpoints[i].DnsEntries)
-		for _, e := range inv.VpcEndpoints[i].DnsEntries {
-			bytes += len(aws.ToString(e.DnsName)) + 1
+	for i := range inv.Endpoints {
+		names += len(inv.Endpoints[i].DNSNames)
+		for _, name := range inv.Endpoints[i].DNSNames {
+			bytes += len(name) + 1
 		}
 	}
 	b := &builder{
@@ -147,10 +147,10 @@ func newBuilder(inv *inventory.Inventory, opts buildOptions) *builder {
 		suffixes: map[string]uint32{"": 0},
 		azs:      map[azKey]uint16{{}: 0},
 		vpcs:     map[string]uint32{"": 0},
-		services: servicePrivateNames(inv.ServiceDetails),
-		ids:      make(map[string]struct{}, len(inv.VpcEndpoints)),
+		services: servicePrivateNames(inv.Services),
+		ids:      make(map[string]struct{}, len(inv.Endpoints)),
 		regions:  map[string]string{},
-		eps:      make([]endpoint, 0, len(inv.VpcEndpoints)),
+		eps:      make([]endpoint, 0, len(inv.Endpoints)),
 	}
 	ix := b.ix
 	ix.suffixes = []span{{}}
@@ -161,14 +161,14 @@ func newBuilder(inv *inventory.Inventory, opts buildOptions) *builder {
 	b.owners = make([]int32, 0, names)
 	ix.slots = make([]uint32, slotsFor(names))
 	b.names.Grow(bytes)
-	b.parseInterfaces(inv.NetworkInterfaces)
+	b.parseInterfaces(inv.Interfaces)
 	ix.v4, ix.v4az = make([][4]byte, 0, len(b.ifaceV4)), make([]uint16, 0, len(b.ifaceV4))
 	ix.v6, ix.v6az = make([][16]byte, 0, len(b.ifaceV6)), make([]uint16, 0, len(b.ifaceV6))
 	return b
 }
 
 // finish counts what the index serves and trims its tables to their size.
-func (b *builder) finish(inv *inventory.Inventory) (*index, buildReport) {
+func (b *builder) finish(inv *inventory.Compact) (*index, buildReport) {
 	b.report.skipped = append(b.report.skipped, b.unknown.lines()...)
 	ix := b.ix
 	ix.clients = buildClients(inv, b.opts.azRanges)
@@ -220,10 +220,10 @@ func loose(n, capacity int) bool { return capacity-n > capacity/8 }
 // endpointRegion is the region an endpoint serves, for metrics: ServiceRegion, or the region
 // in its service name (com.amazonaws.<region>.<service>, com.amazonaws.vpce.<region>.vpce-svc-...).
 // Anything that does not look like a region counts as "other", so the label stays bounded.
-func (b *builder) endpointRegion(ep *types.VpcEndpoint) string {
-	region := aws.ToString(ep.ServiceRegion)
+func (b *builder) endpointRegion(ep *inventory.Endpoint) string {
+	region := ep.ServiceRegion
 	if region == "" {
-		region = serviceRegion(aws.ToString(ep.ServiceName))
+		region = serviceRegion(ep.Service)
 	}
 	r, ok := b.regions[region]
 	if !ok {
@@ -258,7 +258,7 @@ var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
 // buildClients maps client ranges to places: the subnets' CIDRs, IPv4 and IPv6, then the
 // zone lines over them. A zone line may name an AZ or an AZ ID; a name is given the ID the
 // inventory's subnets and interfaces know it by, so that it matches across accounts.
-func buildClients(inv *inventory.Inventory, ranges []azRange) *clientTable {
+func buildClients(inv *inventory.Compact, ranges []azRange) *clientTable {
 	t := &clientTable{}
 	ids := map[string]string{} // AZ name -> ID
 	for _, sn := range inv.Subnets {
@@ -275,9 +275,9 @@ func buildClients(inv *inventory.Inventory, ranges []azRange) *clientTable {
 			}
 		}
 	}
-	for _, ni := range inv.NetworkInterfaces {
+	for i := range inv.Interfaces {
 		// The subnets' naming first: interfaces of other accounts may name AZs differently.
-		name, id := strings.ToLower(aws.ToString(ni.AvailabilityZone)), strings.ToLower(aws.ToString(ni.AvailabilityZoneId))
+		name, id := strings.ToLower(inv.Interfaces[i].AZ), strings.ToLower(inv.Interfaces[i].AZID)
 		if _, known := ids[name]; !known && id != "" {
 			ids[name] = id
 		}
@@ -311,7 +311,7 @@ var hostChars = func() (t [256]bool) {
 var azIDPattern = regexp.MustCompile(`^[a-z]{2,5}[0-9]+(-[a-z]+[0-9]+)?-az[0-9]+$`)
 
 // parseInterfaces reads the interfaces' AZs and addresses into the builder's tables.
-func (b *builder) parseInterfaces(nis []types.NetworkInterface) {
+func (b *builder) parseInterfaces(nis []inventory.Interface) {
 	b.enis = make(map[string]int32, len(nis))
 	b.ifaces = make([]iface, 0, len(nis))
 	b.ifaceV4 = make([][4]byte, 0, len(nis))
@@ -319,35 +319,34 @@ func (b *builder) parseInterfaces(nis []types.NetworkInterface) {
 	// file's inventory) with one map operation an interface.
 	for i := len(nis) - 1; i >= 0; i-- {
 		ni := &nis[i]
-		id := aws.ToString(ni.NetworkInterfaceId)
-		if id == "" {
+		if ni.ID == "" {
 			continue
 		}
 		n := iface{
-			az: b.az(azKey{name: strings.ToLower(aws.ToString(ni.AvailabilityZone)), id: strings.ToLower(aws.ToString(ni.AvailabilityZoneId))}),
+			az: b.az(azKey{name: strings.ToLower(ni.AZ), id: strings.ToLower(ni.AZID)}),
 			v4: uint32(len(b.ifaceV4)),
 			v6: uint32(len(b.ifaceV6)),
 		}
-		b.addIP(&n, ni.PrivateIpAddress, false)
-		for _, p := range ni.PrivateIpAddresses {
-			b.addIP(&n, p.PrivateIpAddress, false)
+		b.addIP(&n, ni.PrivateIP, false)
+		for _, ip := range ni.PrivateIPs {
+			b.addIP(&n, ip, false)
 		}
-		b.addIP(&n, ni.Ipv6Address, true)
-		for _, p := range ni.Ipv6Addresses {
-			b.addIP(&n, p.Ipv6Address, true)
+		b.addIP(&n, ni.IPv6, true)
+		for _, ip := range ni.IPv6s {
+			b.addIP(&n, ip, true)
 		}
-		b.enis[id] = int32(len(b.ifaces))
+		b.enis[ni.ID] = int32(len(b.ifaces))
 		b.ifaces = append(b.ifaces, n)
 	}
 }
 
 // addIP adds the address s to interface n if it parses as the wanted family and is not
 // there yet. An IPv4-mapped IPv6 address is IPv4; an address with a zone is none.
-func (b *builder) addIP(n *iface, s *string, v6 bool) {
-	if aws.ToString(s) == "" {
+func (b *builder) addIP(n *iface, s string, v6 bool) {
+	if s == "" {
 		return // absent, as most Ipv6Address fields are: not worth a parse error
 	}
-	ip, err := netip.ParseAddr(*s)
+	ip, err := netip.ParseAddr(s)
 	if err != nil || ip.Zone() != "" {
 		return
 	}
@@ -399,8 +398,8 @@ func (b *builder) vpc(id string) uint32 {
 	return i
 }
 
-func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
-	id := strings.ToLower(aws.ToString(ep.VpcEndpointId))
+func (b *builder) addEndpoint(ep *inventory.Endpoint) {
+	id := strings.ToLower(ep.ID)
 	if _, seen := b.ids[id]; id == "" || seen {
 		return
 	}
@@ -411,14 +410,14 @@ func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
 		b.unknown.add(field, value, id)
 		return
 	}
-	if !strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeInterface)) ||
-		!strings.EqualFold(string(ep.State), string(types.StateAvailable)) {
+	if !strings.EqualFold(ep.Type, string(types.VpcEndpointTypeInterface)) ||
+		!strings.EqualFold(ep.State, string(types.StateAvailable)) {
 		return
 	}
 	b.ids[id] = struct{}{} // the first of duplicates wins, as for interfaces
 	rank := len(b.opts.vpcs)
 	if len(b.opts.vpcs) > 0 {
-		if rank = slices.Index(b.opts.vpcs, aws.ToString(ep.VpcId)); rank < 0 {
+		if rank = slices.Index(b.opts.vpcs, ep.VPC); rank < 0 {
 			return
 		}
 	}
@@ -426,26 +425,26 @@ func (b *builder) addEndpoint(ep *types.VpcEndpoint) {
 	e := endpointNames{b: b, ord: int32(len(b.eps) - 1), ipType: recordIPType(ep)}
 	sc := &b.scratch
 	sc.ifaces, sc.placed = sc.ifaces[:0], sc.placed[:0]
-	for _, nid := range ep.NetworkInterfaceIds {
+	for _, nid := range ep.Interfaces {
 		if k, ok := b.enis[nid]; ok && !slices.Contains(sc.ifaces, k) {
 			sc.ifaces = append(sc.ifaces, k)
 		}
 	}
-	e.private = aws.ToBool(ep.PrivateDnsEnabled) && b.opts.privateDNS != privateDNSOff
-	if ep.DnsOptions != nil && aws.ToBool(ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint) {
-		e.inboundIn = b.vpc(aws.ToString(ep.VpcId))
+	e.private = ep.PrivateDNS && b.opts.privateDNS != privateDNSOff
+	if ep.InboundOnly {
+		e.inboundIn = b.vpc(ep.VPC)
 	}
-	hub := !aws.ToBool(ep.PrivateDnsEnabled) && b.opts.privateDNS == privateDNSAll
+	hub := !ep.PrivateDNS && b.opts.privateDNS == privateDNSAll
 	if hub {
 		// A hub endpoint: its private names are the service's, as DescribeVpcEndpointServices
 		// gives them; they are not in its DnsEntries.
 		e.private = true
 	}
-	for _, entry := range ep.DnsEntries {
-		e.add(aws.ToString(entry.DnsName))
+	for _, name := range ep.DNSNames {
+		e.add(name)
 	}
 	if hub {
-		for _, name := range b.services[aws.ToString(ep.ServiceName)] {
+		for _, name := range b.services[ep.Service] {
 			e.add(name)
 		}
 	}
@@ -587,21 +586,20 @@ func (e *endpointNames) zonal(az []byte) (v4, v6 addrRun) {
 // whose value the SDK does not list (compared ignoring case), and that value; "" if there is
 // none. A field is only looked at if the ones before it let the endpoint be served: a
 // Gateway endpoint, or one being deleted, is left out in silence whatever the rest holds.
-func unknownEnum(ep *types.VpcEndpoint) (field, value string) {
+func unknownEnum(ep *inventory.Endpoint) (field, value string) {
 	switch {
-	case !inventory.KnownEnum(ep.VpcEndpointType, endpointTypes):
-		return "VpcEndpointType", string(ep.VpcEndpointType)
-	case !servedType(ep.VpcEndpointType):
+	case !inventory.KnownEnum(types.VpcEndpointType(ep.Type), endpointTypes):
+		return "VpcEndpointType", ep.Type
+	case !servedType(ep.Type):
 		return "", ""
-	case !inventory.KnownEnum(ep.State, states):
-		return "State", string(ep.State)
-	case !strings.EqualFold(string(ep.State), string(types.StateAvailable)):
+	case !inventory.KnownEnum(types.State(ep.State), states):
+		return "State", ep.State
+	case !strings.EqualFold(ep.State, string(types.StateAvailable)):
 		return "", ""
-	case ep.IpAddressType != "" && !inventory.KnownEnum(ep.IpAddressType, ipAddressTypes):
-		return "IpAddressType", string(ep.IpAddressType)
-	case ep.DnsOptions != nil && ep.DnsOptions.DnsRecordIpType != "" &&
-		!inventory.KnownEnum(ep.DnsOptions.DnsRecordIpType, dnsRecordIPTypes):
-		return "DnsOptions.DnsRecordIpType", string(ep.DnsOptions.DnsRecordIpType)
+	case ep.IPAddressType != "" && !inventory.KnownEnum(types.IpAddressType(ep.IPAddressType), ipAddressTypes):
+		return "IpAddressType", ep.IPAddressType
+	case ep.RecordIPType != "" && !inventory.KnownEnum(types.DnsRecordIpType(ep.RecordIPType), dnsRecordIPTypes):
+		return "DnsOptions.DnsRecordIpType", ep.RecordIPType
 	}
 	return "", ""
 }
@@ -690,10 +688,10 @@ func servicePrivateNames(sds []types.ServiceDetail) map[string][]string {
 }
 
 // recordIPType is the endpoint's DnsRecordIpType, defaulting to its IpAddressType.
-func recordIPType(ep *types.VpcEndpoint) types.DnsRecordIpType {
-	t := string(ep.IpAddressType)
-	if ep.DnsOptions != nil && ep.DnsOptions.DnsRecordIpType != "" {
-		t = string(ep.DnsOptions.DnsRecordIpType)
+func recordIPType(ep *inventory.Endpoint) types.DnsRecordIpType {
+	t := ep.IPAddressType
+	if ep.RecordIPType != "" {
+		t = ep.RecordIPType
 	}
 	return types.DnsRecordIpType(strings.ToLower(t))
 }
@@ -799,29 +797,26 @@ func (b *builder) suffix(rest []byte) uint32 {
 
 // better reports whether a should serve a name that b offers too.
 func better(a, b *endpoint) bool {
-	return precedence{a.rank, a.ep.CreationTimestamp, a.id}.before(precedence{b.rank, b.ep.CreationTimestamp, b.id})
+	return precedence{a.rank, a.ep.Dated, a.ep.Created, a.id}.before(precedence{b.rank, b.ep.Dated, b.ep.Created, b.id})
 }
 
 // precedence orders the claims on one name: VPC priority first, then the oldest endpoint, then
 // the smallest id, so that the choice is the same on every build.
 type precedence struct {
-	rank    int // position of the endpoint's VPC in the priority list
-	created *time.Time
+	rank    int  // position of the endpoint's VPC in the priority list
+	dated   bool // whether created is known: a known time comes first
+	created time.Time
 	id      string
 }
 
 func (a precedence) before(b precedence) bool {
-	if a.rank != b.rank {
-		return a.rank < b.rank
-	}
-	ta, tb := a.created, b.created
 	switch {
-	case ta != nil && tb != nil && !ta.Equal(*tb):
-		return ta.Before(*tb)
-	case ta != nil && tb == nil:
-		return true
-	case ta == nil && tb != nil:
-		return false
+	case a.rank != b.rank:
+		return a.rank < b.rank
+	case a.dated != b.dated:
+		return a.dated
+	case a.dated && !a.created.Equal(b.created):
+		return a.created.Before(b.created)
 	}
 	return a.id < b.id
 }
@@ -832,7 +827,7 @@ func conflict(name []byte, wildcard bool, winner, loser *endpoint) string {
 		n = "*." + n
 	}
 	return fmt.Sprintf("%s offered by %s (%s) and %s (%s): serving %s", n,
-		winner.id, aws.ToString(winner.ep.VpcId), loser.id, aws.ToString(loser.ep.VpcId), winner.id)
+		winner.id, winner.ep.VPC, loser.id, loser.ep.VPC, winner.id)
 }
 
 // vpceZone returns the <region>.vpce.amazonaws.com zone of a regional or zonal name: the

@@ -90,7 +90,7 @@ func TestUnknownEnumBeatsOlderCopy(t *testing.T) {
 	nis := []types.NetworkInterface{{NetworkInterfaceId: aws.String("eni-1"), PrivateIpAddress: aws.String("10.0.0.1")}}
 	cached := &inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{ep("available", "ipv4")}, NetworkInterfaces: nis}
 	for _, fresh := range []types.VpcEndpoint{ep("Exploding", "ipv4"), ep("available", "ipv7")} {
-		ix, report := buildIndex(inventory.Merge(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{fresh}}, cached), buildOptions{ttl: 60})
+		ix, report := buildIndex(inventory.NewCompact(inventory.Merge(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{fresh}}, cached)), buildOptions{ttl: 60})
 		if _, _, res := ix.lookup([]byte("svc.example.com.")); res != resultMiss {
 			t.Errorf("State %q, IpAddressType %q: the older copy serves (%v)", fresh.State, fresh.IpAddressType, res)
 		}
@@ -113,7 +113,7 @@ func TestUnknownEnumLines(t *testing.T) {
 		eps = append(eps, types.VpcEndpoint{VpcEndpointId: aws.String("vpce-" + string(rune('a'+i))),
 			VpcEndpointType: types.VpcEndpointType(e.typ), State: types.State(e.state), IpAddressType: types.IpAddressType(e.ipType)})
 	}
-	_, report := buildIndex(&inventory.Inventory{VpcEndpoints: eps}, buildOptions{ttl: 60})
+	_, report := buildIndex(inventory.NewCompact(&inventory.Inventory{VpcEndpoints: eps}), buildOptions{ttl: 60})
 	want := []string{
 		`vpce-a and 2 more: unknown State "Exploding"`,
 		`vpce-b: unknown State "exploding"`,

@@ -27,7 +27,7 @@ func TestEndpointWithoutInterfaces(t *testing.T) {
  "NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "AvailabilityZone": "us-east-1a", "PrivateIpAddress": "10.0.0.1"}]}`, inv); err != nil {
 		t.Fatal(err)
 	}
-	ix, _ := buildIndex(inv, buildOptions{ttl: 60})
+	ix, _ := buildIndex(inventory.NewCompact(inv), buildOptions{ttl: 60})
 	v := newBareVPCE(nextPlugin, ".")
 	v.index.Store(ix)
 	for name, want := range map[string]string{"stays.example.com.": "10.0.0.1", "goes.example.com.": "next"} {
@@ -69,7 +69,7 @@ func TestCacheFileFailures(t *testing.T) {
 			published := 0
 			m := &merger{sources: []inventory.Source{&inventory.Files{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
 				build: buildIndex, publish: func(*index) { published++ }}
-			if m.update(0, inv) != nil || m.update(0, &inventory.Inventory{}) != nil {
+			if m.update(0, inventory.NewCompact(inv)) != nil || m.update(0, &inventory.Compact{}) != nil {
 				t.Error("a cache failure failed an update")
 			}
 			if published != 2 {

@@ -63,7 +63,7 @@ func FuzzSnapshot(f *testing.F) {
 		}
 		checkCompact(t, inv)
 		for _, opts := range []buildOptions{{ttl: 60}, {ttl: 0, authoritative: true}, {ttl: 5, vpcs: []string{"vpc-2", "vpc-1"}}} {
-			ix, report := buildIndex(inv, opts)
+			ix, report := buildIndex(inventory.NewCompact(inv), opts)
 			checkIndex(t, ix)
 			checkCustomNames(t, inv, opts, ix)
 			checkUnknownReported(t, inv, opts, report)
@@ -76,12 +76,12 @@ func FuzzSnapshot(f *testing.F) {
 func checkCompact(t *testing.T, inv *inventory.Inventory) {
 	t.Helper()
 	kept := inventory.NewCompact(inv).Inventory()
-	if inventory.Fingerprint(kept) != inventory.Fingerprint(inv) {
+	if inventory.Fingerprint(inventory.NewCompact(kept)) != inventory.Fingerprint(inventory.NewCompact(inv)) {
 		t.Error("the compacted inventory's fingerprint differs")
 	}
 	opts := buildOptions{ttl: 60, privateDNS: privateDNSAll, affinity: affinityPrefer}
-	full, _ := buildIndex(inv, opts)
-	cut, _ := buildIndex(kept, opts)
+	full, _ := buildIndex(inventory.NewCompact(inv), opts)
+	cut, _ := buildIndex(inventory.NewCompact(kept), opts)
 	if d1, d2 := dumpIndex(full), dumpIndex(cut); d1 != d2 {
 		t.Errorf("the compacted inventory builds another index:\n%s\n---\n%s", d1, d2)
 	}
@@ -236,7 +236,7 @@ func FuzzBuild(f *testing.F) {
 		"db.payments.example.com\nvpce-0a.rcfg-1.4232ccc.vpc-lattice-rsc.us-east-1.on.aws", "10.0.0.1")
 	f.Fuzz(func(t *testing.T, ctl []byte, names, addrs string) {
 		inv, opts := fuzzInventoryOf(ctl, strings.Split(names, "\n"), strings.Split(addrs, "\n"))
-		ix, report := buildIndex(inv, opts)
+		ix, report := buildIndex(inventory.NewCompact(inv), opts)
 		checkIndex(t, ix)
 		checkContributors(t, inv, opts, ix)
 		checkCustomNames(t, inv, opts, ix)

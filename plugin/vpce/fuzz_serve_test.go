@@ -55,7 +55,7 @@ func fuzzHandlers(tb testing.TB) []fuzzHandler {
 		{"authoritative", true, []string{"."}},
 		{"zoned", true, []string{"US-EAST-1.vpce.amazonaws.com", "s3.ap-northeast-1.amazonaws.com.", "bucket.s3.us-east-1.amazonaws.com", "example.com"}},
 	} {
-		ix, _ := buildIndex(inv, buildOptions{ttl: 60, authoritative: c.auth})
+		ix, _ := buildIndex(inventory.NewCompact(inv), buildOptions{ttl: 60, authoritative: c.auth})
 		v := newBareVPCE(fuzzNext, c.zones...)
 		v.index.Store(ix)
 		h := fuzzHandler{name: c.name, v: v, ix: ix, tab: tableOf(ix), auth: c.auth}

@@ -16,7 +16,7 @@ import (
 func (v *VPCE) InjectFault(h fault.Hook) {
 	m := v.merger
 	build := m.build
-	m.build = func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
+	m.build = func(inv *inventory.Compact, opts buildOptions) (*index, buildReport) {
 		h.At(guard.Build)
 		return build(inv, opts)
 	}

@@ -20,8 +20,8 @@ type sourceSink struct {
 	i int
 }
 
-func (s sourceSink) Update(inv *inventory.Inventory) error { return s.m.update(s.i, inv) }
-func (s sourceSink) Confirm()                              { s.m.confirm(s.i) }
+func (s sourceSink) Update(kept *inventory.Compact) error { return s.m.update(s.i, kept) }
+func (s sourceSink) Confirm()                             { s.m.confirm(s.i) }
 
 // merger merges the latest inventory of each source of one plugin instance and publishes the
 // index built from them all. Builds are serialised; queries never wait for one, and neither
@@ -30,7 +30,7 @@ func (s sourceSink) Confirm()                              { s.m.confirm(s.i) }
 type merger struct {
 	opts    buildOptions
 	sources []inventory.Source
-	build   func(*inventory.Inventory, buildOptions) (*index, buildReport) // buildIndex, or a test's fault around it
+	build   func(*inventory.Compact, buildOptions) (*index, buildReport) // buildIndex, or a test's fault around it
 	publish func(*index)
 	cache   *inventory.CacheFile // nil without cache_file
 
@@ -47,8 +47,8 @@ type merger struct {
 	mu        sync.Mutex
 	view      string // the view plugin's name of the server block, known at start-up
 	delivered []bool // by source, whether it has delivered an inventory
-	// parts are the sources' latest inventories, compacted, kept for the next build when there
-	// are several sources (a single source's next inventory replaces everything).
+	// parts are the sources' latest inventories, kept for the next build when there are
+	// several sources (a single source's next inventory replaces everything).
 	parts      []*inventory.Compact
 	confirmed  []time.Time        // by source, when it last confirmed its inventory
 	fallback   *inventory.Compact // the cache file's inventory, served until every source has delivered
@@ -83,10 +83,10 @@ func (m *merger) viewName() string {
 func (m *merger) loadCache() {
 	m.building.Lock()
 	defer m.building.Unlock()
-	inv, err := m.cache.Load()
+	kept, err := m.cache.Load()
 	var ix *index
 	if err == nil {
-		ix, err = m.rebuild([]*inventory.Inventory{inv})
+		ix, err = m.rebuild([]*inventory.Compact{kept})
 	}
 	if err != nil {
 		log.Warningf("Cache file ignored: %v", err)
@@ -94,44 +94,33 @@ func (m *merger) loadCache() {
 	}
 	m.mu.Lock()
 	m.swap(ix)
-	m.fallback, m.fallbackAt = inventory.NewCompact(inv), m.cache.ModTime()
+	m.fallback, m.fallbackAt = kept, m.cache.ModTime()
 	m.mu.Unlock()
 	logView("cache file "+m.cache.Path, ix)
 }
 
 // update replaces source i's inventory and publishes the rebuilt index. If the build fails,
 // nothing changes: the last good index keeps serving. Once built, the inventory is dropped or,
-// when other sources' will be merged with it again, kept compact: the index holds what serves.
-func (m *merger) update(i int, inv *inventory.Inventory) error {
+// when other sources' will be merged with it again, kept: the index holds what serves.
+func (m *merger) update(i int, inv *inventory.Compact) error {
 	m.building.Lock()
 	defer m.building.Unlock()
 	m.mu.Lock()
 	m.init()
-	kept, delivered, fallback := slices.Clone(m.parts), slices.Clone(m.delivered), m.fallback
+	parts, delivered, fallback := slices.Clone(m.parts), slices.Clone(m.delivered), m.fallback
 	m.mu.Unlock()
-	delivered[i] = true
+	parts[i], delivered[i] = inv, true
 	complete := !slices.Contains(delivered, false)
 	if complete {
 		fallback = nil
 	}
-	parts := make([]*inventory.Inventory, len(kept))
-	for k, c := range kept {
-		if c != nil {
-			parts[k] = c.Inventory()
-		}
-	}
-	parts[i] = inv
-	var rest *inventory.Inventory
-	if fallback != nil {
-		rest = fallback.Inventory()
-	}
-	ix, err := m.rebuild(append(parts, rest))
+	ix, err := m.rebuild(append(parts, fallback))
 	if err != nil {
 		return err
 	}
-	kept[i] = nil
-	if len(m.sources) > 1 {
-		kept[i] = inventory.NewCompact(inv)
+	kept := slices.Clone(parts)
+	if len(m.sources) == 1 {
+		kept[i] = nil
 	}
 	m.mu.Lock()
 	m.swap(ix)
@@ -141,7 +130,7 @@ func (m *merger) update(i int, inv *inventory.Inventory) error {
 	if complete && m.cache != nil {
 		m.saveCache(parts)
 	}
-	if len(inv.VpcEndpoints) >= releaseAt {
+	if len(inv.Endpoints) >= releaseAt {
 		time.AfterFunc(releaseAfter, debug.FreeOSMemory)
 	}
 	return nil
@@ -197,11 +186,11 @@ func (m *merger) dataTime() (time.Time, bool) {
 // rebuild builds the index of parts: every source's part, and the cache file's inventory after
 // them (the first of duplicate endpoints wins, so fresh data does). A build that panics gives
 // an error. m.building is held, m.mu is not.
-func (m *merger) rebuild(parts []*inventory.Inventory) (*index, error) {
+func (m *merger) rebuild(parts []*inventory.Compact) (*index, error) {
 	var ix *index
 	var report buildReport
 	if err := m.buildGuard.Run(guard.Build, func() error {
-		ix, report = m.build(inventory.Merge(parts...), m.opts)
+		ix, report = m.build(inventory.MergeCompact(parts...), m.opts)
 		return nil
 	}); err != nil {
 		return nil, err
@@ -227,8 +216,8 @@ func logView(cause string, ix *index) {
 }
 
 // saveCache writes parts, the sources' latest inventories, to the cache file. m.building is held.
-func (m *merger) saveCache(parts []*inventory.Inventory) {
-	err := m.cacheGuard.Run(guard.CacheFile, func() error { return m.cache.Save(inventory.Merge(parts...)) })
+func (m *merger) saveCache(parts []*inventory.Compact) {
+	err := m.cacheGuard.Run(guard.CacheFile, func() error { return m.cache.Save(inventory.MergeCompact(parts...)) })
 	switch {
 	case err != nil && !m.cacheFailed:
 		log.Errorf("Cache file not written, serving goes on: %v", err)

@@ -13,7 +13,7 @@ import (
 )
 
 // inventoryNamed is an inventory of one endpoint with the private name name.
-func inventoryNamed(n int, name, addr string) *inventory.Inventory {
+func inventoryNamed(n int, name, addr string) *inventory.Compact {
 	fake := ec2fake.New()
 	testkit.PutEndpoint(fake, n, "vpc-1", name, addr)
 	return inventoryOf(fake)
@@ -37,7 +37,7 @@ func newHeldBuilds(t *testing.T) *heldBuilds {
 
 func (h *heldBuilds) free() { h.once.Do(func() { close(h.release) }) }
 
-func (h *heldBuilds) build(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
+func (h *heldBuilds) build(inv *inventory.Compact, opts buildOptions) (*index, buildReport) {
 	if h.armed {
 		h.started <- struct{}{}
 		<-h.release

@@ -57,9 +57,9 @@ func TestGuard(t *testing.T) {
 }
 
 // inventoryOf returns the fake's endpoints as an inventory.
-func inventoryOf(fake *ec2fake.Server) *inventory.Inventory {
+func inventoryOf(fake *ec2fake.Server) *inventory.Compact {
 	st := fake.Snapshot()
-	return &inventory.Inventory{VpcEndpoints: st.VpcEndpoints, NetworkInterfaces: st.NetworkInterfaces}
+	return inventory.NewCompact(&inventory.Inventory{VpcEndpoints: st.VpcEndpoints, NetworkInterfaces: st.NetworkInterfaces})
 }
 
 // TestBuildPanicKeepsTheServedIndex: an update whose build panics fails and changes nothing:
@@ -76,7 +76,7 @@ func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 	v := newBareVPCE(nextPlugin, ".")
 	cache := filepath.Join(t.TempDir(), "vpce.json")
 	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}}, cache: inventory.NewCacheFile(cache, inventory.DefaultLimits), publish: v.index.Store,
-		build: func(inv *inventory.Inventory, opts buildOptions) (*index, buildReport) {
+		build: func(inv *inventory.Compact, opts buildOptions) (*index, buildReport) {
 			f.At()
 			return buildIndex(inv, opts)
 		}}
@@ -137,7 +137,7 @@ func TestCacheWriterPanic(t *testing.T) {
 	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}}, cache: cache, build: buildIndex, publish: v.index.Store}
 	before := testkit.Counted(t, "panics_total", "where", guard.CacheFile)
 	f.Armed.Store(true)
-	for name, inv := range map[string]*inventory.Inventory{"one.example.com.": one, "two.example.com.": two} {
+	for name, inv := range map[string]*inventory.Compact{"one.example.com.": one, "two.example.com.": two} {
 		if err := v.merger.update(0, inv); err != nil {
 			t.Fatalf("a cache write failed the update: %v", err)
 		}
@@ -158,7 +158,7 @@ func TestCacheWriterPanic(t *testing.T) {
 	if err := v.merger.update(0, two); err != nil {
 		t.Fatal(err)
 	}
-	if inv, err := cache.Load(); err != nil || len(inv.VpcEndpoints) != 2 {
+	if kept, err := cache.Load(); err != nil || len(kept.Endpoints) != 2 {
 		t.Fatalf("cache file after the panics: %v", err)
 	}
 	if !strings.Contains(logs.String(), "Cache file written again") {

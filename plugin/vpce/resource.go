@@ -24,9 +24,9 @@ import (
 // association, so the plugin cannot answer A records itself.
 
 // servedType reports whether the plugin serves endpoints of type t (compared ignoring case).
-func servedType(t types.VpcEndpointType) bool {
+func servedType(t string) bool {
 	return slices.ContainsFunc([]types.VpcEndpointType{types.VpcEndpointTypeInterface, types.VpcEndpointTypeResource,
-		types.VpcEndpointTypeServiceNetwork}, func(s types.VpcEndpointType) bool { return strings.EqualFold(string(t), string(s)) })
+		types.VpcEndpointTypeServiceNetwork}, func(s types.VpcEndpointType) bool { return strings.EqualFold(t, string(s)) })
 }
 
 // endpointType is the type label of the endpoints gauge.
@@ -68,7 +68,7 @@ type customClaim struct {
 	assoc  string // association id
 	vpc    string
 	rank   int
-	ep     *types.VpcEndpoint
+	ep     *inventory.Endpoint
 	target string
 	region string
 	typ    endpointType
@@ -79,29 +79,29 @@ type customClaim struct {
 // AssociatedResourceAccessibility the plugin does not know is left out and noted in unknown;
 // names that cannot be served, and names two associations offer, go to report. It returns
 // nil when there is nothing to serve.
-func buildCustomNames(inv *inventory.Inventory, opts buildOptions, unknown *unknownEnums, report *buildReport) *customTable {
-	if opts.privateDNS == privateDNSOff || len(inv.VpcEndpointAssociations) == 0 {
+func buildCustomNames(inv *inventory.Compact, opts buildOptions, unknown *unknownEnums, report *buildReport) *customTable {
+	if opts.privateDNS == privateDNSOff || len(inv.Associations) == 0 {
 		return nil
 	}
 	// The first of duplicate endpoints decides, as in the index builder: fresh sources come
 	// before the cache file's inventory.
-	eps := map[string]*types.VpcEndpoint{}
+	eps := map[string]*inventory.Endpoint{}
 	seen := map[string]bool{}
-	for i := range inv.VpcEndpoints {
-		ep := &inv.VpcEndpoints[i]
-		id := strings.ToLower(aws.ToString(ep.VpcEndpointId))
+	for i := range inv.Endpoints {
+		ep := &inv.Endpoints[i]
+		id := strings.ToLower(ep.ID)
 		if id == "" || seen[id] {
 			continue
 		}
 		seen[id] = true
-		if _, lattice := latticeType(ep.VpcEndpointType); lattice && servesCustomNames(ep, opts) {
+		if _, lattice := latticeType(ep.Type); lattice && servesCustomNames(ep, opts) {
 			eps[id] = ep
 		}
 	}
 	claims := map[string]customClaim{}
 	assocSeen := map[string]bool{}
-	for i := range inv.VpcEndpointAssociations {
-		as := &inv.VpcEndpointAssociations[i]
+	for i := range inv.Associations {
+		as := &inv.Associations[i]
 		id := aws.ToString(as.Id)
 		if assocSeen[id] {
 			continue
@@ -133,9 +133,9 @@ func buildCustomNames(inv *inventory.Inventory, opts buildOptions, unknown *unkn
 				aws.ToString(as.PrivateDnsEntry.DnsName), aws.ToString(dnsEntryName(as.DnsEntry))))
 			continue
 		}
-		c := customClaim{assoc: id, vpc: aws.ToString(ep.VpcId), rank: len(opts.vpcs), ep: ep, target: target,
+		c := customClaim{assoc: id, vpc: ep.VPC, rank: len(opts.vpcs), ep: ep, target: target,
 			region: latticeRegion(ep)}
-		c.typ, _ = latticeType(ep.VpcEndpointType)
+		c.typ, _ = latticeType(ep.Type)
 		if i := slices.Index(opts.vpcs, c.vpc); i >= 0 {
 			c.rank = i
 		}
@@ -154,7 +154,7 @@ func buildCustomNames(inv *inventory.Inventory, opts buildOptions, unknown *unkn
 		return nil
 	}
 	t := &customTable{names: make(map[string]*customName, len(claims)), authoritative: opts.authoritative, stats: map[string]*regionStats{}}
-	served := map[*types.VpcEndpoint]bool{}
+	served := map[*inventory.Endpoint]bool{}
 	for name, c := range claims {
 		t.names[name] = &customName{target: c.target, zone: name}
 		rs := t.region(c.region)
@@ -176,11 +176,11 @@ func canonicalString(raw string) (string, bool, bool) {
 
 // latticeType is the type label of a Resource or ServiceNetwork endpoint (compared ignoring
 // case); false for other types.
-func latticeType(t types.VpcEndpointType) (endpointType, bool) {
+func latticeType(t string) (endpointType, bool) {
 	switch {
-	case strings.EqualFold(string(t), string(types.VpcEndpointTypeResource)):
+	case strings.EqualFold(t, string(types.VpcEndpointTypeResource)):
 		return typeResource, true
-	case strings.EqualFold(string(t), string(types.VpcEndpointTypeServiceNetwork)):
+	case strings.EqualFold(t, string(types.VpcEndpointTypeServiceNetwork)):
 		return typeServiceNetwork, true
 	}
 	return 0, false
@@ -189,12 +189,12 @@ func latticeType(t types.VpcEndpointType) (endpointType, bool) {
 // servesCustomNames reports whether the associations of ep, a Resource or ServiceNetwork
 // endpoint, may serve: it is available, with private DNS, in a served VPC, and without an
 // enum value the plugin does not know (the index builder reported that).
-func servesCustomNames(ep *types.VpcEndpoint, opts buildOptions) bool {
+func servesCustomNames(ep *inventory.Endpoint, opts buildOptions) bool {
 	if field, _ := unknownEnum(ep); field != "" {
 		return false
 	}
-	return strings.EqualFold(string(ep.State), string(types.StateAvailable)) && aws.ToBool(ep.PrivateDnsEnabled) &&
-		(len(opts.vpcs) == 0 || slices.Contains(opts.vpcs, aws.ToString(ep.VpcId)))
+	return strings.EqualFold(ep.State, string(types.StateAvailable)) && ep.PrivateDNS &&
+		(len(opts.vpcs) == 0 || slices.Contains(opts.vpcs, ep.VPC))
 }
 
 func dnsEntryName(e *types.DnsEntry) *string {
@@ -207,7 +207,7 @@ func dnsEntryName(e *types.DnsEntry) *string {
 // better reports whether c should serve a name that o offers too: VPC priority first, then
 // the oldest endpoint, then the smallest association id, so that every build chooses alike.
 func (c customClaim) better(o customClaim) bool {
-	return precedence{c.rank, c.ep.CreationTimestamp, c.assoc}.before(precedence{o.rank, o.ep.CreationTimestamp, o.assoc})
+	return precedence{c.rank, c.ep.Dated, c.ep.Created, c.assoc}.before(precedence{o.rank, o.ep.Dated, o.ep.Created, o.assoc})
 }
 
 func (c customClaim) conflict(name string, loser customClaim) string {
@@ -240,10 +240,10 @@ func (t *customTable) count(s *indexStats) {
 
 // latticeRegion is the region of a Resource or ServiceNetwork endpoint, for metrics: the
 // region of its resource configuration's or service network's ARN, else "other".
-func latticeRegion(ep *types.VpcEndpoint) string {
-	arn := aws.ToString(ep.ResourceConfigurationArn)
+func latticeRegion(ep *inventory.Endpoint) string {
+	arn := ep.ResourceConfigurationARN
 	if arn == "" {
-		arn = aws.ToString(ep.ServiceNetworkArn)
+		arn = ep.ServiceNetworkARN
 	}
 	if parts := strings.SplitN(arn, ":", 5); len(parts) == 5 && regionPattern.MatchString(parts[3]) {
 		return parts[3]

@@ -76,7 +76,7 @@ func ask(t *testing.T, v *VPCE, name string, qtype uint16) *dns.Msg {
 func latticeVPCE(t *testing.T, inv *inventory.Inventory, opts buildOptions) (*VPCE, buildReport) {
 	t.Helper()
 	v := newBareVPCE(test.HandlerFunc(publicDNS), ".")
-	ix, report := buildIndex(inv, opts)
+	ix, report := buildIndex(inventory.NewCompact(inv), opts)
 	v.index.Store(ix)
 	return v, report
 }
@@ -128,7 +128,7 @@ func TestCustomNames(t *testing.T) {
 // TestCustomNameRules: which associations serve, from variants of the fixture.
 func TestCustomNameRules(t *testing.T) {
 	served := func(inv *inventory.Inventory, opts buildOptions) []string {
-		ix, _ := buildIndex(inv, opts)
+		ix, _ := buildIndex(inventory.NewCompact(inv), opts)
 		if ix.custom == nil {
 			return nil
 		}
@@ -232,7 +232,7 @@ func TestCustomNameUpstreamFails(t *testing.T) {
 		}, dns.RcodeServerFailure},
 	} {
 		v := newBareVPCE(tc.next, ".")
-		ix, _ := buildIndex(inv, buildOptions{ttl: 60})
+		ix, _ := buildIndex(inventory.NewCompact(inv), buildOptions{ttl: 60})
 		v.index.Store(ix)
 		m := new(dns.Msg)
 		m.SetQuestion(dbName, dns.TypeA)
@@ -257,7 +257,7 @@ func TestCustomNameReport(t *testing.T) {
 	inv.VpcEndpointAssociations[0].AssociatedResourceAccessibility = aws.String("Degraded")
 	inv.VpcEndpointAssociations[1].AssociatedResourceAccessibility = aws.String("Degraded")
 	inv.VpcEndpointAssociations[3].PrivateDnsEntry = &types.DnsEntry{DnsName: aws.String("DB.payments.example.com")}
-	ix, report := buildIndex(inv, buildOptions{ttl: 60})
+	ix, report := buildIndex(inventory.NewCompact(inv), buildOptions{ttl: 60})
 	wantSkipped := []string{`vpce-rsc-asc-0a1a2a3a4a5a6a7a8 and 1 more: unknown AssociatedResourceAccessibility "Degraded"`}
 	if !slices.Equal(report.skipped, wantSkipped) {
 		t.Errorf("skipped %q, want %q", report.skipped, wantSkipped)

@@ -93,7 +93,7 @@ func (s *settings) snapshotSources(m *merger) error {
 		}
 		remotes = append(remotes, r)
 	}
-	var initial []*inventory.Inventory
+	var initial []*inventory.Compact
 	var fs *inventory.Files
 	if len(files) > 0 {
 		var err error

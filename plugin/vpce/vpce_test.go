@@ -58,7 +58,7 @@ func newTestVPCE(t testing.TB, file string, opts buildOptions, zones ...string) 
 		zones = []string{"."}
 	}
 	v := newBareVPCE(nextPlugin, zones...)
-	ix, _ := buildIndex(inv, opts)
+	ix, _ := buildIndex(inventory.NewCompact(inv), opts)
 	v.index.Store(ix)
 	return v
 }
@@ -206,7 +206,7 @@ func TestConflictsReported(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, report := buildIndex(inv, buildOptions{ttl: 60})
+	_, report := buildIndex(inventory.NewCompact(inv), buildOptions{ttl: 60})
 	want := []string{
 		"conflict.us-east-1.amazonaws.com. offered by vpce-0k (vpc-1) and vpce-0j (vpc-2): serving vpce-0k",
 		"conflict.us-east-1.amazonaws.com. offered by vpce-0k (vpc-1) and vpce-0l (vpc-3): serving vpce-0k",

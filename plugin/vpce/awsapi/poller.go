@@ -39,7 +39,7 @@ type poller struct {
 
 	mu     sync.Mutex
 	subs   map[*subscription]struct{}
-	latest *inventory.Compact // of the last inventory published, for late subscribers
+	latest *inventory.Compact // the last inventory published, for late subscribers
 	refs   int
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -115,7 +115,7 @@ func (p *poller) subscribe(to inventory.Sink) *subscription {
 	defer p.mu.Unlock()
 	p.subs[s] = struct{}{}
 	if p.latest != nil {
-		_ = s.deliver(p.latest.Inventory())
+		_ = s.deliver(p.latest)
 	}
 	return s
 }
@@ -126,15 +126,14 @@ func (p *poller) unsubscribe(s *subscription) {
 	p.mu.Unlock()
 }
 
-// publish hands inv to every subscriber, and keeps kept (what is kept of inv) for those that
-// come later or fail; it fails if one could not take inv in.
-func (p *poller) publish(inv *inventory.Inventory, kept *inventory.Compact) error {
+// publish hands kept to every subscriber; it fails if one could not take it in.
+func (p *poller) publish(kept *inventory.Compact) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.latest = kept
 	var errs []error
 	for s := range p.subs {
-		errs = append(errs, s.deliver(inv))
+		errs = append(errs, s.deliver(kept))
 	}
 	return errors.Join(errs...)
 }
@@ -145,13 +144,9 @@ func (p *poller) confirm() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var errs []error
-	var again *inventory.Inventory
 	for s := range p.subs {
 		if s.failed {
-			if again == nil {
-				again = p.latest.Inventory()
-			}
-			errs = append(errs, s.deliver(again))
+			errs = append(errs, s.deliver(p.latest))
 		} else {
 			s.to.Confirm()
 		}
@@ -159,8 +154,8 @@ func (p *poller) confirm() error {
 	return errors.Join(errs...)
 }
 
-func (s *subscription) deliver(inv *inventory.Inventory) error {
-	err := s.to.Update(inv)
+func (s *subscription) deliver(kept *inventory.Compact) error {
+	err := s.to.Update(kept)
 	s.failed = err != nil
 	return err
 }
@@ -182,20 +177,21 @@ func (p *poller) loop(ctx context.Context) {
 		var took time.Duration // by the refresh alone, not the hand-over
 		changed := false
 		err := p.guard.Run(guard.Refresh, func() error {
-			inv, err := p.refresher.Refresh(ctx)
+			_, err := p.refresher.Refresh(ctx)
 			took = time.Since(began)
 			if err != nil {
 				return err
 			}
+			kept := p.refresher.Kept()        // shared with the refresher and the subscribers
 			if err := ctx.Err(); err != nil { // shutting down: nothing to hand over
 				return err
 			}
-			sum := inventory.Fingerprint(inv)
+			sum := inventory.Fingerprint(kept)
 			if sum == last {
 				return p.confirm()
 			}
 			changed = true
-			err = p.publish(inv, p.refresher.Kept())
+			err = p.publish(kept)
 			last = sum // a subscriber that failed is handed it again by confirm
 			return err
 		})

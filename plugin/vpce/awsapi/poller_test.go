@@ -181,11 +181,11 @@ type failingSink struct {
 	f *testkit.FaultSwitch
 }
 
-func (s failingSink) Update(inv *inventory.Inventory) error {
+func (s failingSink) Update(kept *inventory.Compact) error {
 	if s.f.Armed.Load() {
 		return errors.New("panic in build: injected fault")
 	}
-	return s.InventoryChan.Update(inv)
+	return s.InventoryChan.Update(kept)
 }
 
 // TestPollerRecoversFromPanics: a refresh that panics, or whose inventory a subscriber fails

@@ -74,13 +74,13 @@ func (r *Refresher) Refresh(ctx context.Context) (*inventory.Inventory, error) {
 	}
 	// What the index is built from, and what a partial listing reuses and compares, is kept
 	// until the next refresh, compact: the rest (policy documents, tags...) and the SDK's
-	// types are garbage once the core has built from inv.
+	// types are garbage once returned.
 	r.last = inventory.NewCompact(inv)
 	return inv, nil
 }
 
-// Kept is what is kept of the last inventory read (inventory.Compact): what the next partial
-// listing reuses, and what a late subscriber builds from. Shared: nobody changes it.
+// Kept is what is kept of the last inventory read (inventory.Compact): what the core builds
+// from, and what the next partial listing reuses. Shared: nobody changes it.
 func (r *Refresher) Kept() *inventory.Compact { return r.last }
 
 // refreshServices attaches the hub services' private names to inv: read again every

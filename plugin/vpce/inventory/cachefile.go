@@ -31,26 +31,30 @@ func NewCacheFile(path string, lim Limits) *CacheFile {
 func (c *CacheFile) ModTime() time.Time { return c.modTime }
 
 // Load reads the cache; any error means there is no usable cache, never a failed start.
-func (c *CacheFile) Load() (*Inventory, error) {
+func (c *CacheFile) Load() (*Compact, error) {
 	if fi, err := os.Stat(c.Path); err == nil {
 		c.modTime = fi.ModTime()
 	}
-	inv, err := c.limits.ParseFile(c.Path)
+	kept, err := c.limits.ReadCompact(c.Path)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.limits.CheckEndpoints(c.Path, len(inv.VpcEndpoints)); err != nil {
+	if err := c.limits.CheckEndpoints(c.Path, len(kept.Endpoints)); err != nil {
 		return nil, err
 	}
-	c.saved = Fingerprint(inv)
-	return inv, nil
+	c.saved = Fingerprint(kept)
+	return kept, nil
 }
 
-// Save writes inv unless the file already holds what the builder reads of it (Fingerprint): a
-// change elsewhere (a tag, a policy) is not worth a write, and the poller does not even hand
-// such a change over, so the file's other fields may be older than the account's.
-func (c *CacheFile) Save(inv *Inventory) error {
-	sum := Fingerprint(inv)
+// Save writes what the index is built from, unless the file already holds it (Fingerprint).
+func (c *CacheFile) Save(kept *Compact) error {
+	return c.save(kept.Inventory(), Fingerprint(kept))
+}
+
+// save writes inv, whose Fingerprint is sum, unless the file already holds what the builder
+// reads of it: a change elsewhere (a tag, a policy) is not worth a write, and the poller does
+// not even hand such a change over, so the file's other fields may be older than the account's.
+func (c *CacheFile) save(inv *Inventory, sum [sha256.Size]byte) error {
 	if sum == c.saved {
 		return nil
 	}
@@ -118,8 +122,9 @@ func WriteFile(path string, data []byte) error {
 // else. It reports whether the file changed.
 func WriteSnapshot(file string, inv *Inventory) (bool, error) {
 	c := NewCacheFile(file, DefaultLimits)
-	if old, err := c.Load(); err == nil && Fingerprint(old) == Fingerprint(inv) {
+	sum := Fingerprint(NewCompact(inv))
+	if _, err := c.Load(); err == nil && c.saved == sum {
 		return false, nil
 	}
-	return true, c.Save(inv)
+	return true, c.save(inv, sum)
 }

@@ -20,9 +20,9 @@ type Compact struct {
 	Endpoints  []Endpoint
 	Interfaces []Interface
 	// Services, subnets and associations are few: they keep their SDK types, trimmed.
-	services     []types.ServiceDetail
-	subnets      []types.Subnet
-	associations []types.VpcEndpointAssociation
+	Services     []types.ServiceDetail
+	Subnets      []types.Subnet
+	Associations []types.VpcEndpointAssociation
 }
 
 // Endpoint is what is kept of a types.VpcEndpoint. An absent string, bool or DNS options are
@@ -31,9 +31,10 @@ type Endpoint struct {
 	ID, Type, State, VPC, Service, ServiceRegion string
 	IPAddressType, RecordIPType                  string // IpAddressType, DnsOptions.DnsRecordIpType
 	PrivateDNS, InboundOnly                      bool   // PrivateDnsEnabled, DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint
+	Dated                                        bool   // whether CreationTimestamp is present (Created)
 	Interfaces, Subnets                          []string
 	DNSNames                                     []string
-	Created                                      time.Time // in UTC; the zero time if absent
+	Created                                      time.Time // CreationTimestamp, in UTC
 	// The region of a Resource or ServiceNetwork endpoint, for metrics.
 	ResourceConfigurationARN, ServiceNetworkARN string
 }
@@ -52,10 +53,10 @@ func NewCompact(inv *Inventory) *Compact {
 	c := &Compact{
 		Endpoints:  make([]Endpoint, len(inv.VpcEndpoints)),
 		Interfaces: make([]Interface, len(inv.NetworkInterfaces)),
-		services:   make([]types.ServiceDetail, len(inv.ServiceDetails)),
-		subnets:    make([]types.Subnet, len(inv.Subnets)),
+		Services:   make([]types.ServiceDetail, len(inv.ServiceDetails)),
+		Subnets:    make([]types.Subnet, len(inv.Subnets)),
 	}
-	a := &arena{once: map[string]string{}}
+	a := newArena()
 	for i := range inv.VpcEndpoints {
 		c.Endpoints[i] = a.endpoint(&inv.VpcEndpoints[i])
 	}
@@ -63,37 +64,44 @@ func NewCompact(inv *Inventory) *Compact {
 		c.Interfaces[i] = a.networkInterface(&inv.NetworkInterfaces[i])
 	}
 	for i := range inv.ServiceDetails {
-		sd := &inv.ServiceDetails[i]
-		c.services[i] = types.ServiceDetail{
-			ServiceName:                     sd.ServiceName,
-			Owner:                           sd.Owner,
-			PrivateDnsNameVerificationState: sd.PrivateDnsNameVerificationState,
-			PrivateDnsName:                  sd.PrivateDnsName,
-			PrivateDnsNames:                 sd.PrivateDnsNames,
-		}
+		c.Services[i] = keptService(&inv.ServiceDetails[i])
 	}
 	for i := range inv.Subnets {
-		sn := &inv.Subnets[i]
-		s := types.Subnet{VpcId: sn.VpcId, AvailabilityZone: sn.AvailabilityZone, AvailabilityZoneId: sn.AvailabilityZoneId, CidrBlock: sn.CidrBlock}
-		for _, a := range sn.Ipv6CidrBlockAssociationSet {
-			s.Ipv6CidrBlockAssociationSet = append(s.Ipv6CidrBlockAssociationSet, types.SubnetIpv6CidrBlockAssociation{Ipv6CidrBlock: a.Ipv6CidrBlock})
-		}
-		c.subnets[i] = s
+		c.Subnets[i] = keptSubnet(&inv.Subnets[i])
 	}
 	if inv.VpcEndpointAssociations != nil {
-		c.associations = make([]types.VpcEndpointAssociation, len(inv.VpcEndpointAssociations))
+		c.Associations = make([]types.VpcEndpointAssociation, len(inv.VpcEndpointAssociations))
 	}
 	for i := range inv.VpcEndpointAssociations {
-		a := &inv.VpcEndpointAssociations[i]
-		c.associations[i] = types.VpcEndpointAssociation{
-			Id:                              a.Id,
-			VpcEndpointId:                   a.VpcEndpointId,
-			AssociatedResourceAccessibility: a.AssociatedResourceAccessibility,
-			DnsEntry:                        nameOnly(a.DnsEntry),
-			PrivateDnsEntry:                 nameOnly(a.PrivateDnsEntry),
-		}
+		c.Associations[i] = keptAssociation(&inv.VpcEndpointAssociations[i])
 	}
 	return c
+}
+
+// MergeCompact returns the parts' contents in one, in order. A single part is returned as it is.
+func MergeCompact(parts ...*Compact) *Compact {
+	var only *Compact
+	n := 0
+	for _, p := range parts {
+		if p != nil {
+			only, n = p, n+1
+		}
+	}
+	if n == 1 {
+		return only
+	}
+	all := &Compact{}
+	for _, p := range parts {
+		if p == nil {
+			continue
+		}
+		all.Endpoints = append(all.Endpoints, p.Endpoints...)
+		all.Interfaces = append(all.Interfaces, p.Interfaces...)
+		all.Services = append(all.Services, p.Services...)
+		all.Subnets = append(all.Subnets, p.Subnets...)
+		all.Associations = append(all.Associations, p.Associations...)
+	}
+	return all
 }
 
 // Inventory returns the inventory c was made from, with only the fields c keeps: what the
@@ -102,9 +110,9 @@ func (c *Compact) Inventory() *Inventory {
 	inv := &Inventory{
 		VpcEndpoints:            make([]types.VpcEndpoint, len(c.Endpoints)),
 		NetworkInterfaces:       make([]types.NetworkInterface, len(c.Interfaces)),
-		ServiceDetails:          c.services,
-		Subnets:                 c.subnets,
-		VpcEndpointAssociations: c.associations,
+		ServiceDetails:          c.Services,
+		Subnets:                 c.Subnets,
+		VpcEndpointAssociations: c.Associations,
 	}
 	for i := range c.Endpoints {
 		inv.VpcEndpoints[i] = c.Endpoints[i].Expand()
@@ -141,7 +149,7 @@ func (a *arena) endpoint(ep *types.VpcEndpoint) Endpoint {
 		e.DNSNames[k] = a.str(deref(d.DnsName))
 	}
 	if t := ep.CreationTimestamp; t != nil {
-		e.Created = t.UTC()
+		e.Created, e.Dated = t.UTC(), true
 	}
 	if o := ep.DnsOptions; o != nil {
 		e.RecordIPType = a.shared(string(o.DnsRecordIpType))
@@ -165,7 +173,7 @@ func (e *Endpoint) Expand() types.VpcEndpoint {
 		ResourceConfigurationArn: ref(&e.ResourceConfigurationARN),
 		ServiceNetworkArn:        ref(&e.ServiceNetworkARN),
 	}
-	if !e.Created.IsZero() {
+	if e.Dated {
 		ep.CreationTimestamp = &e.Created
 	}
 	if e.PrivateDNS {
@@ -237,6 +245,34 @@ func (n *Interface) Expand() types.NetworkInterface {
 	return ni
 }
 
+func keptService(sd *types.ServiceDetail) types.ServiceDetail {
+	return types.ServiceDetail{
+		ServiceName:                     sd.ServiceName,
+		Owner:                           sd.Owner,
+		PrivateDnsNameVerificationState: sd.PrivateDnsNameVerificationState,
+		PrivateDnsName:                  sd.PrivateDnsName,
+		PrivateDnsNames:                 sd.PrivateDnsNames,
+	}
+}
+
+func keptSubnet(sn *types.Subnet) types.Subnet {
+	s := types.Subnet{VpcId: sn.VpcId, AvailabilityZone: sn.AvailabilityZone, AvailabilityZoneId: sn.AvailabilityZoneId, CidrBlock: sn.CidrBlock}
+	for _, a := range sn.Ipv6CidrBlockAssociationSet {
+		s.Ipv6CidrBlockAssociationSet = append(s.Ipv6CidrBlockAssociationSet, types.SubnetIpv6CidrBlockAssociation{Ipv6CidrBlock: a.Ipv6CidrBlock})
+	}
+	return s
+}
+
+func keptAssociation(a *types.VpcEndpointAssociation) types.VpcEndpointAssociation {
+	return types.VpcEndpointAssociation{
+		Id:                              a.Id,
+		VpcEndpointId:                   a.VpcEndpointId,
+		AssociatedResourceAccessibility: a.AssociatedResourceAccessibility,
+		DnsEntry:                        nameOnly(a.DnsEntry),
+		PrivateDnsEntry:                 nameOnly(a.PrivateDnsEntry),
+	}
+}
+
 func nameOnly(e *types.DnsEntry) *types.DnsEntry {
 	if e == nil {
 		return nil
@@ -246,6 +282,8 @@ func nameOnly(e *types.DnsEntry) *types.DnsEntry {
 
 // arena holds a Compact's strings and string lists in large blocks: a few allocations for an
 // inventory instead of several per endpoint, and no object of the SDK's inventory kept.
+func newArena() *arena { return &arena{once: map[string]string{}} }
+
 type arena struct {
 	block []byte            // the free space of the current block of string bytes
 	table []string          // the free space of the current block of string lists

@@ -11,9 +11,10 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/internal/synth"
 )
 
-// FuzzParseFast checks that the fast path of Parse accepts only what the exact parser accepts,
-// and reads from it what a Compact keeps of the exact parser's inventory.
-func FuzzParseFast(f *testing.F) {
+// FuzzCompactFast checks that the fast path of ReadCompact and ParseCompact accepts only what
+// the exact parser (Parse) accepts, and keeps of it what a Compact keeps of the exact parser's
+// inventory.
+func FuzzCompactFast(f *testing.F) {
 	files, _ := filepath.Glob("../testdata/*.json")
 	files = append(files, "../../../example/snapshot.json")
 	for _, file := range files {
@@ -35,26 +36,28 @@ func FuzzParseFast(f *testing.F) {
 		`{"VpcEndpoints": [{"VpcEndpointId": "vpce-1", "CreationTimestamp": "yesterday"}]}`,
 		`{"VpcEndpoints": [{"VpcEndpointId": "vpce-1", "PolicyDocument": 5}]}`,
 		`{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "PrivateIpAddresses": [{"PrivateIpAddress": 1}]}]}`,
+`{"VpcEndpoints": [], "vpcendpoints": [{"VpcEndpointId": "vpce-2"}]}`, `{"VpcEndpoints": [null]}`, `{"VpcEndpoints" [] }`, `{"VpcEndpoints": [{"VpcEndpointId": "vpce-1"},]}`, `{"NextToken": {"a": [1, 2]}, "Subnets": null}`,
 		`{"ServiceDetails": [{"ServiceName": ""}]}`, `{"Subnets": [{"SubnetId": "subnet-1", "CidrBlock": "10.0.0.0/24"}]}`,
 		"{\"VpcEndpoints\": [{\"VpcEndpointId\": \"\xff\"}]}", "\xef\xbb\xbf{}", `{"VpcEndpoints": [{"VpcEndpointId": "a", "VpcEndpointId": "b"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		fast, ok := parseFast(bytes.NewReader(data))
+		fast, ok := compactFast(bytes.NewReader(data))
 		exact, err := newSnapshotParser("f.json", data).parse()
 		if !ok {
-			return // the exact parser decides, as Parse does
+			return // the exact parser decides, as ParseCompact does
 		}
 		if err != nil {
 			t.Fatalf("the fast path accepts what the exact parser refuses: %v", err)
 		}
-		if Fingerprint(fast) != Fingerprint(exact) {
+		kept := NewCompact(exact)
+		if Fingerprint(fast) != Fingerprint(kept) {
 			t.Fatalf("the fast path reads another inventory than the exact parser")
 		}
-		for i := range fast.VpcEndpoints {
-			if !slices.Equal(fast.VpcEndpoints[i].SubnetIds, exact.VpcEndpoints[i].SubnetIds) {
-				t.Fatalf("endpoint %d: SubnetIds %v, the exact parser's %v", i, fast.VpcEndpoints[i].SubnetIds, exact.VpcEndpoints[i].SubnetIds)
+		for i := range fast.Endpoints {
+			if !slices.Equal(fast.Endpoints[i].Subnets, kept.Endpoints[i].Subnets) {
+				t.Fatalf("endpoint %d: Subnets %v, the exact parser's %v", i, fast.Endpoints[i].Subnets, kept.Endpoints[i].Subnets)
 			}
 		}
 	})

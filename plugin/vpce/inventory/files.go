@@ -24,7 +24,7 @@ const snapshotPoll = time.Second
 type Files struct {
 	// Initial is the files' inventory as NewFiles read it, so that a bad file stops CoreDNS
 	// from starting.
-	Initial *Inventory
+	Initial *Compact
 	// Poll is how often the files are checked: snapshotPoll.
 	Poll   time.Duration
 	files  []string
@@ -55,17 +55,17 @@ func NewFiles(files []string, lim Limits) (*Files, error) {
 // String names the source in logs.
 func (s *Files) String() string { return "snapshot " + strings.Join(s.files, " ") }
 
-func (s *Files) read() (*Inventory, error) {
-	parts := make([]*Inventory, 0, len(s.files))
+func (s *Files) read() (*Compact, error) {
+	parts := make([]*Compact, 0, len(s.files))
 	for _, f := range s.files {
-		inv, err := s.limits.ParseFile(f)
+		kept, err := s.limits.ReadCompact(f)
 		if err != nil {
 			return nil, err
 		}
-		parts = append(parts, inv)
+		parts = append(parts, kept)
 	}
-	all := Merge(parts...)
-	if err := s.limits.CheckEndpoints(s.String(), len(all.VpcEndpoints)); err != nil {
+	all := MergeCompact(parts...)
+	if err := s.limits.CheckEndpoints(s.String(), len(all.Endpoints)); err != nil {
 		return nil, err
 	}
 	return all, nil
@@ -102,11 +102,11 @@ func (s *Files) Run(ctx context.Context, to Sink) {
 		}
 		s.seen = st
 		err := s.guard.Run(guard.Snapshot, func() error {
-			inv, err := s.read()
+			kept, err := s.read()
 			if err != nil {
 				return err
 			}
-			return to.Update(inv)
+			return to.Update(kept)
 		})
 		switch {
 		case err != nil:

@@ -50,7 +50,7 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	fs.Poll = 5 * time.Millisecond
-	if len(fs.Initial.VpcEndpoints) != 1 || len(fs.Initial.NetworkInterfaces) != 1 {
+	if len(fs.Initial.Endpoints) != 1 || len(fs.Initial.Interfaces) != 1 {
 		t.Fatalf("initial: files not merged: %+v", fs.Initial)
 	}
 	got := make(testkit.InventoryChan, 16)
@@ -104,9 +104,9 @@ type faultySink struct {
 	fault *testkit.FaultSwitch
 }
 
-func (s faultySink) Update(inv *inventory.Inventory) error {
+func (s faultySink) Update(kept *inventory.Compact) error {
 	s.fault.At()
-	return s.InventoryChan.Update(inv)
+	return s.InventoryChan.Update(kept)
 }
 
 // TestFileSourcePanic: a snapshot check that panics keeps the watcher running and the last
@@ -243,7 +243,7 @@ func TestGzipSnapshotFiles(t *testing.T) {
 		t.Fatalf("%s is not gzip: %q, %v", file, data, err)
 	}
 	fs, err := inventory.NewFiles([]string{file}, inventory.DefaultLimits)
-	if err != nil || len(fs.Initial.VpcEndpoints) != 2 {
+	if err != nil || len(fs.Initial.Endpoints) != 2 {
 		t.Fatalf("read back: %v", err)
 	}
 	// A gzip bomb is refused by what it decompresses to.

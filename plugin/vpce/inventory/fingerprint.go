@@ -10,32 +10,32 @@ import (
 )
 
 // Fingerprint identifies what the index builder reads of an inventory, so that an unchanged
-// account costs no rebuild and no cache file write. Only the fields the core's build.go reads
-// go in (not policy documents, tags, owners...): hashing them costs a fraction of encoding the
-// whole inventory, and a change nothing is built from is no change. A field that build.go
-// starts reading must be added here and to builderReads in fingerprint_test.go, which checks
-// that exactly those fields count.
-func Fingerprint(inv *Inventory) [sha256.Size]byte {
+// account costs no rebuild and no cache file write. A Compact holds only those fields but the
+// endpoints' Subnets, which a partial listing compares and which are left out here: a change
+// nothing is built from is no change. A field that build.go starts reading must be kept by
+// Compact, added here and to builderReads in fingerprint_test.go, which checks that exactly
+// those fields count.
+func Fingerprint(c *Compact) [sha256.Size]byte {
 	f := fingerprinter{h: sha256.New(), buf: make([]byte, 0, 2*flushAt)}
-	f.list(len(inv.VpcEndpoints))
-	for i := range inv.VpcEndpoints {
-		f.endpoint(&inv.VpcEndpoints[i])
+	f.list(len(c.Endpoints))
+	for i := range c.Endpoints {
+		f.endpoint(&c.Endpoints[i])
 	}
-	f.list(len(inv.NetworkInterfaces))
-	for i := range inv.NetworkInterfaces {
-		f.networkInterface(&inv.NetworkInterfaces[i])
+	f.list(len(c.Interfaces))
+	for i := range c.Interfaces {
+		f.networkInterface(&c.Interfaces[i])
 	}
-	f.list(len(inv.ServiceDetails))
-	for i := range inv.ServiceDetails {
-		f.service(&inv.ServiceDetails[i])
+	f.list(len(c.Services))
+	for i := range c.Services {
+		f.service(&c.Services[i])
 	}
-	f.list(len(inv.Subnets))
-	for i := range inv.Subnets {
-		f.subnet(&inv.Subnets[i])
+	f.list(len(c.Subnets))
+	for i := range c.Subnets {
+		f.subnet(&c.Subnets[i])
 	}
-	f.list(len(inv.VpcEndpointAssociations))
-	for i := range inv.VpcEndpointAssociations {
-		f.association(&inv.VpcEndpointAssociations[i])
+	f.list(len(c.Associations))
+	for i := range c.Associations {
+		f.association(&c.Associations[i])
 	}
 	f.flush()
 	var sum [sha256.Size]byte
@@ -44,9 +44,8 @@ func Fingerprint(inv *Inventory) [sha256.Size]byte {
 }
 
 // fingerprinter writes fields to a sha256, through a buffer so that the hash sees few large
-// writes. Every value is length-prefixed, so that no two inventories encode alike, but for an
-// absent string, bool or endpoint's DNS options, which count as their zero value: the builder
-// does not tell them apart, and neither does what a Compact keeps.
+// writes. Every value is length-prefixed, so that no two inventories encode alike; an absent
+// string or bool counts as its zero value, as it does for the builder.
 type fingerprinter struct {
 	h   hash.Hash
 	buf []byte
@@ -54,50 +53,34 @@ type fingerprinter struct {
 
 const flushAt = 4096
 
-func (f *fingerprinter) endpoint(ep *types.VpcEndpoint) {
-	f.str(ep.VpcEndpointId)
-	f.enum(string(ep.VpcEndpointType))
-	f.enum(string(ep.State))
-	f.str(ep.VpcId)
-	f.str(ep.ServiceName)
-	f.str(ep.ServiceRegion) // the region label of the metrics
-	f.enum(string(ep.IpAddressType))
-	var o types.DnsOptions
-	if ep.DnsOptions != nil {
-		o = *ep.DnsOptions
-	}
-	f.enum(string(o.DnsRecordIpType))
-	f.bool(o.PrivateDnsOnlyForInboundResolverEndpoint)
-	f.bool(ep.PrivateDnsEnabled)
-	f.list(len(ep.DnsEntries))
-	for _, e := range ep.DnsEntries {
-		f.str(e.DnsName)
-	}
-	f.list(len(ep.NetworkInterfaceIds))
-	for _, id := range ep.NetworkInterfaceIds {
-		f.enum(id)
-	}
-	f.time(ep.CreationTimestamp) // the order of conflicting claims
+func (f *fingerprinter) endpoint(ep *Endpoint) {
+	f.enum(ep.ID)
+	f.enum(ep.Type)
+	f.enum(ep.State)
+	f.enum(ep.VPC)
+	f.enum(ep.Service)
+	f.enum(ep.ServiceRegion) // the region label of the metrics
+	f.enum(ep.IPAddressType)
+	f.enum(ep.RecordIPType)
+	f.flag(ep.InboundOnly)
+	f.flag(ep.PrivateDNS)
+	f.strs(ep.DNSNames)
+	f.strs(ep.Interfaces)
+	f.time(ep.Dated, ep.Created) // the order of conflicting claims
 	// The region label of a Resource or ServiceNetwork endpoint, which has no service name.
-	f.str(ep.ResourceConfigurationArn)
-	f.str(ep.ServiceNetworkArn)
+	f.enum(ep.ResourceConfigurationARN)
+	f.enum(ep.ServiceNetworkARN)
 	f.flushIfFull()
 }
 
-func (f *fingerprinter) networkInterface(ni *types.NetworkInterface) {
-	f.str(ni.NetworkInterfaceId)
-	f.str(ni.AvailabilityZone)
-	f.str(ni.AvailabilityZoneId)
-	f.str(ni.PrivateIpAddress)
-	f.list(len(ni.PrivateIpAddresses))
-	for _, p := range ni.PrivateIpAddresses {
-		f.str(p.PrivateIpAddress)
-	}
-	f.str(ni.Ipv6Address)
-	f.list(len(ni.Ipv6Addresses))
-	for _, p := range ni.Ipv6Addresses {
-		f.str(p.Ipv6Address)
-	}
+func (f *fingerprinter) networkInterface(ni *Interface) {
+	f.enum(ni.ID)
+	f.enum(ni.AZ)
+	f.enum(ni.AZID)
+	f.enum(ni.PrivateIP)
+	f.strs(ni.PrivateIPs)
+	f.enum(ni.IPv6)
+	f.strs(ni.IPv6s)
 	f.flushIfFull()
 }
 
@@ -153,16 +136,23 @@ func (f *fingerprinter) enum(s string) {
 
 func (f *fingerprinter) str(s *string) { f.enum(deref(s)) }
 
-func (f *fingerprinter) bool(b *bool) {
-	if b != nil && *b {
+func (f *fingerprinter) strs(l []string) {
+	f.list(len(l))
+	for _, s := range l {
+		f.enum(s)
+	}
+}
+
+func (f *fingerprinter) flag(b bool) {
+	if b {
 		f.byte(1)
 	} else {
 		f.byte(0)
 	}
 }
 
-func (f *fingerprinter) time(t *time.Time) {
-	if t == nil {
+func (f *fingerprinter) time(present bool, t time.Time) {
+	if !present {
 		f.byte(0)
 		return
 	}

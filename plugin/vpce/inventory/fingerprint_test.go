@@ -49,7 +49,7 @@ func TestFingerprintCountsWhatTheBuilderReads(t *testing.T) {
 				items := reflect.ValueOf(&inv).Elem().FieldByName(list)
 				items.Set(reflect.MakeSlice(items.Type(), 1, 1))
 				testkit.SetPath(items.Index(0), strings.Split(path, "."), n)
-				return inventory.Fingerprint(&inv)
+				return inventory.Fingerprint(inventory.NewCompact(&inv))
 			}
 			read := slices.Contains(reads, path)
 			if changed := fp(1) != fp(2); changed != read {
@@ -69,16 +69,16 @@ func TestFingerprintLeavesNoAmbiguity(t *testing.T) {
 		}
 		return &inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{ep}}
 	}
-	if inventory.Fingerprint(entries("ab")) == inventory.Fingerprint(entries("a", "b")) {
+	if inventory.Fingerprint(inventory.NewCompact(entries("ab"))) == inventory.Fingerprint(inventory.NewCompact(entries("a", "b"))) {
 		t.Error("one name and two with the same letters have the same fingerprint")
 	}
 	a, b := "vpce-1", "vpc-1"
-	if inventory.Fingerprint(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{{VpcEndpointId: &a}}}) ==
-		inventory.Fingerprint(&inventory.Inventory{NetworkInterfaces: []types.NetworkInterface{{NetworkInterfaceId: &a}}}) {
+	if inventory.Fingerprint(inventory.NewCompact(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{{VpcEndpointId: &a}}})) ==
+		inventory.Fingerprint(inventory.NewCompact(&inventory.Inventory{NetworkInterfaces: []types.NetworkInterface{{NetworkInterfaceId: &a}}})) {
 		t.Error("an endpoint and an interface of the same id have the same fingerprint")
 	}
-	if inventory.Fingerprint(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{{VpcEndpointId: &a}}}) ==
-		inventory.Fingerprint(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{{VpcId: &b}}}) {
+	if inventory.Fingerprint(inventory.NewCompact(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{{VpcEndpointId: &a}}})) ==
+		inventory.Fingerprint(inventory.NewCompact(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{{VpcId: &b}}})) {
 		t.Error("values in different fields have the same fingerprint")
 	}
 }

@@ -130,11 +130,11 @@ func TestAssociationsRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(back.VpcEndpointAssociations) != 5 || Fingerprint(back) != Fingerprint(inv) {
-		t.Errorf("read back %d associations, fingerprint equal: %v", len(back.VpcEndpointAssociations), Fingerprint(back) == Fingerprint(inv))
+	if len(back.Associations) != 5 || Fingerprint(back) != Fingerprint(NewCompact(inv)) {
+		t.Errorf("read back %d associations, fingerprint equal: %v", len(back.Associations), Fingerprint(back) == Fingerprint(NewCompact(inv)))
 	}
 	// Merged like the other keys: in order.
-	if m := Merge(inv, back); len(m.VpcEndpointAssociations) != 10 || m.VpcEndpointAssociations[5].Id != back.VpcEndpointAssociations[0].Id {
+	if m := Merge(inv, back.Inventory()); len(m.VpcEndpointAssociations) != 10 || m.VpcEndpointAssociations[5].Id != back.Associations[0].Id {
 		t.Errorf("merged %d associations", len(m.VpcEndpointAssociations))
 	}
 }

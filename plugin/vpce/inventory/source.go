@@ -10,9 +10,10 @@ type Source interface {
 	String() string
 }
 
-// Sink receives one source's news. An Update fails if the sink could not take the inventory
-// in (what it serves stays as it was): the source hands it again later.
+// Sink receives one source's news, each inventory as a Compact (what the index is built from).
+// An Update fails if the sink could not take the inventory in (what it serves stays as it
+// was): the source hands it again later.
 type Sink interface {
-	Update(inv *Inventory) error
+	Update(c *Compact) error
 	Confirm()
 }

@@ -41,7 +41,7 @@ func TestS3SourceReadsOnceThenAsksIfChanged(t *testing.T) {
 	if err := src.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if ids := endpointIDs(src.Initial); !slices.Equal(ids, []string{"vpce-1"}) {
+	if ids := endpointIDs(src.Initial.Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
 		t.Fatalf("first read: %v", ids)
 	}
 	to := newSink()
@@ -73,7 +73,7 @@ func TestS3SourceReadsGzip(t *testing.T) {
 	if err := src.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if ids := endpointIDs(src.Initial); len(ids) != 2 {
+	if ids := endpointIDs(src.Initial.Inventory()); len(ids) != 2 {
 		t.Fatalf("gzip snapshot: %v", ids)
 	}
 }

@@ -43,7 +43,7 @@ func Unreachable(err error) bool { return errors.As(err, new(unreachableError)) 
 // changes.
 type Source struct {
 	// Initial is the snapshot as Load read it, nil if it was not read, until Run.
-	Initial *inventory.Inventory
+	Initial *inventory.Compact
 	// Refresh is how often the source is checked, jittered by ±10%.
 	Refresh time.Duration
 	name    string
@@ -101,7 +101,7 @@ func (s *Source) Load(ctx context.Context) error {
 }
 
 // check reads the source if it changed since the version last read: nil, nil if not.
-func (s *Source) check(ctx context.Context) (*inventory.Inventory, error) {
+func (s *Source) check(ctx context.Context) (*inventory.Compact, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	body, v, err := s.get.get(ctx, s.seen)
@@ -130,7 +130,7 @@ func (s *Source) check(ctx context.Context) (*inventory.Inventory, error) {
 	if err := s.limits.CheckEndpoints(s.name, len(inv.VpcEndpoints)); err != nil {
 		return nil, err
 	}
-	return inv, nil
+	return inventory.NewCompact(inv), nil
 }
 
 // Run checks the source every Refresh (at once if Load did not read it) and hands every

@@ -64,16 +64,16 @@ func NewCompact(inv *Inventory) *Compact {
 		c.Interfaces[i] = a.networkInterface(&inv.NetworkInterfaces[i])
 	}
 	for i := range inv.ServiceDetails {
-		c.Services[i] = keptService(&inv.ServiceDetails[i])
+		c.Services[i] = a.service(&inv.ServiceDetails[i])
 	}
 	for i := range inv.Subnets {
-		c.Subnets[i] = keptSubnet(&inv.Subnets[i])
+		c.Subnets[i] = a.subnet(&inv.Subnets[i])
 	}
 	if inv.VpcEndpointAssociations != nil {
 		c.Associations = make([]types.VpcEndpointAssociation, len(inv.VpcEndpointAssociations))
 	}
 	for i := range inv.VpcEndpointAssociations {
-		c.Associations[i] = keptAssociation(&inv.VpcEndpointAssociations[i])
+		c.Associations[i] = a.association(&inv.VpcEndpointAssociations[i])
 	}
 	return c
 }
@@ -245,7 +245,8 @@ func (n *Interface) Expand() types.NetworkInterface {
 	return ni
 }
 
-func keptService(sd *types.ServiceDetail) types.ServiceDetail {
+// service, subnet and association keep the SDK's types, trimmed: they are few.
+func (*arena) service(sd *types.ServiceDetail) types.ServiceDetail {
 	return types.ServiceDetail{
 		ServiceName:                     sd.ServiceName,
 		Owner:                           sd.Owner,
@@ -255,7 +256,7 @@ func keptService(sd *types.ServiceDetail) types.ServiceDetail {
 	}
 }
 
-func keptSubnet(sn *types.Subnet) types.Subnet {
+func (*arena) subnet(sn *types.Subnet) types.Subnet {
 	s := types.Subnet{VpcId: sn.VpcId, AvailabilityZone: sn.AvailabilityZone, AvailabilityZoneId: sn.AvailabilityZoneId, CidrBlock: sn.CidrBlock}
 	for _, a := range sn.Ipv6CidrBlockAssociationSet {
 		s.Ipv6CidrBlockAssociationSet = append(s.Ipv6CidrBlockAssociationSet, types.SubnetIpv6CidrBlockAssociation{Ipv6CidrBlock: a.Ipv6CidrBlock})
@@ -263,7 +264,7 @@ func keptSubnet(sn *types.Subnet) types.Subnet {
 	return s
 }
 
-func keptAssociation(a *types.VpcEndpointAssociation) types.VpcEndpointAssociation {
+func (*arena) association(a *types.VpcEndpointAssociation) types.VpcEndpointAssociation {
 	return types.VpcEndpointAssociation{
 		Id:                              a.Id,
 		VpcEndpointId:                   a.VpcEndpointId,

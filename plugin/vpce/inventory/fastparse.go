@@ -5,9 +5,11 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	gojson "github.com/goccy/go-json"
 )
 
@@ -71,7 +73,6 @@ func compactFast(r io.Reader) (*Compact, bool) {
 		return nil, false
 	}
 	c := &Compact{}
-	a := newArena()
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
@@ -81,19 +82,15 @@ func compactFast(r io.Reader) (*Compact, bool) {
 		ok := true
 		switch strings.ToLower(key) { // as Parse matches keys
 		case "vpcendpoints":
-			ok = decodeEach(dec, checkEndpoint, func(ep *types.VpcEndpoint) { c.Endpoints = append(c.Endpoints, a.endpoint(ep)) })
+			ok = decodeEach(dec, checkEndpoint, (*arena).endpoint, &c.Endpoints)
 		case "networkinterfaces":
-			ok = decodeEach(dec, checkInterface, func(ni *types.NetworkInterface) {
-				c.Interfaces = append(c.Interfaces, a.networkInterface(ni))
-			})
+			ok = decodeEach(dec, checkInterface, (*arena).networkInterface, &c.Interfaces)
 		case "servicedetails":
-			ok = decodeEach(dec, checkService, func(sd *types.ServiceDetail) { c.Services = append(c.Services, keptService(sd)) })
+			ok = decodeEach(dec, checkService, (*arena).service, &c.Services)
 		case "subnets":
-			ok = decodeEach(dec, checkSubnet, func(sn *types.Subnet) { c.Subnets = append(c.Subnets, keptSubnet(sn)) })
+			ok = decodeEach(dec, checkSubnet, (*arena).subnet, &c.Subnets)
 		case "vpcendpointassociations":
-			ok = decodeEach(dec, checkAssociation, func(as *types.VpcEndpointAssociation) {
-				c.Associations = append(c.Associations, keptAssociation(as))
-			})
+			ok = decodeEach(dec, checkAssociation, (*arena).association, &c.Associations)
 		default:
 			var skip gojson.RawMessage
 			ok = dec.Decode(&skip) == nil
@@ -111,9 +108,12 @@ func compactFast(r io.Reader) (*Compact, bool) {
 	return c, true
 }
 
-// decodeEach decodes the array (or null) the decoder is at, one element at a time, each
-// checked with check and handed to keep; false if anything is not as Parse wants it.
-func decodeEach[T any](dec *gojson.Decoder, check func(*T) error, keep func(*T)) bool {
+// decodeEach decodes the array (or null) the decoder is at into what keep keeps of each
+// element, checked with check, appended to out; false if anything is not as Parse wants it.
+// The decoder only delimits the elements; batches of them are decoded on every CPU, which is
+// what makes start-up fast (decoding every field of the SDK's types is most of it), and kept
+// in order.
+func decodeEach[T, K any](dec *gojson.Decoder, check func(*T) error, keep func(*arena, *T) K, out *[]K) bool {
 	tok, err := dec.Token()
 	switch {
 	case err != nil:
@@ -123,15 +123,107 @@ func decodeEach[T any](dec *gojson.Decoder, check func(*T) error, keep func(*T))
 	case tok != gojson.Delim('['):
 		return false
 	}
-	for dec.More() {
-		var v T
-		if dec.Decode(&v) != nil || check(&v) != nil {
-			return false
+	workers := runtime.GOMAXPROCS(0)
+	todo := make(chan *batch[T, K], workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			a := newArena()
+			for b := range todo {
+				b.decode(a, check, keep)
+			}
+		})
+	}
+	var queue []*batch[T, K] // sent, in order
+	var done [][]K           // decoded, in order: joined at the end, where appending each to
+	ok := true               // a growing slice would copy every element again and again
+	// collect takes the decoded batches at the front of the queue, waiting for them while
+	// more than max are in flight.
+	collect := func(max int) {
+		for len(queue) > 0 {
+			b := queue[0]
+			if len(queue) <= max {
+				select {
+				case <-b.done:
+				default:
+					return
+				}
+			}
+			<-b.done
+			ok = ok && b.ok
+			done = append(done, b.kept)
+			queue = queue[1:]
 		}
-		keep(&v)
+	}
+	b := newBatch[T, K]()
+	for ok && dec.More() {
+		var raw gojson.RawMessage
+		if dec.Decode(&raw) != nil {
+			ok = false
+			break
+		}
+		if b.raw = append(b.raw, raw); len(b.raw) == batchSize {
+			todo <- b
+			queue = append(queue, b)
+			b = newBatch[T, K]()
+			collect(2 * workers)
+		}
+	}
+	if len(b.raw) > 0 {
+		todo <- b
+		queue = append(queue, b)
+	}
+	close(todo)
+	wg.Wait()
+	collect(0)
+	if !ok {
+		return false
+	}
+	n := 0
+	for _, kept := range done {
+		n += len(kept)
+	}
+	*out = slices.Grow(*out, n)
+	for _, kept := range done {
+		*out = append(*out, kept...)
 	}
 	tok, err = dec.Token()
 	return err == nil && tok == gojson.Delim(']')
+}
+
+// batchSize is how many elements a batch holds: enough to make a hand-over cheap.
+const batchSize = 256
+
+// batch is a run of an array's elements, decoded by one worker into what is kept of them.
+type batch[T, K any] struct {
+	raw  []gojson.RawMessage
+	kept []K
+	ok   bool // every element decoded and passed the check
+	done chan struct{}
+}
+
+func newBatch[T, K any]() *batch[T, K] {
+	return &batch[T, K]{raw: make([]gojson.RawMessage, 0, batchSize), done: make(chan struct{})}
+}
+
+// decode decodes the batch with a, the worker's arena. A panic of the decoder on a hostile
+// file refuses the file, for the exact parser to say what is wrong with it.
+func (b *batch[T, K]) decode(a *arena, check func(*T) error, keep func(*arena, *T) K) {
+	defer close(b.done)
+	defer func() {
+		if recover() != nil {
+			b.ok = false
+		}
+	}()
+	b.kept = make([]K, 0, len(b.raw))
+	for _, raw := range b.raw {
+		var v T
+		if gojson.Unmarshal(raw, &v) != nil || check(&v) != nil {
+			return
+		}
+		b.kept = append(b.kept, keep(a, &v))
+	}
+	b.raw, b.ok = nil, true
 }
 
 // startsObject reports whether the first byte after white space is '{'.

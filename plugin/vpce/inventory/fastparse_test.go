@@ -3,9 +3,11 @@ package inventory
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/synth"
@@ -36,7 +38,7 @@ func FuzzCompactFast(f *testing.F) {
 		`{"VpcEndpoints": [{"VpcEndpointId": "vpce-1", "CreationTimestamp": "yesterday"}]}`,
 		`{"VpcEndpoints": [{"VpcEndpointId": "vpce-1", "PolicyDocument": 5}]}`,
 		`{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "PrivateIpAddresses": [{"PrivateIpAddress": 1}]}]}`,
-`{"VpcEndpoints": [], "vpcendpoints": [{"VpcEndpointId": "vpce-2"}]}`, `{"VpcEndpoints": [null]}`, `{"VpcEndpoints" [] }`, `{"VpcEndpoints": [{"VpcEndpointId": "vpce-1"},]}`, `{"NextToken": {"a": [1, 2]}, "Subnets": null}`,
+		`{"VpcEndpoints": [], "vpcendpoints": [{"VpcEndpointId": "vpce-2"}]}`, `{"VpcEndpoints": [null]}`, `{"VpcEndpoints" [] }`, `{"VpcEndpoints": [{"VpcEndpointId": "vpce-1"},]}`, `{"NextToken": {"a": [1, 2]}, "Subnets": null}`,
 		`{"ServiceDetails": [{"ServiceName": ""}]}`, `{"Subnets": [{"SubnetId": "subnet-1", "CidrBlock": "10.0.0.0/24"}]}`,
 		"{\"VpcEndpoints\": [{\"VpcEndpointId\": \"\xff\"}]}", "\xef\xbb\xbf{}", `{"VpcEndpoints": [{"VpcEndpointId": "a", "VpcEndpointId": "b"}]}`,
 	} {
@@ -61,4 +63,39 @@ func FuzzCompactFast(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCompactFastKeepsOrder: an inventory of many batches is kept in order, as the exact parser
+// reads it, and one bad element in a late batch refuses the whole file with the exact parser's
+// error.
+func TestCompactFastKeepsOrder(t *testing.T) {
+	acct := synth.Generate(3*batchSize+17, synth.Options{AllFields: true})
+	inv := &Inventory{VpcEndpoints: acct.VpcEndpoints, NetworkInterfaces: acct.NetworkInterfaces}
+	data, err := json.Marshal(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParseCompact("many.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, err := Parse("many.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Fingerprint(got) != Fingerprint(NewCompact(exact)) {
+		t.Error("the fast path reads the batches otherwise than the exact parser")
+	}
+	late := len(inv.VpcEndpoints) - 5
+	inv.VpcEndpoints[late].VpcEndpointId = nil // "VpcEndpointId missing"
+	if data, err = json.Marshal(inv); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := compactFast(bytes.NewReader(data)); ok {
+		t.Fatal("the fast path accepts an endpoint without its id")
+	}
+	want := fmt.Sprintf("VpcEndpoints[%d]: VpcEndpointId missing", late)
+	if _, err := ParseCompact("many.json", data); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want %q", err, want)
+	}
 }

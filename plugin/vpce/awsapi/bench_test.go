@@ -36,12 +36,12 @@ func BenchmarkRefresh(b *testing.B) {
 		cpu0 := testkit.CPUTime()
 		b.ResetTimer()
 		for range b.N {
-			inv, err := fetch(context.Background(), client, Query{}, nil)
+			kept, err := fetch(context.Background(), client, Query{}, nil, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if len(inv.VpcEndpoints) != n || len(inv.NetworkInterfaces) != n*5/2 {
-				b.Fatalf("fetched %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
+			if len(kept.Endpoints) != n || len(kept.Interfaces) != n*5/2 {
+				b.Fatalf("fetched %d endpoints, %d interfaces", len(kept.Endpoints), len(kept.Interfaces))
 			}
 		}
 		b.ReportMetric(float64((testkit.CPUTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
@@ -49,7 +49,7 @@ func BenchmarkRefresh(b *testing.B) {
 	// A refresh between full listings that finds nothing changed: the endpoints' pages only.
 	b.Run("steady", func(b *testing.B) {
 		client := replayClient(b, n)
-		first, err := fetch(context.Background(), client, Query{}, nil)
+		first, err := fetchInventory(context.Background(), client, Query{}, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -65,12 +65,12 @@ func BenchmarkRefresh(b *testing.B) {
 		cpu0 := testkit.CPUTime()
 		b.ResetTimer()
 		for range b.N {
-			inv, err := fetch(context.Background(), client, Query{}, prev)
+			kept, err := fetch(context.Background(), client, Query{}, prev, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if len(inv.VpcEndpoints) != n || len(inv.NetworkInterfaces) != n*5/2 {
-				b.Fatalf("fetched %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
+			if len(kept.Endpoints) != n || len(kept.Interfaces) != n*5/2 {
+				b.Fatalf("fetched %d endpoints, %d interfaces", len(kept.Endpoints), len(kept.Interfaces))
 			}
 		}
 		b.ReportMetric(float64((testkit.CPUTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")

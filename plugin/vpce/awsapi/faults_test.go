@@ -97,7 +97,7 @@ func TestEndpointGoneMidRefresh(t *testing.T) {
 		}
 		fake.DeleteEndpoint("vpce-00000000000000002")
 	}()
-	inv, err := fetch(context.Background(), client, Query{}, nil)
+	inv, err := fetchInventory(context.Background(), client, Query{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestAssociationsEndpointGoneMidRefresh(t *testing.T) {
 		fake.DeleteAssociation("vpce-0goes-asc")
 		fake.DeleteEndpoint("vpce-0goes")
 	}()
-	inv, err := fetch(context.Background(), client, Query{}, nil)
+	inv, err := fetchInventory(context.Background(), client, Query{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

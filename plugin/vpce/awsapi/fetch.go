@@ -26,11 +26,14 @@ const maxFilterValues = 200
 
 // fetch reads the account's interface, resource and service-network endpoints and their
 // network interfaces, every page, the associations that carry the names of the latter two
-// types, and the subnets that tell where clients are. Without prev it lists every interface; with prev,
-// the last inventory read, only those that can have changed since (changedInterfaces). Any
-// error, on any page, fails the whole fetch: a partial inventory is never returned.
-func fetch(ctx context.Context, api API, q Query, prev *inventory.Compact) (*inventory.Inventory, error) {
-	inv := &inventory.Inventory{}
+// types, and the subnets that tell where clients are, and returns what a Compact keeps of them:
+// each page is compacted as it arrives. Without prev it lists every interface; with prev, what
+// was kept of the last inventory read, only those that can have changed since
+// (changedInterfaces). whole, if not nil, also gets the pages as they are (an export, which
+// lists every interface). Any error, on any page, fails the whole fetch: a partial inventory is
+// never returned.
+func fetch(ctx context.Context, api API, q Query, prev *inventory.Compact, whole *inventory.Inventory) (*inventory.Compact, error) {
+	k := inventory.NewCompactor()
 	timeout := q.pageTimeout()
 
 	epFilters := []types.Filter{{Name: aws.String("vpc-endpoint-type"), Values: servedTypes}}
@@ -46,64 +49,76 @@ func fetch(ctx context.Context, api API, q Query, prev *inventory.Compact) (*inv
 		if err != nil {
 			return nil, fmt.Errorf("DescribeVpcEndpoints: %w", err)
 		}
-		inv.VpcEndpoints = append(inv.VpcEndpoints, page.VpcEndpoints...)
+		k.AddEndpoints(page.VpcEndpoints)
+		if whole != nil {
+			whole.VpcEndpoints = append(whole.VpcEndpoints, page.VpcEndpoints...)
+		}
 		// Checked per page, so that a runaway account stops the paging, not the memory.
 		if q.MaxEndpoints > 0 {
-			if err := (inventory.Limits{Endpoints: q.MaxEndpoints}).CheckEndpoints("DescribeVpcEndpoints", len(inv.VpcEndpoints)); err != nil {
+			if err := (inventory.Limits{Endpoints: q.MaxEndpoints}).CheckEndpoints("DescribeVpcEndpoints", len(k.Endpoints)); err != nil {
 				return nil, err
 			}
 		}
 	}
 
-	assocs, err := fetchAssociations(ctx, api, inv.VpcEndpoints, timeout)
+	assocs, err := fetchAssociations(ctx, api, k.Endpoints, timeout)
 	if err != nil {
 		return nil, err
 	}
-	inv.VpcEndpointAssociations = assocs
+	k.AddAssociations(assocs)
 
+	addInterfaces := func(page []types.NetworkInterface) {
+		k.AddInterfaces(page)
+		if whole != nil {
+			whole.NetworkInterfaces = append(whole.NetworkInterfaces, page...)
+		}
+	}
 	niFilters := []types.Filter{{Name: aws.String("interface-type"), Values: []string{"vpc_endpoint"}}}
 	if prev == nil {
 		if len(q.VPCs) > 0 {
 			niFilters = append(niFilters, types.Filter{Name: aws.String("vpc-id"), Values: q.VPCs})
 		}
-		nis, err := fetchInterfaces(ctx, api, niFilters, timeout)
-		if err != nil {
+		if err := fetchInterfaces(ctx, api, niFilters, timeout, addInterfaces); err != nil {
 			return nil, err
 		}
-		inv.NetworkInterfaces = nis
 	} else {
-		stale := changedInterfaces(prev, inv.VpcEndpoints)
+		stale := changedInterfaces(prev, k.Endpoints)
 		ids := slices.Sorted(maps.Keys(stale))
 		for chunk := range slices.Chunk(ids, maxFilterValues) {
 			// A filter, not NetworkInterfaceIds: an interface deleted since the endpoints were
 			// listed is left out instead of failing the call.
 			byID := append(slices.Clip(niFilters), types.Filter{Name: aws.String("network-interface-id"), Values: chunk})
-			nis, err := fetchInterfaces(ctx, api, byID, timeout)
-			if err != nil {
+			if err := fetchInterfaces(ctx, api, byID, timeout, addInterfaces); err != nil {
 				return nil, err
 			}
-			inv.NetworkInterfaces = append(inv.NetworkInterfaces, nis...)
 		}
-		for k := range prev.Interfaces {
-			if ni := &prev.Interfaces[k]; !stale[ni.ID] {
-				inv.NetworkInterfaces = append(inv.NetworkInterfaces, ni.Expand())
+		for i := range prev.Interfaces {
+			if ni := &prev.Interfaces[i]; !stale[ni.ID] {
+				k.AddKept(ni)
 			}
 		}
 	}
 	// In id order however they were read, so that a partial and a full listing of the same
 	// interfaces have the same fingerprint.
-	slices.SortFunc(inv.NetworkInterfaces, func(a, b types.NetworkInterface) int {
-		return strings.Compare(aws.ToString(a.NetworkInterfaceId), aws.ToString(b.NetworkInterfaceId))
-	})
+	slices.SortFunc(k.Interfaces, func(a, b inventory.Interface) int { return strings.Compare(a.ID, b.ID) })
+	if whole != nil {
+		slices.SortFunc(whole.NetworkInterfaces, func(a, b types.NetworkInterface) int {
+			return strings.Compare(aws.ToString(a.NetworkInterfaceId), aws.ToString(b.NetworkInterfaceId))
+		})
+		whole.VpcEndpointAssociations = assocs
+	}
 
-	if subnetVPCs := subnetsNeeded(inv, q); len(subnetVPCs) > 0 {
+	if subnetVPCs := subnetsNeeded(k.Endpoints, q); len(subnetVPCs) > 0 {
 		subnets, err := fetchSubnets(ctx, api, subnetVPCs, timeout)
 		if err != nil {
 			return nil, err
 		}
-		inv.Subnets = subnets
+		k.AddSubnets(subnets)
+		if whole != nil {
+			whole.Subnets = subnets
+		}
 	}
-	return inv, nil
+	return k.Compact, nil
 }
 
 // servedTypes are the endpoint types whose names the plugin serves.
@@ -114,12 +129,12 @@ const associationPage = 100
 
 // fetchAssociations reads the associations of the Resource and ServiceNetwork endpoints among
 // eps, which hold those endpoints' names; no call when there are none.
-func fetchAssociations(ctx context.Context, api API, eps []types.VpcEndpoint, timeout time.Duration) ([]types.VpcEndpointAssociation, error) {
+func fetchAssociations(ctx context.Context, api API, eps []inventory.Endpoint, timeout time.Duration) ([]types.VpcEndpointAssociation, error) {
 	var ids []string
-	for _, ep := range eps {
-		if strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeResource)) ||
-			strings.EqualFold(string(ep.VpcEndpointType), string(types.VpcEndpointTypeServiceNetwork)) {
-			ids = append(ids, aws.ToString(ep.VpcEndpointId))
+	for i := range eps {
+		if ep := &eps[i]; strings.EqualFold(ep.Type, string(types.VpcEndpointTypeResource)) ||
+			strings.EqualFold(ep.Type, string(types.VpcEndpointTypeServiceNetwork)) {
+			ids = append(ids, ep.ID)
 		}
 	}
 	slices.Sort(ids)
@@ -161,8 +176,8 @@ func listAssociations(ctx context.Context, api API, in *ec2.DescribeVpcEndpointA
 	}
 }
 
-func fetchInterfaces(ctx context.Context, api API, filters []types.Filter, timeout time.Duration) ([]types.NetworkInterface, error) {
-	var nis []types.NetworkInterface
+// fetchInterfaces hands every page of the interfaces filters select to add.
+func fetchInterfaces(ctx context.Context, api API, filters []types.Filter, timeout time.Duration, add func([]types.NetworkInterface)) error {
 	p := ec2.NewDescribeNetworkInterfacesPaginator(api, &ec2.DescribeNetworkInterfacesInput{
 		Filters: filters, MaxResults: aws.Int32(pageSize),
 		// Accounts that hide managed resources leave endpoint interfaces out without it.
@@ -171,11 +186,11 @@ func fetchInterfaces(ctx context.Context, api API, filters []types.Filter, timeo
 	for p.HasMorePages() {
 		page, err := nextPage(ctx, timeout, p.NextPage)
 		if err != nil {
-			return nil, fmt.Errorf("DescribeNetworkInterfaces: %w", err)
+			return fmt.Errorf("DescribeNetworkInterfaces: %w", err)
 		}
-		nis = append(nis, page.NetworkInterfaces...)
+		add(page.NetworkInterfaces)
 	}
-	return nis, nil
+	return nil
 }
 
 // changedInterfaces are the interfaces of eps that can have changed since prev: those prev
@@ -183,7 +198,7 @@ func fetchInterfaces(ctx context.Context, api API, filters []types.Filter, timeo
 // endpoint switched to dualstack keeps its interfaces and gains IPv6 addresses). The rest are
 // taken from prev; a change made to an interface alone waits for the next full listing.
 // Interfaces of endpoints deleted since stay until then too: no endpoint names them.
-func changedInterfaces(prev *inventory.Compact, eps []types.VpcEndpoint) map[string]bool {
+func changedInterfaces(prev *inventory.Compact, eps []inventory.Endpoint) map[string]bool {
 	known := make(map[string]bool, len(prev.Interfaces))
 	for _, ni := range prev.Interfaces {
 		known[ni.ID] = true
@@ -195,9 +210,9 @@ func changedInterfaces(prev *inventory.Compact, eps []types.VpcEndpoint) map[str
 	stale := map[string]bool{}
 	for i := range eps {
 		ep := &eps[i]
-		old, ok := before[aws.ToString(ep.VpcEndpointId)]
+		old, ok := before[ep.ID]
 		readAll := !ok || addressingChanged(old, ep)
-		for _, id := range ep.NetworkInterfaceIds {
+		for _, id := range ep.Interfaces {
 			if readAll || !known[id] {
 				stale[id] = true
 			}
@@ -208,25 +223,18 @@ func changedInterfaces(prev *inventory.Compact, eps []types.VpcEndpoint) map[str
 
 // addressingChanged reports whether an endpoint changed in a way that can come with new
 // addresses on the interfaces it had.
-func addressingChanged(a *inventory.Endpoint, b *types.VpcEndpoint) bool {
-	var bo types.DnsOptions
-	if b.DnsOptions != nil {
-		bo = *b.DnsOptions
-	}
-	return a.State != string(b.State) || a.IPAddressType != string(b.IpAddressType) ||
-		a.RecordIPType != string(bo.DnsRecordIpType) ||
-		a.InboundOnly != aws.ToBool(bo.PrivateDnsOnlyForInboundResolverEndpoint) ||
-		!slices.Equal(a.Subnets, b.SubnetIds) || !slices.Equal(a.Interfaces, b.NetworkInterfaceIds)
+func addressingChanged(a, b *inventory.Endpoint) bool {
+	return a.State != b.State || a.IPAddressType != b.IPAddressType || a.RecordIPType != b.RecordIPType ||
+		a.InboundOnly != b.InboundOnly || !slices.Equal(a.Subnets, b.Subnets) || !slices.Equal(a.Interfaces, b.Interfaces)
 }
 
 // subnetsNeeded lists the VPCs whose subnets tell where clients are: every served VPC with
 // affinity, else those of endpoints that answer only clients from outside their VPC.
-func subnetsNeeded(inv *inventory.Inventory, q Query) []string {
+func subnetsNeeded(eps []inventory.Endpoint, q Query) []string {
 	var vpcs []string
-	for _, ep := range inv.VpcEndpoints {
-		inboundOnly := ep.DnsOptions != nil && aws.ToBool(ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint)
-		if vpc := aws.ToString(ep.VpcId); (q.Subnets || inboundOnly) && vpc != "" && !slices.Contains(vpcs, vpc) {
-			vpcs = append(vpcs, vpc)
+	for i := range eps {
+		if ep := &eps[i]; (q.Subnets || ep.InboundOnly) && ep.VPC != "" && !slices.Contains(vpcs, ep.VPC) {
+			vpcs = append(vpcs, ep.VPC)
 		}
 	}
 	slices.Sort(vpcs)
@@ -252,11 +260,11 @@ func fetchSubnets(ctx context.Context, api API, vpcs []string, timeout time.Dura
 
 // hubServices lists the services of endpoints whose private DNS is disabled: their private
 // names come from DescribeVpcEndpointServices.
-func hubServices(inv *inventory.Inventory) []string {
+func hubServices(eps []inventory.Endpoint) []string {
 	var names []string
-	for _, ep := range inv.VpcEndpoints {
-		if name := aws.ToString(ep.ServiceName); !aws.ToBool(ep.PrivateDnsEnabled) && name != "" && !slices.Contains(names, name) {
-			names = append(names, name)
+	for i := range eps {
+		if ep := &eps[i]; !ep.PrivateDNS && ep.Service != "" && !slices.Contains(names, ep.Service) {
+			names = append(names, ep.Service)
 		}
 	}
 	slices.Sort(names)

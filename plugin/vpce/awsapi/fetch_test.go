@@ -12,6 +12,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
 // fakeAccount points the real SDK client at a running fake, with static test credentials and
@@ -54,7 +55,7 @@ func TestFetchCallCounts(t *testing.T) {
 		}
 		tagged()
 		fake.ResetCalls()
-		inv, err := fetch(context.Background(), client, q, nil)
+		inv, err := fetchInventory(context.Background(), client, q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -119,7 +120,7 @@ func TestFetchFailsWhole(t *testing.T) {
 	}
 	for _, action := range []string{"DescribeVpcEndpoints", "DescribeNetworkInterfaces"} {
 		fake.Inject(ec2fake.Fault{Action: action, Page: 3, Count: 1, Kind: ec2fake.InternalError})
-		inv, err := fetch(context.Background(), client, q, nil)
+		inv, err := fetchInventory(context.Background(), client, q, nil)
 		if err == nil || inv != nil {
 			t.Errorf("%s failing on page 3 of 5: inventory %v, error %v; want no inventory", action, inv != nil, err)
 		}
@@ -127,13 +128,13 @@ func TestFetchFailsWhole(t *testing.T) {
 			t.Errorf("error %q does not name %s", err, action)
 		}
 	}
-	if _, err := fetch(context.Background(), client, q, nil); err != nil {
+	if _, err := fetchInventory(context.Background(), client, q, nil); err != nil {
 		t.Errorf("after the faults: %v", err)
 	}
 	// Over max_endpoints: refused after the page that crossed it, not after all of them.
 	q.MaxEndpoints = 1500
 	fake.ResetCalls()
-	if inv, err := fetch(context.Background(), client, q, nil); err == nil || inv != nil || !strings.Contains(err.Error(), "max_endpoints limit of 1500") {
+	if inv, err := fetchInventory(context.Background(), client, q, nil); err == nil || inv != nil || !strings.Contains(err.Error(), "max_endpoints limit of 1500") {
 		t.Errorf("over max_endpoints: %v", err)
 	}
 	if n := fake.Calls("DescribeVpcEndpoints"); n != 2 {
@@ -151,7 +152,7 @@ func TestFetchAssociations(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.PutEndpoint(fake, 1, "vpc-1", "", "10.0.0.1")
-	if inv, err := fetch(context.Background(), client, Query{}, nil); err != nil || fake.Calls("DescribeVpcEndpointAssociations") != 0 || inv.VpcEndpointAssociations != nil {
+	if inv, err := fetchInventory(context.Background(), client, Query{}, nil); err != nil || fake.Calls("DescribeVpcEndpointAssociations") != 0 || inv.VpcEndpointAssociations != nil {
 		t.Fatalf("interface endpoints only: %v, %d calls", err, fake.Calls("DescribeVpcEndpointAssociations"))
 	}
 	// 300 service-network endpoints (two batches of ids: 200 and 100), the first with 150
@@ -166,7 +167,7 @@ func TestFetchAssociations(t *testing.T) {
 	fake.PutAssociation(types.VpcEndpointAssociation{Id: aws.String("vpce-rsc-asc-last"), VpcEndpointId: aws.String("vpce-sn299")})
 	before := testkit.Counted(t, "api_requests_total", "operation", "DescribeVpcEndpointAssociations", "code", "OK")
 	fake.ResetCalls()
-	inv, err := fetch(context.Background(), client, Query{}, nil)
+	inv, err := fetchInventory(context.Background(), client, Query{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,16 @@ func TestFetchAssociations(t *testing.T) {
 		t.Errorf("api_requests_total counted %v calls, want 3", got)
 	}
 	fake.Inject(ec2fake.Fault{Action: "DescribeVpcEndpointAssociations", Page: 2, Count: 1, Kind: ec2fake.InternalError})
-	if inv, err := fetch(context.Background(), client, Query{}, nil); inv != nil || err == nil || !strings.Contains(err.Error(), "DescribeVpcEndpointAssociations") {
+	if inv, err := fetchInventory(context.Background(), client, Query{}, nil); inv != nil || err == nil || !strings.Contains(err.Error(), "DescribeVpcEndpointAssociations") {
 		t.Errorf("a failing page: inventory %v, error %v", inv != nil, err)
 	}
+}
+
+// fetchInventory is fetch, with what it keeps in the SDK's types (inventory.Compact.Inventory).
+func fetchInventory(ctx context.Context, api API, q Query, prev *inventory.Compact) (*inventory.Inventory, error) {
+	kept, err := fetch(ctx, api, q, prev, nil)
+	if err != nil {
+		return nil, err
+	}
+	return kept.Inventory(), nil
 }

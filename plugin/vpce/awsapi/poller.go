@@ -177,7 +177,7 @@ func (p *poller) loop(ctx context.Context) {
 		var took time.Duration // by the refresh alone, not the hand-over
 		changed := false
 		err := p.guard.Run(guard.Refresh, func() error {
-			_, err := p.refresher.Refresh(ctx)
+			_, err := p.refresher.Refresh(ctx, nil)
 			took = time.Since(began)
 			if err != nil {
 				return err
@@ -285,9 +285,9 @@ func (s Source) String() string { return s.Account.String() }
 // an integration test can make one panic in a running server (internal/fault).
 func (s Source) InjectFault(h fault.Hook) Source {
 	fetch := s.fetch
-	s.fetch = func(ctx context.Context, api API, q Query, prev *inventory.Compact) (*inventory.Inventory, error) {
+	s.fetch = func(ctx context.Context, api API, q Query, prev *inventory.Compact, whole *inventory.Inventory) (*inventory.Compact, error) {
 		h.At(guard.Refresh)
-		return fetch(ctx, api, q, prev)
+		return fetch(ctx, api, q, prev, whole)
 	}
 	return s
 }

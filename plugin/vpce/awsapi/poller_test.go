@@ -201,9 +201,9 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 			f := map[string]*testkit.FaultSwitch{guard.Refresh: &refreshFault, guard.Build: &buildFault}[where]
 			got := make(testkit.InventoryChan, 100)
 
-			p := newPoller(acct, Query{}, time.Minute, func(ctx context.Context, api API, q Query, prev *inventory.Compact) (*inventory.Inventory, error) {
+			p := newPoller(acct, Query{}, time.Minute, func(ctx context.Context, api API, q Query, prev *inventory.Compact, whole *inventory.Inventory) (*inventory.Compact, error) {
 				refreshFault.At()
-				return fetch(ctx, api, q, prev)
+				return fetch(ctx, api, q, prev, whole)
 			})
 			// One refresh per step: the poller reports each wait and holds until told to go on.
 			waits, wake := make(chan time.Duration), make(chan struct{})

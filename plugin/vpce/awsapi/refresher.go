@@ -13,8 +13,8 @@ import (
 
 // FetchFunc reads an account's inventory: fetch, or a test's fault around it. prev is what is
 // kept of the last inventory read, whose interfaces a partial listing reuses; nil asks for a
-// full one.
-type FetchFunc func(ctx context.Context, api API, q Query, prev *inventory.Compact) (*inventory.Inventory, error)
+// full one. whole, if not nil, also gets the SDK's pages as they are.
+type FetchFunc func(ctx context.Context, api API, q Query, prev *inventory.Compact, whole *inventory.Inventory) (*inventory.Compact, error)
 
 // Refresher reads one account's inventory, once per Refresh: the poller's refreshes and
 // vpce-snapshot's exports both. It keeps the SDK client between refreshes, the last inventory
@@ -46,8 +46,9 @@ func NewRefresher(a Account, q Query) *Refresher {
 	return &Refresher{acct: a, q: q, fetch: fetch, newClient: NewClient}
 }
 
-// Refresh reads the account's inventory: every page, or an error.
-func (r *Refresher) Refresh(ctx context.Context) (*inventory.Inventory, error) {
+// Refresh reads the account's inventory, every page, or an error, and keeps it (Kept). whole,
+// if not nil, also gets it in the SDK's types.
+func (r *Refresher) Refresh(ctx context.Context, whole *inventory.Inventory) (*inventory.Compact, error) {
 	if r.api == nil {
 		ctx, cancel := context.WithTimeout(ctx, r.q.pageTimeout()) // bounds an instance metadata lookup
 		defer cancel()
@@ -61,7 +62,7 @@ func (r *Refresher) Refresh(ctx context.Context) (*inventory.Inventory, error) {
 	if r.partials+1 >= r.q.fullRefreshEvery() {
 		prev = nil
 	}
-	inv, err := r.fetch(ctx, r.api, r.q, prev)
+	kept, err := r.fetch(ctx, r.api, r.q, prev, whole)
 	if err != nil {
 		return nil, err
 	}
@@ -70,23 +71,26 @@ func (r *Refresher) Refresh(ctx context.Context) (*inventory.Inventory, error) {
 		r.partials = 0
 	}
 	if r.q.Services {
-		r.refreshServices(ctx, inv)
+		r.refreshServices(ctx, kept)
+		if whole != nil {
+			whole.ServiceDetails = r.services
+		}
 	}
 	// What the index is built from, and what a partial listing reuses and compares, is kept
 	// until the next refresh, compact: the rest (policy documents, tags...) and the SDK's
-	// types are garbage once returned.
-	r.last = inventory.NewCompact(inv)
-	return inv, nil
+	// types were garbage once their page was read.
+	r.last = kept
+	return kept, nil
 }
 
 // Kept is what is kept of the last inventory read (inventory.Compact): what the core builds
 // from, and what the next partial listing reuses. Shared: nobody changes it.
 func (r *Refresher) Kept() *inventory.Compact { return r.last }
 
-// refreshServices attaches the hub services' private names to inv: read again every
+// refreshServices attaches the hub services' private names to kept: read again every
 // servicesEvery refreshes or when a new service appears, else the ones read before.
-func (r *Refresher) refreshServices(ctx context.Context, inv *inventory.Inventory) {
-	needed := hubServices(inv)
+func (r *Refresher) refreshServices(ctx context.Context, kept *inventory.Compact) {
+	needed := hubServices(kept.Endpoints)
 	r.servicesAge++
 	if r.servicesAge >= servicesEvery || !isSubset(needed, r.servicesFor) {
 		details, err := fetchServices(ctx, r.api, needed, r.q.pageTimeout())
@@ -98,7 +102,7 @@ func (r *Refresher) refreshServices(ctx context.Context, inv *inventory.Inventor
 			r.services, r.servicesFor, r.servicesAge = details, needed, 0
 		}
 	}
-	inv.ServiceDetails = r.services
+	kept.Services = r.services // few: kept as they are
 }
 
 // Close closes the client's idle connections: a refresher done with leaves no connection (and
@@ -132,7 +136,8 @@ func Export(ctx context.Context, accounts []Account, q Query) (*inventory.Invent
 	parts := make([]*inventory.Inventory, 0, len(accounts))
 	for _, a := range accounts {
 		r := NewRefresher(a, q)
-		inv, err := r.Refresh(ctx)
+		inv := &inventory.Inventory{}
+		_, err := r.Refresh(ctx, inv)
 		if err == nil {
 			err = r.servicesErr // a refresh serves without them; an export is never partial
 		}

@@ -22,11 +22,11 @@ func refresher(t *testing.T, acct Account, q Query) func() *inventory.Inventory 
 	t.Cleanup(r.Close)
 	return func() *inventory.Inventory {
 		t.Helper()
-		inv, err := r.Refresh(context.Background())
+		kept, err := r.Refresh(context.Background(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return inv
+		return kept.Inventory()
 	}
 }
 
@@ -68,7 +68,7 @@ func TestRefreshCallCounts(t *testing.T) {
 				t.Errorf("%s: DescribeNetworkInterfaces with %d ids, filters %v, params %v", name, len(ids), f, r.Params)
 			}
 		}
-		full, err := fetch(context.Background(), client, Query{VPCs: []string{"vpc-1"}}, nil)
+		full, err := fetchInventory(context.Background(), client, Query{VPCs: []string{"vpc-1"}}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -174,8 +174,8 @@ func TestAddressingChanged(t *testing.T) {
 	} {
 		a, b := base(), base()
 		tc.change(&b)
-		kept := inventory.NewCompact(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{a}})
-		if got := addressingChanged(&kept.Endpoints[0], &b); got != tc.want {
+		kept := inventory.NewCompact(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{a, b}})
+		if got := addressingChanged(&kept.Endpoints[0], &kept.Endpoints[1]); got != tc.want {
 			t.Errorf("%s: addressingChanged %v, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -193,7 +193,7 @@ func TestExportFailsWithoutServices(t *testing.T) {
 		PrivateDnsName: aws.String("ssm.us-east-1.amazonaws.com")})
 	fake.Inject(ec2fake.Fault{Action: "DescribeVpcEndpointServices", Kind: ec2fake.Unauthorized})
 	q := Query{Services: true}
-	if inv, err := NewRefresher(acct, q).Refresh(context.Background()); err != nil || len(inv.VpcEndpoints) != 1 {
+	if kept, err := NewRefresher(acct, q).Refresh(context.Background(), nil); err != nil || len(kept.Endpoints) != 1 {
 		t.Fatalf("refresh: %v", err)
 	}
 	if _, err := Export(context.Background(), []Account{acct}, q); err == nil || !strings.Contains(err.Error(), "DescribeVpcEndpointServices") {

@@ -130,7 +130,7 @@ func describeFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeIdle(client)
-	inv, err := fetch(ctx, client, Query{}, nil)
+	inv, err := fetchInventory(ctx, client, Query{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

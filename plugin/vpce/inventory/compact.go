@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unsafe"
@@ -50,32 +51,76 @@ type Interface struct {
 
 // NewCompact returns what is kept of inv.
 func NewCompact(inv *Inventory) *Compact {
-	c := &Compact{
-		Endpoints:  make([]Endpoint, len(inv.VpcEndpoints)),
-		Interfaces: make([]Interface, len(inv.NetworkInterfaces)),
-		Services:   make([]types.ServiceDetail, len(inv.ServiceDetails)),
-		Subnets:    make([]types.Subnet, len(inv.Subnets)),
+	k := NewCompactor()
+	k.AddEndpoints(inv.VpcEndpoints)
+	k.AddInterfaces(inv.NetworkInterfaces)
+	k.AddServices(inv.ServiceDetails)
+	k.AddSubnets(inv.Subnets)
+	k.AddAssociations(inv.VpcEndpointAssociations)
+	return k.Compact
+}
+
+// Compactor makes a Compact a part at a time: the EC2 API source compacts each page of a
+// listing as it arrives, so that a whole listing is never held in the SDK's types.
+type Compactor struct {
+	*Compact // what is made so far; nothing changes it once the Compactor is done with
+	a        *arena
+}
+
+// NewCompactor returns an empty Compactor.
+func NewCompactor() *Compactor { return &Compactor{Compact: &Compact{}, a: newArena()} }
+
+// AddEndpoints keeps what a Compact keeps of eps.
+func (k *Compactor) AddEndpoints(eps []types.VpcEndpoint) {
+	k.Endpoints = slices.Grow(k.Endpoints, len(eps))
+	for i := range eps {
+		k.Endpoints = append(k.Endpoints, k.a.endpoint(&eps[i]))
 	}
-	a := newArena()
-	for i := range inv.VpcEndpoints {
-		c.Endpoints[i] = a.endpoint(&inv.VpcEndpoints[i])
+}
+
+// AddInterfaces keeps what a Compact keeps of nis.
+func (k *Compactor) AddInterfaces(nis []types.NetworkInterface) {
+	k.Interfaces = slices.Grow(k.Interfaces, len(nis))
+	for i := range nis {
+		k.Interfaces = append(k.Interfaces, k.a.networkInterface(&nis[i]))
 	}
-	for i := range inv.NetworkInterfaces {
-		c.Interfaces[i] = a.networkInterface(&inv.NetworkInterfaces[i])
+}
+
+// AddKept adds an interface of another Compact, copied: the other's memory is not held.
+func (k *Compactor) AddKept(ni *Interface) {
+	n := Interface{ID: k.a.str(ni.ID), AZ: k.a.shared(ni.AZ), AZID: k.a.shared(ni.AZID), PrivateIP: k.a.str(ni.PrivateIP),
+		IPv6: k.a.str(ni.IPv6), PrivateIPs: k.a.strs(len(ni.PrivateIPs)), IPv6s: k.a.strs(len(ni.IPv6s))}
+	for i, ip := range ni.PrivateIPs {
+		n.PrivateIPs[i] = k.a.str(ip)
 	}
-	for i := range inv.ServiceDetails {
-		c.Services[i] = a.service(&inv.ServiceDetails[i])
+	for i, ip := range ni.IPv6s {
+		n.IPv6s[i] = k.a.str(ip)
 	}
-	for i := range inv.Subnets {
-		c.Subnets[i] = a.subnet(&inv.Subnets[i])
+	k.Interfaces = append(k.Interfaces, n)
+}
+
+// AddServices keeps what a Compact keeps of sds.
+func (k *Compactor) AddServices(sds []types.ServiceDetail) {
+	for i := range sds {
+		k.Services = append(k.Services, k.a.service(&sds[i]))
 	}
-	if inv.VpcEndpointAssociations != nil {
-		c.Associations = make([]types.VpcEndpointAssociation, len(inv.VpcEndpointAssociations))
+}
+
+// AddSubnets keeps what a Compact keeps of sns.
+func (k *Compactor) AddSubnets(sns []types.Subnet) {
+	for i := range sns {
+		k.Subnets = append(k.Subnets, k.a.subnet(&sns[i]))
 	}
-	for i := range inv.VpcEndpointAssociations {
-		c.Associations[i] = a.association(&inv.VpcEndpointAssociations[i])
+}
+
+// AddAssociations keeps what a Compact keeps of as.
+func (k *Compactor) AddAssociations(as []types.VpcEndpointAssociation) {
+	if as != nil && k.Associations == nil {
+		k.Associations = make([]types.VpcEndpointAssociation, 0, len(as))
 	}
-	return c
+	for i := range as {
+		k.Associations = append(k.Associations, k.a.association(&as[i]))
+	}
 }
 
 // MergeCompact returns the parts' contents in one, in order. A single part is returned as it is.

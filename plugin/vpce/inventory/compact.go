@@ -125,28 +125,13 @@ func (k *Compactor) AddAssociations(as []types.VpcEndpointAssociation) {
 
 // MergeCompact returns the parts' contents in one, in order. A single part is returned as it is.
 func MergeCompact(parts ...*Compact) *Compact {
-	var only *Compact
-	n := 0
-	for _, p := range parts {
-		if p != nil {
-			only, n = p, n+1
-		}
-	}
-	if n == 1 {
-		return only
-	}
-	all := &Compact{}
-	for _, p := range parts {
-		if p == nil {
-			continue
-		}
+	return merge(parts, func(all, p *Compact) {
 		all.Endpoints = append(all.Endpoints, p.Endpoints...)
 		all.Interfaces = append(all.Interfaces, p.Interfaces...)
 		all.Services = append(all.Services, p.Services...)
 		all.Subnets = append(all.Subnets, p.Subnets...)
 		all.Associations = append(all.Associations, p.Associations...)
-	}
-	return all
+	})
 }
 
 // Inventory returns the inventory c was made from, with only the fields c keeps: what the

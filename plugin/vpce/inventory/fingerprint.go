@@ -16,31 +16,24 @@ import (
 // Compact, added here and to builderReads in fingerprint_test.go, which checks that exactly
 // those fields count.
 func Fingerprint(c *Compact) [sha256.Size]byte {
-	f := fingerprinter{h: sha256.New(), buf: make([]byte, 0, 2*flushAt)}
-	f.list(len(c.Endpoints))
-	for i := range c.Endpoints {
-		f.endpoint(&c.Endpoints[i])
-	}
-	f.list(len(c.Interfaces))
-	for i := range c.Interfaces {
-		f.networkInterface(&c.Interfaces[i])
-	}
-	f.list(len(c.Services))
-	for i := range c.Services {
-		f.service(&c.Services[i])
-	}
-	f.list(len(c.Subnets))
-	for i := range c.Subnets {
-		f.subnet(&c.Subnets[i])
-	}
-	f.list(len(c.Associations))
-	for i := range c.Associations {
-		f.association(&c.Associations[i])
-	}
+	f := &fingerprinter{h: sha256.New(), buf: make([]byte, 0, 2*flushAt)}
+	each(f, c.Endpoints, (*fingerprinter).endpoint)
+	each(f, c.Interfaces, (*fingerprinter).networkInterface)
+	each(f, c.Services, (*fingerprinter).service)
+	each(f, c.Subnets, (*fingerprinter).subnet)
+	each(f, c.Associations, (*fingerprinter).association)
 	f.flush()
 	var sum [sha256.Size]byte
 	f.h.Sum(sum[:0])
 	return sum
+}
+
+// each writes the length of list, then every element of it with write.
+func each[T any](f *fingerprinter, list []T, write func(*fingerprinter, *T)) {
+	f.list(len(list))
+	for i := range list {
+		write(f, &list[i])
+	}
 }
 
 // fingerprinter writes fields to a sha256, through a buffer so that the hash sees few large

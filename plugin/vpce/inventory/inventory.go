@@ -26,7 +26,19 @@ type Inventory struct {
 // Merge returns the inventories' contents in one, in order. A single inventory is returned
 // as it is: nothing changes an inventory once it is delivered.
 func Merge(parts ...*Inventory) *Inventory {
-	var only *Inventory
+	return merge(parts, func(all, p *Inventory) {
+		all.VpcEndpoints = append(all.VpcEndpoints, p.VpcEndpoints...)
+		all.NetworkInterfaces = append(all.NetworkInterfaces, p.NetworkInterfaces...)
+		all.ServiceDetails = append(all.ServiceDetails, p.ServiceDetails...)
+		all.Subnets = append(all.Subnets, p.Subnets...)
+		all.VpcEndpointAssociations = append(all.VpcEndpointAssociations, p.VpcEndpointAssociations...)
+	})
+}
+
+// merge adds every part that is not nil to a new T, in order, unless there is only one: that
+// one is returned as it is.
+func merge[T any](parts []*T, add func(all, part *T)) *T {
+	var only *T
 	n := 0
 	for _, p := range parts {
 		if p != nil {
@@ -36,16 +48,11 @@ func Merge(parts ...*Inventory) *Inventory {
 	if n == 1 {
 		return only
 	}
-	all := &Inventory{}
+	all := new(T)
 	for _, p := range parts {
-		if p == nil {
-			continue
+		if p != nil {
+			add(all, p)
 		}
-		all.VpcEndpoints = append(all.VpcEndpoints, p.VpcEndpoints...)
-		all.NetworkInterfaces = append(all.NetworkInterfaces, p.NetworkInterfaces...)
-		all.ServiceDetails = append(all.ServiceDetails, p.ServiceDetails...)
-		all.Subnets = append(all.Subnets, p.Subnets...)
-		all.VpcEndpointAssociations = append(all.VpcEndpointAssociations, p.VpcEndpointAssociations...)
 	}
 	return all
 }

@@ -1,8 +1,8 @@
 package inventory
 
 import (
-	"bufio"
 	"bytes"
+	"encoding/json"
 	"io"
 	"os"
 	"runtime"
@@ -57,70 +57,67 @@ func (l Limits) compactFile(path string) (*Compact, bool) {
 }
 
 // compactFast decodes a good snapshot quickly, or reports false for the exact parser (Parse)
-// to find what is wrong. It decodes with github.com/goccy/go-json, some three times faster than
-// encoding/json, as a stream, one element at a time, keeping what a Compact keeps of each: a
-// snapshot of 100,000 endpoints as the AWS CLI prints it is some 350 MB, and neither it nor its
-// SDK types are ever held whole. It walks the object as Parse does, and accepts what Parse
+// to find what is wrong. A snapshot of 100,000 endpoints as the AWS CLI prints it is some
+// 350 MB, read before the first answer; it is read as a stream and never held whole, and
+// neither are its SDK types: its elements are cut out (valueScanner), decoded in batches on
+// every CPU with github.com/goccy/go-json (some three times faster than encoding/json), and
+// compacted as they are decoded. It walks the object as Parse does, and accepts what Parse
 // accepts (FuzzCompactFast checks it): every field of every element is decoded into its SDK
 // type, so that a wrong JSON type anywhere refuses the file.
 func compactFast(r io.Reader) (*Compact, bool) {
-	br := bufio.NewReaderSize(r, 1<<16)
-	if !startsObject(br) {
-		return nil, false
-	}
-	dec := gojson.NewDecoder(br)
-	if tok, err := dec.Token(); err != nil || tok != gojson.Delim('{') {
+	s := newValueScanner(r)
+	if !s.take('{') {
 		return nil, false
 	}
 	c := &Compact{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
+	for more := !s.take('}'); more; {
+		raw, ok := s.value()
+		var key string
+		if !ok || raw[0] != '"' || json.Unmarshal(raw, &key) != nil || !s.take(':') {
 			return nil, false
 		}
-		key, _ := tok.(string)
-		ok := true
 		switch strings.ToLower(key) { // as Parse matches keys
 		case "vpcendpoints":
-			ok = decodeEach(dec, checkEndpoint, (*arena).endpoint, &c.Endpoints)
+			ok = decodeEach(s, checkEndpoint, (*arena).endpoint, &c.Endpoints)
 		case "networkinterfaces":
-			ok = decodeEach(dec, checkInterface, (*arena).networkInterface, &c.Interfaces)
+			ok = decodeEach(s, checkInterface, (*arena).networkInterface, &c.Interfaces)
 		case "servicedetails":
-			ok = decodeEach(dec, checkService, (*arena).service, &c.Services)
+			ok = decodeEach(s, checkService, (*arena).service, &c.Services)
 		case "subnets":
-			ok = decodeEach(dec, checkSubnet, (*arena).subnet, &c.Subnets)
+			ok = decodeEach(s, checkSubnet, (*arena).subnet, &c.Subnets)
 		case "vpcendpointassociations":
-			ok = decodeEach(dec, checkAssociation, (*arena).association, &c.Associations)
+			ok = decodeEach(s, checkAssociation, (*arena).association, &c.Associations)
 		default:
-			var skip gojson.RawMessage
-			ok = dec.Decode(&skip) == nil
+			raw, ok = s.value()
+			ok = ok && json.Valid(raw)
 		}
-		if !ok {
+		switch {
+		case !ok:
+			return nil, false
+		case s.take(','):
+		case s.take('}'):
+			more = false
+		default:
 			return nil, false
 		}
 	}
-	if tok, err := dec.Token(); err != nil || tok != gojson.Delim('}') {
-		return nil, false
-	}
-	if !onlySpace(io.MultiReader(dec.Buffered(), br)) {
+	if _, trailing := s.peek(); trailing || s.failed {
 		return nil, false
 	}
 	return c, true
 }
 
-// decodeEach decodes the array (or null) the decoder is at into what keep keeps of each
+// decodeEach decodes the array (or null) the scanner is at into what keep keeps of each
 // element, checked with check, appended to out; false if anything is not as Parse wants it.
-// The decoder only delimits the elements; batches of them are decoded on every CPU, which is
+// The scanner only cuts the elements out; batches of them are decoded on every CPU, which is
 // what makes start-up fast (decoding every field of the SDK's types is most of it), and kept
 // in order.
-func decodeEach[T, K any](dec *gojson.Decoder, check func(*T) error, keep func(*arena, *T) K, out *[]K) bool {
-	tok, err := dec.Token()
-	switch {
-	case err != nil:
-		return false
-	case tok == nil: // "Key": null
-		return true
-	case tok != gojson.Delim('['):
+func decodeEach[T, K any](s *valueScanner, check func(*T) error, keep func(*arena, *T) K, out *[]K) bool {
+	if c, ok := s.peek(); ok && c == 'n' { // "Key": null
+		raw, ok := s.value()
+		return ok && string(raw) == "null"
+	}
+	if !s.take('[') {
 		return false
 	}
 	workers := runtime.GOMAXPROCS(0)
@@ -156,22 +153,23 @@ func decodeEach[T, K any](dec *gojson.Decoder, check func(*T) error, keep func(*
 		}
 	}
 	b := newBatch[T, K]()
-	for ok && dec.More() {
-		var raw gojson.RawMessage
-		if dec.Decode(&raw) != nil {
+	for more := !s.take(']'); more && ok; {
+		raw, read := s.value()
+		switch {
+		case !read:
 			ok = false
-			break
+		case s.take(','):
+		case s.take(']'):
+			more = false
+		default:
+			ok = false
 		}
-		if b.raw = append(b.raw, raw); len(b.raw) == batchSize {
+		if b.raw = append(b.raw, raw); len(b.raw) == batchSize || !more {
 			todo <- b
 			queue = append(queue, b)
 			b = newBatch[T, K]()
 			collect(2 * workers)
 		}
-	}
-	if len(b.raw) > 0 {
-		todo <- b
-		queue = append(queue, b)
 	}
 	close(todo)
 	wg.Wait()
@@ -187,8 +185,7 @@ func decodeEach[T, K any](dec *gojson.Decoder, check func(*T) error, keep func(*
 	for _, kept := range done {
 		*out = append(*out, kept...)
 	}
-	tok, err = dec.Token()
-	return err == nil && tok == gojson.Delim(']')
+	return true
 }
 
 // batchSize is how many elements a batch holds: enough to make a hand-over cheap.
@@ -196,14 +193,14 @@ const batchSize = 256
 
 // batch is a run of an array's elements, decoded by one worker into what is kept of them.
 type batch[T, K any] struct {
-	raw  []gojson.RawMessage
+	raw  [][]byte
 	kept []K
 	ok   bool // every element decoded and passed the check
 	done chan struct{}
 }
 
 func newBatch[T, K any]() *batch[T, K] {
-	return &batch[T, K]{raw: make([]gojson.RawMessage, 0, batchSize), done: make(chan struct{})}
+	return &batch[T, K]{raw: make([][]byte, 0, batchSize), done: make(chan struct{})}
 }
 
 // decode decodes the batch with a, the worker's arena. A panic of the decoder on a hostile
@@ -224,38 +221,6 @@ func (b *batch[T, K]) decode(a *arena, check func(*T) error, keep func(*arena, *
 		b.kept = append(b.kept, keep(a, &v))
 	}
 	b.raw, b.ok = nil, true
-}
-
-// startsObject reports whether the first byte after white space is '{'.
-func startsObject(br *bufio.Reader) bool {
-	for {
-		c, err := br.ReadByte()
-		if err != nil {
-			return false
-		}
-		if !isSpace(c) {
-			return c == '{' && br.UnreadByte() == nil
-		}
-	}
-}
-
-// onlySpace reports whether r holds nothing but JSON white space.
-func onlySpace(r io.Reader) bool {
-	var buf [4096]byte
-	for {
-		n, err := r.Read(buf[:])
-		for _, c := range buf[:n] {
-			if !isSpace(c) {
-				return false
-			}
-		}
-		if err == io.EOF {
-			return true
-		}
-		if err != nil {
-			return false
-		}
-	}
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

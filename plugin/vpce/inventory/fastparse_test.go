@@ -39,6 +39,13 @@ func FuzzCompactFast(f *testing.F) {
 		`{"VpcEndpoints": [{"VpcEndpointId": "vpce-1", "PolicyDocument": 5}]}`,
 		`{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "PrivateIpAddresses": [{"PrivateIpAddress": 1}]}]}`,
 		`{"VpcEndpoints": [], "vpcendpoints": [{"VpcEndpointId": "vpce-2"}]}`, `{"VpcEndpoints": [null]}`, `{"VpcEndpoints" [] }`, `{"VpcEndpoints": [{"VpcEndpointId": "vpce-1"},]}`, `{"NextToken": {"a": [1, 2]}, "Subnets": null}`,
+		// Where the scanner cuts values: brackets and quotes inside strings, nesting, separators.
+		`{"VpcEndpoints": [{"VpcEndpointId": "vpce-\"]}1"}]}`, `{"X": [1, {"a": "]"}], "VpcEndpoints": []}`,
+		`{"X": tru, "VpcEndpoints": []}`, `{"VpcEndpoints": nul}`, `{"VpcEndpoints": null }`, `{"VpcEndpoints": nullx}`,
+		`{"VpcEndpoints": [{"VpcEndpointId": "vpce-1"}]`, `{"VpcEndpoints": [{"VpcEndpointId": "vpce-1"}] "x": 1}`,
+		`{"Vpc\u0045ndpoints": [{"VpcEndpointId": "vpce-1"}]}`, `{,}`, `{"a":1,}`, `{"a" 1}`, `{"a":}`, `{"a":1 "b":2}`,
+		"\t{\"VpcEndpoints\":[]}\r\n", `{"VpcEndpoints": [{"VpcEndpointId": "vpce-1"} {"VpcEndpointId": "vpce-2"}]}`,
+		`{"VpcEndpoints": [{"VpcEndpointId": "vpce-1"}}]}`, `{"VpcEndpoints": [[]]}`, `{"VpcEndpoints": ["x"]}`, `{"X": 1e999}`,
 		`{"ServiceDetails": [{"ServiceName": ""}]}`, `{"Subnets": [{"SubnetId": "subnet-1", "CidrBlock": "10.0.0.0/24"}]}`,
 		"{\"VpcEndpoints\": [{\"VpcEndpointId\": \"\xff\"}]}", "\xef\xbb\xbf{}", `{"VpcEndpoints": [{"VpcEndpointId": "a", "VpcEndpointId": "b"}]}`,
 	} {

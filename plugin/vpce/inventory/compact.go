@@ -11,8 +11,8 @@ import (
 
 // Compact is what the index builder reads of an inventory (the fields Fingerprint covers),
 // with the endpoints' SubnetIds (which a partial listing compares), in a fraction of the SDK
-// types' memory: what a source or the core keeps between builds for as long as the view
-// serves. An SDK endpoint or interface is a struct of some 400 bytes of pointers, each field a
+// types' memory: what every source hands over, what the index is built from, and what a source
+// or the core keeps between builds. An SDK endpoint or interface is a struct of some 400 bytes of pointers, each field a
 // separate allocation; here it is a few strings, copied into large blocks (arena), the repeated
 // ones (types, states, VPCs, services, zones, subnets) once. Nothing of the SDK's inventory is
 // referenced, so that all of it is freed whole once built from: strings left among its freed
@@ -20,7 +20,8 @@ import (
 type Compact struct {
 	Endpoints  []Endpoint
 	Interfaces []Interface
-	// Services, subnets and associations are few: they keep their SDK types, trimmed.
+	// Services, subnets and associations are few: they keep their SDK types (trimmed by the
+	// Compactor).
 	Services     []types.ServiceDetail
 	Subnets      []types.Subnet
 	Associations []types.VpcEndpointAssociation

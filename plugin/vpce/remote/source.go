@@ -123,14 +123,14 @@ func (s *Source) check(ctx context.Context) (*inventory.Compact, error) {
 	if err != nil {
 		return nil, err
 	}
-	inv, err := inventory.Parse(s.name, data)
+	kept, err := inventory.ParseCompact(s.name, data)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.limits.CheckEndpoints(s.name, len(inv.VpcEndpoints)); err != nil {
+	if err := s.limits.CheckEndpoints(s.name, len(kept.Endpoints)); err != nil {
 		return nil, err
 	}
-	return inventory.NewCompact(inv), nil
+	return kept, nil
 }
 
 // Run checks the source every Refresh (at once if Load did not read it) and hands every

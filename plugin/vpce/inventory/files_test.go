@@ -255,4 +255,13 @@ func TestGzipSnapshotFiles(t *testing.T) {
 		err.Error() != bomb+": over the max_bytes limit of 1000 bytes once decompressed" {
 		t.Fatalf("gzip bomb: %v", err)
 	}
+	// A gzip file whose checksum is wrong is refused, though its JSON is whole.
+	corrupt := filepath.Join(dir, "corrupt.json.gz")
+	data[len(data)-8] ^= 0xff // the CRC-32 of the trailer
+	if err := os.WriteFile(corrupt, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inventory.NewFiles([]string{corrupt}, inventory.DefaultLimits); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Fatalf("corrupt gzip: %v", err)
+	}
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/synth"
 )
@@ -104,5 +106,36 @@ func TestCompactFastKeepsOrder(t *testing.T) {
 	want := fmt.Sprintf("VpcEndpoints[%d]: VpcEndpointId missing", late)
 	if _, err := ParseCompact("many.json", data); err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("error %v, want %q", err, want)
+	}
+}
+
+// TestCompactFastAcrossReads: values cut across reads, however the stream comes (a byte at a
+// time, or an element larger than the scanner's buffer), are read as the exact parser reads
+// them.
+func TestCompactFastAcrossReads(t *testing.T) {
+	acct := synth.Generate(20, synth.Options{AllFields: true})
+	policy := `{"Statement": [{"Effect": "Allow", "Resource": "` + strings.Repeat(`a\"]}`, 1<<18) + `"}]}`
+	acct.VpcEndpoints[3].PolicyDocument = &policy // 1.25 MB, escaped quotes and brackets inside
+	data, err := json.Marshal(&Inventory{VpcEndpoints: acct.VpcEndpoints, NetworkInterfaces: acct.NetworkInterfaces})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, err := Parse("big.json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Fingerprint(NewCompact(exact))
+	for name, r := range map[string]io.Reader{
+		"whole":       bytes.NewReader(data),
+		"byte a time": iotest.OneByteReader(bytes.NewReader(data)),
+		"halves":      iotest.HalfReader(bytes.NewReader(data)),
+	} {
+		got, ok := compactFast(r)
+		if !ok || Fingerprint(got) != want {
+			t.Errorf("%s: read %v, same as the exact parser: %v", name, ok, ok && Fingerprint(got) == want)
+		}
+	}
+	if _, ok := compactFast(iotest.TimeoutReader(bytes.NewReader(data))); ok {
+		t.Error("a stream that fails is read as whole")
 	}
 }

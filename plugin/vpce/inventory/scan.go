@@ -30,8 +30,11 @@ func (s *valueScanner) more(keep int) bool {
 	if s.eof {
 		return false
 	}
-	n := copy(s.buf, s.buf[keep:])
-	s.buf, s.pos = s.buf[:n], s.pos-keep
+	n := len(s.buf) - keep
+	if keep > 0 { // a value read in many pieces is moved once, not at every read
+		copy(s.buf, s.buf[keep:])
+		s.buf, s.pos = s.buf[:n], s.pos-keep
+	}
 	if cap(s.buf)-n < scanChunk/2 { // a value longer than the buffer
 		grown := make([]byte, n, 2*cap(s.buf))
 		copy(grown, s.buf)

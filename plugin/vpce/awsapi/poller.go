@@ -177,12 +177,11 @@ func (p *poller) loop(ctx context.Context) {
 		var took time.Duration // by the refresh alone, not the hand-over
 		changed := false
 		err := p.guard.Run(guard.Refresh, func() error {
-			_, err := p.refresher.Refresh(ctx, nil)
+			kept, err := p.refresher.Refresh(ctx, nil) // shared with the refresher and the subscribers
 			took = time.Since(began)
 			if err != nil {
 				return err
 			}
-			kept := p.refresher.Kept()        // shared with the refresher and the subscribers
 			if err := ctx.Err(); err != nil { // shutting down: nothing to hand over
 				return err
 			}

@@ -46,8 +46,9 @@ func NewRefresher(a Account, q Query) *Refresher {
 	return &Refresher{acct: a, q: q, fetch: fetch, newClient: NewClient}
 }
 
-// Refresh reads the account's inventory, every page, or an error, and keeps it (Kept). whole,
-// if not nil, also gets it in the SDK's types.
+// Refresh reads the account's inventory, every page, or an error. What it returns is what the
+// core builds from, and what the next partial listing reuses: nobody changes it. whole, if not
+// nil, also gets the inventory in the SDK's types.
 func (r *Refresher) Refresh(ctx context.Context, whole *inventory.Inventory) (*inventory.Compact, error) {
 	if r.api == nil {
 		ctx, cancel := context.WithTimeout(ctx, r.q.pageTimeout()) // bounds an instance metadata lookup
@@ -82,10 +83,6 @@ func (r *Refresher) Refresh(ctx context.Context, whole *inventory.Inventory) (*i
 	r.last = kept
 	return kept, nil
 }
-
-// Kept is what is kept of the last inventory read (inventory.Compact): what the core builds
-// from, and what the next partial listing reuses. Shared: nobody changes it.
-func (r *Refresher) Kept() *inventory.Compact { return r.last }
 
 // refreshServices attaches the hub services' private names to kept: read again every
 // servicesEvery refreshes or when a new service appears, else the ones read before.

@@ -11,17 +11,18 @@ import (
 
 // Compact is what the index builder reads of an inventory (the fields Fingerprint covers),
 // with the endpoints' SubnetIds (which a partial listing compares), in a fraction of the SDK
-// types' memory: what every source hands over, what the index is built from, and what a source
-// or the core keeps between builds. An SDK endpoint or interface is a struct of some 400 bytes of pointers, each field a
-// separate allocation; here it is a few strings, copied into large blocks (arena), the repeated
-// ones (types, states, VPCs, services, zones, subnets) once. Nothing of the SDK's inventory is
-// referenced, so that all of it is freed whole once built from: strings left among its freed
-// objects would keep their memory pages. Nothing changes a Compact once made.
+// types' memory: what every source hands over, what the index is built from, and what a
+// source or the core keeps between builds. An SDK endpoint or interface is a struct of some
+// 400 bytes of pointers, each field a separate allocation; here it is a few strings, copied
+// into large blocks (arena), the repeated ones (types, states, VPCs, services, zones, subnets)
+// once. Nothing of the SDK's endpoints and interfaces is referenced, so that they are freed
+// whole once compacted: strings left among their freed objects would keep their memory pages.
+// Nothing changes a Compact once made.
 type Compact struct {
 	Endpoints  []Endpoint
 	Interfaces []Interface
-	// Services, subnets and associations are few: they keep their SDK types (trimmed by the
-	// Compactor).
+	// Services, subnets and associations are few: they keep their SDK types (trimmed to what
+	// the builder reads when they come through the Compactor).
 	Services     []types.ServiceDetail
 	Subnets      []types.Subnet
 	Associations []types.VpcEndpointAssociation
@@ -89,14 +90,9 @@ func (k *Compactor) AddInterfaces(nis []types.NetworkInterface) {
 
 // AddKept adds an interface of another Compact, copied: the other's memory is not held.
 func (k *Compactor) AddKept(ni *Interface) {
-	n := Interface{ID: k.a.str(ni.ID), AZ: k.a.shared(ni.AZ), AZID: k.a.shared(ni.AZID), PrivateIP: k.a.str(ni.PrivateIP),
-		IPv6: k.a.str(ni.IPv6), PrivateIPs: k.a.strs(len(ni.PrivateIPs)), IPv6s: k.a.strs(len(ni.IPv6s))}
-	for i, ip := range ni.PrivateIPs {
-		n.PrivateIPs[i] = k.a.str(ip)
-	}
-	for i, ip := range ni.IPv6s {
-		n.IPv6s[i] = k.a.str(ip)
-	}
+	n := Interface{ID: k.a.str(ni.ID), AZ: k.a.shared(ni.AZ), AZID: k.a.shared(ni.AZID)}
+	n.PrivateIP, n.PrivateIPs = k.a.addrs(ni.PrivateIP, len(ni.PrivateIPs), func(i int) string { return ni.PrivateIPs[i] })
+	n.IPv6, n.IPv6s = k.a.addrs(ni.IPv6, len(ni.IPv6s), func(i int) string { return ni.IPv6s[i] })
 	k.Interfaces = append(k.Interfaces, n)
 }
 
@@ -146,10 +142,10 @@ func (c *Compact) Inventory() *Inventory {
 		VpcEndpointAssociations: c.Associations,
 	}
 	for i := range c.Endpoints {
-		inv.VpcEndpoints[i] = c.Endpoints[i].Expand()
+		inv.VpcEndpoints[i] = c.Endpoints[i].expand()
 	}
 	for i := range c.Interfaces {
-		inv.NetworkInterfaces[i] = c.Interfaces[i].Expand()
+		inv.NetworkInterfaces[i] = c.Interfaces[i].expand()
 	}
 	return inv
 }
@@ -189,8 +185,8 @@ func (a *arena) endpoint(ep *types.VpcEndpoint) Endpoint {
 	return e
 }
 
-// Expand returns the SDK's form of e, with only the fields e keeps.
-func (e *Endpoint) Expand() types.VpcEndpoint {
+// expand returns the SDK's form of e, with only the fields e keeps.
+func (e *Endpoint) expand() types.VpcEndpoint {
 	ep := types.VpcEndpoint{
 		VpcEndpointId:            ref(&e.ID),
 		VpcEndpointType:          types.VpcEndpointType(e.Type),
@@ -226,34 +222,31 @@ func (e *Endpoint) Expand() types.VpcEndpoint {
 }
 
 func (a *arena) networkInterface(ni *types.NetworkInterface) Interface {
-	n := Interface{
-		ID:         a.str(deref(ni.NetworkInterfaceId)),
-		AZ:         a.shared(deref(ni.AvailabilityZone)),
-		AZID:       a.shared(deref(ni.AvailabilityZoneId)),
-		PrivateIP:  a.str(deref(ni.PrivateIpAddress)),
-		IPv6:       a.str(deref(ni.Ipv6Address)),
-		PrivateIPs: a.strs(len(ni.PrivateIpAddresses)),
-		IPv6s:      a.strs(len(ni.Ipv6Addresses)),
-	}
-	for k, p := range ni.PrivateIpAddresses {
-		if ip := deref(p.PrivateIpAddress); ip == n.PrivateIP {
-			n.PrivateIPs[k] = n.PrivateIP // the primary address, listed twice: one copy
-		} else {
-			n.PrivateIPs[k] = a.str(ip)
-		}
-	}
-	for k, p := range ni.Ipv6Addresses {
-		if ip := deref(p.Ipv6Address); ip == n.IPv6 {
-			n.IPv6s[k] = n.IPv6
-		} else {
-			n.IPv6s[k] = a.str(ip)
-		}
-	}
+	n := Interface{ID: a.str(deref(ni.NetworkInterfaceId)), AZ: a.shared(deref(ni.AvailabilityZone)), AZID: a.shared(deref(ni.AvailabilityZoneId))}
+	n.PrivateIP, n.PrivateIPs = a.addrs(deref(ni.PrivateIpAddress), len(ni.PrivateIpAddresses),
+		func(k int) string { return deref(ni.PrivateIpAddresses[k].PrivateIpAddress) })
+	n.IPv6, n.IPv6s = a.addrs(deref(ni.Ipv6Address), len(ni.Ipv6Addresses),
+		func(k int) string { return deref(ni.Ipv6Addresses[k].Ipv6Address) })
 	return n
 }
 
-// Expand returns the SDK's form of n, with only the fields n keeps.
-func (n *Interface) Expand() types.NetworkInterface {
+// addrs copies an interface's primary address and its list of n addresses (the k-th is at(k)),
+// in which the primary one is listed again: that one is copied once.
+func (a *arena) addrs(primary string, n int, at func(k int) string) (string, []string) {
+	primary = a.str(primary)
+	list := a.strs(n)
+	for k := range list {
+		if ip := at(k); ip == primary {
+			list[k] = primary
+		} else {
+			list[k] = a.str(ip)
+		}
+	}
+	return primary, list
+}
+
+// expand returns the SDK's form of n, with only the fields n keeps.
+func (n *Interface) expand() types.NetworkInterface {
 	ni := types.NetworkInterface{
 		NetworkInterfaceId: ref(&n.ID),
 		AvailabilityZone:   ref(&n.AZ),
@@ -314,13 +307,13 @@ func nameOnly(e *types.DnsEntry) *types.DnsEntry {
 
 // arena holds a Compact's strings and string lists in large blocks: a few allocations for an
 // inventory instead of several per endpoint, and no object of the SDK's inventory kept.
-func newArena() *arena { return &arena{once: map[string]string{}} }
-
 type arena struct {
 	block []byte            // the free space of the current block of string bytes
 	table []string          // the free space of the current block of string lists
 	once  map[string]string // the strings that repeat, by value: one copy of each
 }
+
+func newArena() *arena { return &arena{once: map[string]string{}} }
 
 const (
 	blockSize = 64 << 10 // bytes

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	gojson "github.com/goccy/go-json"
 )
@@ -121,39 +122,23 @@ func decodeEach[T, K any](s *valueScanner, check func(*T) error, keep func(*aren
 		return false
 	}
 	workers := runtime.GOMAXPROCS(0)
-	todo := make(chan *batch[T, K], workers)
+	todo := make(chan *batch[T, K], workers) // a short backlog: the scanner waits for the decoders
+	var failed atomic.Bool
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			a := newArena()
 			for b := range todo {
-				b.decode(a, check, keep)
+				if !b.decode(a, check, keep) {
+					failed.Store(true)
+				}
 			}
 		})
 	}
-	var queue []*batch[T, K] // sent, in order
-	var done [][]K           // decoded, in order: joined at the end, where appending each to
-	ok := true               // a growing slice would copy every element again and again
-	// collect takes the decoded batches at the front of the queue, waiting for them while
-	// more than max are in flight.
-	collect := func(max int) {
-		for len(queue) > 0 {
-			b := queue[0]
-			if len(queue) <= max {
-				select {
-				case <-b.done:
-				default:
-					return
-				}
-			}
-			<-b.done
-			ok = ok && b.ok
-			done = append(done, b.kept)
-			queue = queue[1:]
-		}
-	}
-	b := newBatch[T, K]()
-	for more := !s.take(']'); more && ok; {
+	var sent []*batch[T, K] // in order
+	ok := true
+	b := &batch[T, K]{}
+	for more := !s.take(']'); more && ok && !failed.Load(); {
 		raw, read := s.value()
 		switch {
 		case !read:
@@ -166,24 +151,24 @@ func decodeEach[T, K any](s *valueScanner, check func(*T) error, keep func(*aren
 		}
 		if b.raw = append(b.raw, raw); len(b.raw) == batchSize || !more {
 			todo <- b
-			queue = append(queue, b)
-			b = newBatch[T, K]()
-			collect(2 * workers)
+			sent = append(sent, b)
+			b = &batch[T, K]{}
 		}
 	}
 	close(todo)
 	wg.Wait()
-	collect(0)
-	if !ok {
+	if !ok || failed.Load() {
 		return false
 	}
+	// Joined once: appending each batch to a growing slice would copy every element again and
+	// again.
 	n := 0
-	for _, kept := range done {
-		n += len(kept)
+	for _, b := range sent {
+		n += len(b.kept)
 	}
 	*out = slices.Grow(*out, n)
-	for _, kept := range done {
-		*out = append(*out, kept...)
+	for _, b := range sent {
+		*out = append(*out, b.kept...)
 	}
 	return true
 }
@@ -195,32 +180,27 @@ const batchSize = 256
 type batch[T, K any] struct {
 	raw  [][]byte
 	kept []K
-	ok   bool // every element decoded and passed the check
-	done chan struct{}
 }
 
-func newBatch[T, K any]() *batch[T, K] {
-	return &batch[T, K]{raw: make([][]byte, 0, batchSize), done: make(chan struct{})}
-}
-
-// decode decodes the batch with a, the worker's arena. A panic of the decoder on a hostile
-// file refuses the file, for the exact parser to say what is wrong with it.
-func (b *batch[T, K]) decode(a *arena, check func(*T) error, keep func(*arena, *T) K) {
-	defer close(b.done)
+// decode decodes the batch with a, the worker's arena; false if an element does not decode or
+// pass the check. A panic of the decoder on a hostile file refuses the file too, for the exact
+// parser to say what is wrong with it.
+func (b *batch[T, K]) decode(a *arena, check func(*T) error, keep func(*arena, *T) K) (ok bool) {
 	defer func() {
 		if recover() != nil {
-			b.ok = false
+			ok = false
 		}
 	}()
 	b.kept = make([]K, 0, len(b.raw))
 	for _, raw := range b.raw {
 		var v T
 		if gojson.Unmarshal(raw, &v) != nil || check(&v) != nil {
-			return
+			return false
 		}
 		b.kept = append(b.kept, keep(a, &v))
 	}
-	b.raw, b.ok = nil, true
+	b.raw = nil
+	return true
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }

@@ -47,32 +47,32 @@ type fingerprinter struct {
 const flushAt = 4096
 
 func (f *fingerprinter) endpoint(ep *Endpoint) {
-	f.enum(ep.ID)
-	f.enum(ep.Type)
-	f.enum(ep.State)
-	f.enum(ep.VPC)
-	f.enum(ep.Service)
-	f.enum(ep.ServiceRegion) // the region label of the metrics
-	f.enum(ep.IPAddressType)
-	f.enum(ep.RecordIPType)
+	f.text(ep.ID)
+	f.text(ep.Type)
+	f.text(ep.State)
+	f.text(ep.VPC)
+	f.text(ep.Service)
+	f.text(ep.ServiceRegion) // the region label of the metrics
+	f.text(ep.IPAddressType)
+	f.text(ep.RecordIPType)
 	f.flag(ep.InboundOnly)
 	f.flag(ep.PrivateDNS)
 	f.strs(ep.DNSNames)
 	f.strs(ep.Interfaces)
 	f.time(ep.Dated, ep.Created) // the order of conflicting claims
 	// The region label of a Resource or ServiceNetwork endpoint, which has no service name.
-	f.enum(ep.ResourceConfigurationARN)
-	f.enum(ep.ServiceNetworkARN)
+	f.text(ep.ResourceConfigurationARN)
+	f.text(ep.ServiceNetworkARN)
 	f.flushIfFull()
 }
 
 func (f *fingerprinter) networkInterface(ni *Interface) {
-	f.enum(ni.ID)
-	f.enum(ni.AZ)
-	f.enum(ni.AZID)
-	f.enum(ni.PrivateIP)
+	f.text(ni.ID)
+	f.text(ni.AZ)
+	f.text(ni.AZID)
+	f.text(ni.PrivateIP)
 	f.strs(ni.PrivateIPs)
-	f.enum(ni.IPv6)
+	f.text(ni.IPv6)
 	f.strs(ni.IPv6s)
 	f.flushIfFull()
 }
@@ -80,7 +80,7 @@ func (f *fingerprinter) networkInterface(ni *Interface) {
 func (f *fingerprinter) service(sd *types.ServiceDetail) {
 	f.str(sd.ServiceName)
 	f.str(sd.Owner)
-	f.enum(string(sd.PrivateDnsNameVerificationState))
+	f.text(string(sd.PrivateDnsNameVerificationState))
 	f.str(sd.PrivateDnsName)
 	f.list(len(sd.PrivateDnsNames))
 	for _, d := range sd.PrivateDnsNames {
@@ -122,17 +122,19 @@ func (f *fingerprinter) dnsEntry(e *types.DnsEntry) {
 func (f *fingerprinter) list(n int)  { f.buf = binary.AppendUvarint(f.buf, uint64(n)) }
 func (f *fingerprinter) byte(b byte) { f.buf = append(f.buf, b) }
 
-func (f *fingerprinter) enum(s string) {
+// text writes a string, length first.
+func (f *fingerprinter) text(s string) {
 	f.list(len(s))
 	f.buf = append(f.buf, s...)
 }
 
-func (f *fingerprinter) str(s *string) { f.enum(deref(s)) }
+// str writes an SDK string field; an absent one counts as empty.
+func (f *fingerprinter) str(s *string) { f.text(deref(s)) }
 
 func (f *fingerprinter) strs(l []string) {
 	f.list(len(l))
 	for _, s := range l {
-		f.enum(s)
+		f.text(s)
 	}
 }
 

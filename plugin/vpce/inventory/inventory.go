@@ -1,7 +1,8 @@
 // Package inventory is the data a source of the vpce plugin produces: an account's endpoints,
-// their network interfaces, services, subnets and associations, as the EC2 API describes them. It holds the
-// snapshot format (parse, write) with its limits and the cache file. It calls no AWS API and
-// knows no DNS.
+// their network interfaces, services, subnets and associations, as the EC2 API describes them
+// (Inventory), and what the index is built from of them (Compact). It holds the snapshot format
+// (parse, write) with its limits, the cache file and the snapshot files' source. It calls no
+// AWS API and knows no DNS.
 package inventory
 
 import (

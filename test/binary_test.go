@@ -9,7 +9,6 @@ package test
 import (
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,17 +65,7 @@ func TestBinaryLiveMode(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := testkit.StartProcess(t, userEnv(t), bin, "-conf", corefile)
-	testkit.Eventually(t, 20*time.Second, func() error {
-		resp, err := http.Get("http://" + readyAddr + "/ready")
-		if err != nil {
-			return fmt.Errorf("ready: %v\n%s", err, logs)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("not ready:\n%s", logs)
-		}
-		return nil
-	})
+	testkit.WaitReady(t, readyAddr, logs, 20*time.Second)
 
 	checkSeed(t, "udp", addr, true)
 	checkSeed(t, "tcp", addr, false)

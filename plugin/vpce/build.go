@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
@@ -25,7 +24,8 @@ type buildOptions struct {
 	vpcs          []string // if set, only these VPCs, in priority order for a shared private name
 	privateDNS    privateDNSMode
 	affinity      affinity
-	azRanges      []azRange // the zone option: client ranges outside the VPCs (on premises, VPN) by AZ
+	azRanges      []azRange  // the zone option: client ranges outside the VPCs (on premises, VPN) by AZ
+	vpcRanges     []vpcRange // the client_vpc option: client ranges the subnets do not cover, by VPC
 }
 
 // privateDNSMode is the private_dns option: which endpoints' private names are served.
@@ -52,9 +52,16 @@ type azRange struct {
 	prefixes []netip.Prefix
 }
 
+// vpcRange is a client_vpc line of the Corefile: client ranges whose answers are their VPC's.
+type vpcRange struct {
+	vpc      string
+	prefixes []netip.Prefix
+}
+
 // buildReport lists what a build left out or had to decide, for one log line each per build.
 type buildReport struct {
-	conflicts []string
+	shared    []string // names offered in several VPCs, each VPC's clients served by its own
+	conflicts []string // names offered twice in one VPC, where one offer never serves
 	skipped   []string
 }
 
@@ -98,6 +105,7 @@ type builder struct {
 	scratch    endpointScratch
 	unknown    unknownEnums
 	report     buildReport
+	offers     map[uint32]*offers // by rrset: the names more than one endpoint offers (offers.go)
 }
 
 // endpoint is what the builder keeps of an endpoint that may serve: enough to settle a
@@ -170,8 +178,9 @@ func newBuilder(inv *inventory.Compact, opts buildOptions) *builder {
 // finish counts what the index serves and trims its tables to their size.
 func (b *builder) finish(inv *inventory.Compact) (*index, buildReport) {
 	b.report.skipped = append(b.report.skipped, b.unknown.lines()...)
+	b.settleOffers()
 	ix := b.ix
-	ix.clients = buildClients(inv, b.opts.azRanges)
+	ix.clients = buildClients(inv, b.opts.azRanges, b.opts.vpcRanges)
 	ix.stats = newIndexStats()
 	served := make([]bool, len(b.eps))
 	count := func(set uint32) {
@@ -184,6 +193,9 @@ func (b *builder) finish(inv *inventory.Compact) (*index, buildReport) {
 	for i := range ix.nodes {
 		count(ix.nodes[i].exact)
 		count(ix.nodes[i].wild)
+	}
+	for _, a := range ix.alts {
+		served[b.owners[a.set]] = true
 	}
 	for i, ok := range served {
 		if ok {
@@ -256,9 +268,9 @@ func serviceRegion(service string) string {
 var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
 
 // buildClients maps client ranges to places: the subnets' CIDRs, IPv4 and IPv6, then the
-// zone lines over them. A zone line may name an AZ or an AZ ID; a name is given the ID the
-// inventory's subnets and interfaces know it by, so that it matches across accounts.
-func buildClients(inv *inventory.Compact, ranges []azRange) *clientTable {
+// zone and client_vpc lines over them. A zone line may name an AZ or an AZ ID; a name is given
+// the ID the inventory's subnets and interfaces know it by, so that it matches across accounts.
+func buildClients(inv *inventory.Compact, ranges []azRange, vpcRanges []vpcRange) *clientTable {
 	t := &clientTable{}
 	ids := map[string]string{} // AZ name -> ID
 	for _, sn := range inv.Subnets {
@@ -293,9 +305,15 @@ func buildClients(inv *inventory.Compact, ranges []azRange) *clientTable {
 			t.add(p, place{az: az})
 		}
 	}
+	for _, r := range vpcRanges {
+		for _, p := range r.prefixes {
+			t.add(p, place{vpc: r.vpc})
+		}
+	}
 	if len(t.prefixes) == 0 {
 		return nil
 	}
+	t.inherit()
 	return t
 }
 
@@ -696,8 +714,8 @@ func recordIPType(ep *inventory.Endpoint) types.DnsRecordIpType {
 	return types.DnsRecordIpType(strings.ToLower(t))
 }
 
-// add records endpoint ord's claim on name; where endpoints collide, the better-ranked one
-// keeps it. A private name is the apex of its own zone; regional and zonal names are in
+// add records endpoint ord's claim on name; where endpoints collide, settleOffers (offers.go)
+// chooses once all are in. A private name is the apex of its own zone; regional and zonal names are in
 // <region>.vpce.amazonaws.com.
 func (b *builder) add(name []byte, wildcard bool, ord int32, d rrsetData) {
 	own := len(name)
@@ -725,17 +743,10 @@ func (b *builder) add(name []byte, wildcard bool, ord int32, d rrsetData) {
 		return
 	}
 	j := *set - 1
-	e, prev := &b.eps[ord], &b.eps[b.owners[j]]
-	switch {
-	case e == prev:
+	if b.owners[j] == ord {
 		return // the same name listed twice by one endpoint
-	case better(e, prev):
-		b.report.conflicts = append(b.report.conflicts, conflict(name, wildcard, e, prev))
-		b.ix.rrsets[j].rrsetData = d
-		b.owners[j] = ord
-	default:
-		b.report.conflicts = append(b.report.conflicts, conflict(name, wildcard, prev, e))
 	}
+	b.offer(j, name, wildcard, ord, d) // settleOffers chooses
 }
 
 // node returns the position of name's node, adding it if new: its own part name[:own], the
@@ -793,41 +804,6 @@ func (b *builder) suffix(rest []byte) uint32 {
 	b.suffixes[b.ix.names[off:]] = i
 	b.lastSuffix = i
 	return i
-}
-
-// better reports whether a should serve a name that b offers too.
-func better(a, b *endpoint) bool {
-	return precedence{a.rank, a.ep.Dated, a.ep.Created, a.id}.before(precedence{b.rank, b.ep.Dated, b.ep.Created, b.id})
-}
-
-// precedence orders the claims on one name: VPC priority first, then the oldest endpoint, then
-// the smallest id, so that the choice is the same on every build.
-type precedence struct {
-	rank    int  // position of the endpoint's VPC in the priority list
-	dated   bool // whether created is known: a known time comes first
-	created time.Time
-	id      string
-}
-
-func (a precedence) before(b precedence) bool {
-	switch {
-	case a.rank != b.rank:
-		return a.rank < b.rank
-	case a.dated != b.dated:
-		return a.dated
-	case a.dated && !a.created.Equal(b.created):
-		return a.created.Before(b.created)
-	}
-	return a.id < b.id
-}
-
-func conflict(name []byte, wildcard bool, winner, loser *endpoint) string {
-	n := string(name)
-	if wildcard {
-		n = "*." + n
-	}
-	return fmt.Sprintf("%s offered by %s (%s) and %s (%s): serving %s", n,
-		winner.id, winner.ep.VPC, loser.id, loser.ep.VPC, winner.id)
 }
 
 // vpceZone returns the <region>.vpce.amazonaws.com zone of a regional or zonal name: the

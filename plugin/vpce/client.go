@@ -20,14 +20,16 @@ func (k azKey) matches(o azKey) bool {
 	return k.name != "" && k.name == o.name
 }
 
-// place is what the plugin knows of a client address: its AZ and, for a VPC subnet, the VPC.
+// place is what the plugin knows of a client address: its AZ and its VPC, either unknown.
 type place struct {
 	az  azKey
 	vpc string
 }
 
 // clientTable maps client addresses to places: the subnets of the served VPCs (from
-// DescribeSubnets) and the `zone` lines, which win. The longest prefix matches.
+// DescribeSubnets), then the `zone` and `client_vpc` lines, which win over a subnet of the same
+// range. The longest prefix matches; what its range does not say (the VPC of a zone line, the
+// AZ of a client_vpc line) it takes from the closest range around it that does.
 type clientTable struct {
 	bits     []int // prefix lengths present, longest first
 	prefixes map[netip.Prefix]place
@@ -36,12 +38,16 @@ type clientTable struct {
 	outer map[netip.Prefix]struct{}
 }
 
+// add places the range p: what pl says (its AZ, its VPC) replaces what the range had.
 func (t *clientTable) add(p netip.Prefix, pl place) {
 	if t.prefixes == nil {
 		t.prefixes = map[netip.Prefix]place{}
 		t.outer = map[netip.Prefix]struct{}{}
 	}
 	p = p.Masked()
+	if old, ok := t.prefixes[p]; ok {
+		pl = old.with(pl)
+	}
 	t.prefixes[p] = pl
 	if !slices.Contains(t.bits, p.Bits()) {
 		t.bits = append(t.bits, p.Bits())
@@ -54,6 +60,40 @@ func (t *clientTable) add(p netip.Prefix, pl place) {
 		}
 		t.outer[o] = struct{}{}
 	}
+}
+
+// with is p with what o knows replacing what p knows.
+func (p place) with(o place) place {
+	if o.az != (azKey{}) {
+		p.az = o.az
+	}
+	if o.vpc != "" {
+		p.vpc = o.vpc
+	}
+	return p
+}
+
+// inherit completes each range's place from the ranges around it, closest first: a zone line
+// inside a VPC's subnet is in that VPC, a subnet inside a client_vpc line keeps its own VPC.
+// Called once the table is whole.
+func (t *clientTable) inherit() {
+	completed := make(map[netip.Prefix]place, len(t.prefixes))
+	for p, pl := range t.prefixes {
+		for _, bits := range t.bits {
+			if pl.az != (azKey{}) && pl.vpc != "" {
+				break
+			}
+			if bits >= p.Bits() {
+				continue
+			}
+			outer, _ := p.Addr().Prefix(bits)
+			if o, ok := t.prefixes[outer]; ok {
+				pl = o.with(pl)
+			}
+		}
+		completed[p] = pl
+	}
+	t.prefixes = completed
 }
 
 // lookup returns the place of addr, if a prefix holds it.

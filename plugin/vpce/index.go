@@ -43,7 +43,11 @@ type index struct {
 	v6       [][16]byte
 	v6az     []uint16
 	azs      []azKey  // 0 is the unknown AZ
-	vpcs     []string // VPCs whose clients get the next plugin's answer for a name; 0 is none
+	vpcs     []string // VPCs named by rrsets and alts; 0 is none
+	// A name offered in several VPCs has an rrset per VPC: the one its node holds (the default,
+	// marked shared) and the other VPCs' own, listed in alts by altsOf of the default's position.
+	alts   []alt
+	altsOf map[uint32]altRun
 
 	ttl    uint32
 	stats  indexStats
@@ -87,23 +91,45 @@ type rrsetData struct {
 	inboundIn uint32
 	nA, nAAAA uint8 // how many addresses of each family
 	kind      nameKind
+	shared    bool // other VPCs have their own rrset for the name: alts
+}
+
+// alt is a VPC's own rrset for a name offered in several VPCs.
+type alt struct {
+	vpc uint32 // in vpcs
+	set uint32 // in rrsets
+}
+
+// altRun is a run of alts.
+type altRun struct{ off, n uint32 }
+
+// forVPC is the rrset that clients of vpc get for the name whose default rrset is at set.
+func (ix *index) forVPC(set uint32, vpc string) *rrset {
+	run := ix.altsOf[set]
+	for _, a := range ix.alts[run.off : run.off+run.n] {
+		if ix.vpcs[a.vpc] == vpc {
+			return &ix.rrsets[a.set]
+		}
+	}
+	return &ix.rrsets[set]
 }
 
 // maxAddrs is the most addresses of one family a name answers with: the count is one byte.
 // An endpoint has one interface per AZ; a name with more addresses is malformed input.
 const maxAddrs = 255
 
-// lookup finds the records for name, which must be a lower-case FQDN. An exact name wins
+// lookup finds the records for name, which must be a lower-case FQDN: the position of its
+// rrset (the default, for a name offered in several VPCs). An exact name wins
 // over a wildcard; the closest enclosing wildcard wins over one further up. Where no
 // name matches, a private zone apex at or above it makes the answer NODATA (at the apex) or
 // NXDOMAIN (below it), carrying the apex's SOA (zone).
-func (ix *index) lookup(name []byte) (rs *rrset, zone string, res result) {
+func (ix *index) lookup(name []byte) (set uint32, zone string, res result) {
 	apex := -1
 	atName := false
 	if i, ok := ix.find(name); ok {
 		nd := &ix.nodes[i]
 		if nd.exact != 0 {
-			return &ix.rrsets[nd.exact-1], "", resultAnswer
+			return nd.exact - 1, "", resultAnswer
 		}
 		if nd.apex {
 			apex, atName = i, true
@@ -116,7 +142,7 @@ func (ix *index) lookup(name []byte) (rs *rrset, zone string, res result) {
 		}
 		nd := &ix.nodes[i]
 		if nd.wild != 0 {
-			return &ix.rrsets[nd.wild-1], "", resultAnswer
+			return nd.wild - 1, "", resultAnswer
 		}
 		if nd.apex && apex < 0 {
 			apex = i
@@ -124,11 +150,11 @@ func (ix *index) lookup(name []byte) (rs *rrset, zone string, res result) {
 	}
 	switch {
 	case apex < 0:
-		return nil, "", resultMiss
+		return 0, "", resultMiss
 	case atName:
-		return nil, ix.nodeName(apex), resultNodata
+		return 0, ix.nodeName(apex), resultNodata
 	}
-	return nil, ix.nodeName(apex), resultNXDomain
+	return 0, ix.nodeName(apex), resultNXDomain
 }
 
 // find returns the position of name's node.
@@ -246,9 +272,10 @@ func severalAZs(azs []uint16) bool {
 }
 
 // perClient reports whether the answer to qtype differs between clients: affinity over a set
-// in several AZs, or a name that clients inside its endpoint's VPC get from the next plugin.
+// in several AZs, a name that clients inside its endpoint's VPC get from the next plugin, or
+// a name offered in several VPCs.
 func (ix *index) perClient(rs *rrset, qtype uint16) bool {
-	if rs.inboundIn != 0 {
+	if rs.inboundIn != 0 || rs.shared {
 		return true
 	}
 	if ix.affinity == affinityNone {

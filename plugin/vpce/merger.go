@@ -195,6 +195,9 @@ func (m *merger) rebuild(parts []*inventory.Compact) (*index, error) {
 	}); err != nil {
 		return nil, err
 	}
+	for _, n := range report.shared {
+		log.Infof("Shared name: %s", n)
+	}
 	for _, c := range report.conflicts {
 		log.Warningf("Conflict: %s", c)
 	}

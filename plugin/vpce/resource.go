@@ -53,6 +53,22 @@ const (
 type customName struct {
 	target string // the association's default name, a lower-case FQDN
 	zone   string // the private hosted zone AWS names after the custom name: the name itself
+	// perVPC are the other VPCs' own associations for a name offered in several VPCs: each
+	// VPC's clients get theirs.
+	perVPC []vpcTarget
+}
+
+// vpcTarget is the default name a VPC's clients get for a custom name.
+type vpcTarget struct{ vpc, target string }
+
+// targetFor is the default name a client in vpc gets.
+func (c *customName) targetFor(vpc string) string {
+	for _, t := range c.perVPC {
+		if t.vpc == vpc {
+			return t.target
+		}
+	}
+	return c.target
 }
 
 // customTable holds the custom names of one index, by lower-case FQDN. It is immutable once
@@ -65,9 +81,6 @@ type customTable struct {
 
 // customClaim is one association's offer of a custom name, while the table is built.
 type customClaim struct {
-	assoc  string // association id
-	vpc    string
-	rank   int
 	ep     *inventory.Endpoint
 	target string
 	region string
@@ -98,7 +111,8 @@ func buildCustomNames(inv *inventory.Compact, opts buildOptions, unknown *unknow
 			eps[id] = ep
 		}
 	}
-	claims := map[string]customClaim{}
+	claims := map[string][]offer[customClaim]{}
+	var names []string // in the order first offered, for the report
 	assocSeen := map[string]bool{}
 	for i := range inv.Associations {
 		as := &inv.Associations[i]
@@ -133,36 +147,44 @@ func buildCustomNames(inv *inventory.Compact, opts buildOptions, unknown *unknow
 				aws.ToString(as.PrivateDnsEntry.DnsName), aws.ToString(dnsEntryName(as.DnsEntry))))
 			continue
 		}
-		c := customClaim{assoc: id, vpc: ep.VPC, rank: len(opts.vpcs), ep: ep, target: target,
-			region: latticeRegion(ep)}
-		c.typ, _ = latticeType(ep.Type)
+		c := offer[customClaim]{vpc: ep.VPC, id: id, data: customClaim{ep: ep, target: target, region: latticeRegion(ep)}}
+		c.data.typ, _ = latticeType(ep.Type)
+		c.prec = precedence{len(opts.vpcs), ep.Dated, ep.Created, id}
 		if i := slices.Index(opts.vpcs, c.vpc); i >= 0 {
-			c.rank = i
+			c.prec.rank = i
 		}
-		prev, taken := claims[name]
-		switch {
-		case !taken:
-		case c.better(prev):
-			report.conflicts = append(report.conflicts, c.conflict(name, prev))
-		default:
-			report.conflicts = append(report.conflicts, prev.conflict(name, c))
-			continue
+		if _, ok := claims[name]; !ok {
+			names = append(names, name)
 		}
-		claims[name] = c
+		claims[name] = append(claims[name], c)
 	}
 	if len(claims) == 0 {
 		return nil
 	}
 	t := &customTable{names: make(map[string]*customName, len(claims)), authoritative: opts.authoritative, stats: map[string]*regionStats{}}
 	served := map[*inventory.Endpoint]bool{}
-	for name, c := range claims {
-		t.names[name] = &customName{target: c.target, zone: name}
-		rs := t.region(c.region)
-		rs.names[kindResource]++
+	serve := func(c customClaim) {
 		if !served[c.ep] {
 			served[c.ep] = true
-			rs.endpoints[c.typ]++
+			t.region(c.region).endpoints[c.typ]++
 		}
+	}
+	for _, name := range names {
+		s := settle(name, claims[name])
+		lines := s.lines
+		if s.shared {
+			report.shared = append(report.shared, lines[0])
+			lines = lines[1:]
+		}
+		report.conflicts = append(report.conflicts, lines...)
+		cn := &customName{target: s.def.data.target, zone: name}
+		for _, o := range s.perVPC {
+			cn.perVPC = append(cn.perVPC, vpcTarget{vpc: o.vpc, target: o.data.target})
+			serve(o.data)
+		}
+		t.names[name] = cn
+		t.region(s.def.data.region).names[kindResource]++
+		serve(s.def.data)
 	}
 	return t
 }
@@ -202,16 +224,6 @@ func dnsEntryName(e *types.DnsEntry) *string {
 		return nil
 	}
 	return e.DnsName
-}
-
-// better reports whether c should serve a name that o offers too: VPC priority first, then
-// the oldest endpoint, then the smallest association id, so that every build chooses alike.
-func (c customClaim) better(o customClaim) bool {
-	return precedence{c.rank, c.ep.Dated, c.ep.Created, c.assoc}.before(precedence{o.rank, o.ep.Dated, o.ep.Created, o.assoc})
-}
-
-func (c customClaim) conflict(name string, loser customClaim) string {
-	return fmt.Sprintf("%s offered by %s (%s) and %s (%s): serving %s", name, c.assoc, c.vpc, loser.assoc, loser.vpc, c.assoc)
 }
 
 func (t *customTable) region(r string) *regionStats {
@@ -257,7 +269,15 @@ func latticeRegion(ep *inventory.Endpoint) string {
 func (v *VPCE) serveCustom(ctx context.Context, qc *queryCounters, ix *index, w dns.ResponseWriter, r *dns.Msg, name []byte) (bool, int, error) {
 	t := ix.custom
 	if c, ok := t.names[string(name)]; ok {
-		rc, err := v.answerCustom(ctx, qc, ix.ttl, c, w, r)
+		target, scope := c.target, uint8(0)
+		if len(c.perVPC) > 0 && ix.clients != nil {
+			pl, known, s := v.locate(ix, w, subnetOption(r.IsEdns0()), true)
+			if known {
+				target = c.targetFor(pl.vpc)
+			}
+			scope = s
+		}
+		rc, err := v.answerCustom(ctx, qc, ix.ttl, target, scope, w, r)
 		return true, rc, err
 	}
 	if !t.authoritative {
@@ -273,7 +293,7 @@ func (v *VPCE) serveCustom(ctx context.Context, qc *queryCounters, ix *index, w 
 		}
 		p := newReply(r, dns.RcodeNameError)
 		p.setSOA(c.zone, ix.ttl)
-		v.writeCustom(p, w, r)
+		v.writeCustom(p, w, r, 0)
 		qc.answers[kindResource][resultNXDomain].Inc()
 		return true, dns.RcodeNameError, nil
 	}
@@ -283,18 +303,19 @@ func (v *VPCE) serveCustom(ctx context.Context, qc *queryCounters, ix *index, w 
 // answerCustom answers a custom name as a recursive resolver would: the CNAME, then the
 // target's records as the next plugin resolves them, in one reply with the next plugin's
 // rcode and authority section. A client asking for the CNAME itself gets it alone. If the
-// next plugin fails, the client still gets the CNAME, with the failure's rcode.
-func (v *VPCE) answerCustom(ctx context.Context, qc *queryCounters, ttl uint32, c *customName, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+// next plugin fails, the client still gets the CNAME, with the failure's rcode. scope is the
+// Client Subnet scope of the choice of target.
+func (v *VPCE) answerCustom(ctx context.Context, qc *queryCounters, ttl uint32, target string, scope uint8, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 	q := r.Question[0]
 	p := newReply(r, dns.RcodeSuccess)
 	p.msg.Answer = append(p.msg.Answer, &dns.CNAME{
 		Hdr:    dns.RR_Header{Name: q.Name, Rrtype: dns.TypeCNAME, Class: dns.ClassINET, Ttl: ttl},
-		Target: c.target,
+		Target: target,
 	})
 	var err error
 	if q.Qtype != dns.TypeCNAME {
 		sub := r.Copy()
-		sub.Question[0].Name = c.target
+		sub.Question[0].Name = target
 		nw := nonwriter.New(w)
 		var rc int
 		rc, err = plugin.NextOrFailure(pluginName, v.Next, ctx, nw, sub)
@@ -308,7 +329,7 @@ func (v *VPCE) answerCustom(ctx context.Context, qc *queryCounters, ttl uint32, 
 			p.msg.Rcode = rc // the next plugin left the reply to the server: nothing to add
 		}
 	}
-	v.writeCustom(p, w, r)
+	v.writeCustom(p, w, r, scope)
 	qc.answers[kindResource][resultAnswer].Inc()
 	if !plugin.ClientWrite(p.msg.Rcode) {
 		return dns.RcodeSuccess, err // written: the server must not write an error reply too
@@ -316,12 +337,12 @@ func (v *VPCE) answerCustom(ctx context.Context, qc *queryCounters, ttl uint32, 
 	return p.msg.Rcode, err
 }
 
-// writeCustom writes p, echoing the query's Client Subnet option at scope 0: the answer is
-// the same for every client.
-func (v *VPCE) writeCustom(p *reply, w dns.ResponseWriter, r *dns.Msg) {
+// writeCustom writes p, echoing the query's Client Subnet option at scope: 0 for an answer
+// that is the same for every client.
+func (v *VPCE) writeCustom(p *reply, w dns.ResponseWriter, r *dns.Msg, scope uint8) {
 	opt := r.IsEdns0()
 	if ecs := subnetOption(opt); ecs != nil {
-		setECS(&p.msg, opt, ecs, 0)
+		setECS(&p.msg, opt, ecs, scope)
 	}
 	w.WriteMsg(&p.msg)
 }

@@ -266,6 +266,16 @@ func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 		}
 		s.build.azRanges = append(s.build.azRanges, azRange{az: strings.ToLower(args[0]), prefixes: prefixes})
 		return nil
+	case "client_vpc":
+		if len(args) < 2 || !strings.HasPrefix(args[0], "vpc-") {
+			return c.Errf("client_vpc needs a VPC id and at least one CIDR")
+		}
+		prefixes, err := parseCIDRs(args[1:])
+		if err != nil {
+			return c.Errf("client_vpc %s: %v", args[0], err)
+		}
+		s.build.vpcRanges = append(s.build.vpcRanges, vpcRange{vpc: args[0], prefixes: prefixes})
+		return nil
 	case "trusted_forwarder":
 		if len(args) == 0 {
 			return c.Errf("trusted_forwarder needs at least one CIDR")

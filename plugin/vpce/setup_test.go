@@ -84,6 +84,10 @@ func TestSetup(t *testing.T) {
 		{"vpce {\n affinity sometimes\n}", "affinity needs one of prefer, only"},
 		{"vpce {\n zone us-east-1a\n}", "zone needs an AZ name or ID and at least one CIDR"},
 		{"vpce {\n zone us-east-1a 10.0.0.0/33\n}", `zone us-east-1a: "10.0.0.0/33" is not a CIDR`},
+		{"vpce {\n client_vpc vpc-0b 10.100.0.0/16 fd00::/8\n client_vpc vpc-0c 192.168.1.1\n}", ""},
+		{"vpce {\n client_vpc vpc-0b\n}", "client_vpc needs a VPC id and at least one CIDR"},
+		{"vpce {\n client_vpc 10.0.0.0/8\n}", "client_vpc needs a VPC id and at least one CIDR"},
+		{"vpce {\n client_vpc vpc-0b 10.0.0.0/40\n}", `client_vpc vpc-0b: "10.0.0.0/40" is not a CIDR`},
 		{"vpce {\n trusted_forwarder\n}", "trusted_forwarder needs at least one CIDR"},
 		{"vpce {\n trusted_forwarder nodelocal\n}", `trusted_forwarder: "nodelocal" is not a CIDR`},
 		{"vpce {\n private_dns\n}", "private_dns needs one of enabled, all, off"},
@@ -157,7 +161,7 @@ func TestSetupAPIOptions(t *testing.T) {
 	}
 
 	// affinity asks for the subnets, private_dns all for the services.
-	s, err = parse(caddy.NewTestController("dns", "vpce {\n affinity only\n private_dns all\n zone USE1-AZ4 10.0.0.0/8\n trusted_forwarder 169.254.20.10\n}"))
+	s, err = parse(caddy.NewTestController("dns", "vpce {\n affinity only\n private_dns all\n zone USE1-AZ4 10.0.0.0/8\n client_vpc vpc-0b 10.100.0.0/16\n trusted_forwarder 169.254.20.10\n}"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,6 +170,9 @@ func TestSetupAPIOptions(t *testing.T) {
 	}
 	if len(s.build.azRanges) != 1 || s.build.azRanges[0].az != "use1-az4" || s.build.azRanges[0].prefixes[0].String() != "10.0.0.0/8" {
 		t.Errorf("zone lines: %+v", s.build.azRanges)
+	}
+	if len(s.build.vpcRanges) != 1 || s.build.vpcRanges[0].vpc != "vpc-0b" || s.build.vpcRanges[0].prefixes[0].String() != "10.100.0.0/16" {
+		t.Errorf("client_vpc lines: %+v", s.build.vpcRanges)
 	}
 	if len(s.trusted) != 1 || s.trusted[0].String() != "169.254.20.10/32" {
 		t.Errorf("trusted forwarders: %v", s.trusted)

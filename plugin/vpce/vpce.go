@@ -58,7 +58,7 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 			return rc, err
 		}
 	}
-	rs, zone, res := ix.lookup(name)
+	set, zone, res := ix.lookup(name)
 	opt := r.IsEdns0()
 	ecs := subnetOption(opt)
 	var scope uint8 // the Client Subnet scope: 0 unless the client's subnet chose the answer
@@ -76,15 +76,18 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 		p.setSOA(zone, ix.ttl)
 		qc.answers[kindPrivate][res].Inc()
 	case resultAnswer:
+		rs := &ix.rrsets[set]
 		var client *place
-		if ix.clients != nil && (ix.affinity != affinityNone || rs.inboundIn != 0) {
-			addr, fromECS := clientAddr(w, ecs, v.trusted)
-			if pl, ok := ix.clients.lookup(addr); ok {
+		if ix.clients != nil && (ix.affinity != affinityNone || rs.inboundIn != 0 || rs.shared) {
+			var pl place
+			var known bool
+			pl, known, scope = v.locate(ix, w, ecs, ix.perClient(rs, q.Qtype))
+			if known {
 				client = &pl
 			}
-			if fromECS && ix.perClient(rs, q.Qtype) {
-				scope = ix.clients.scope(addr, ecs.SourceNetmask)
-			}
+		}
+		if rs.shared && client != nil {
+			rs = ix.forVPC(set, client.vpc) // the client's VPC's own endpoint, if it has one
 		}
 		if rs.inboundIn != 0 && client != nil && client.vpc == ix.inboundOnlyVPC(rs) {
 			if scope > 0 { // the next plugin's answer is for this VPC's clients only
@@ -100,6 +103,18 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 	}
 	w.WriteMsg(&p.msg)
 	return p.msg.Rcode, nil
+}
+
+// locate places the query's client in ix's client table: by its address, or by the Client
+// Subnet option of a trusted forwarder. When the answer depends on the place (perClient) and
+// the option placed the client, scope is the option's scope for it, else 0.
+func (v *VPCE) locate(ix *index, w dns.ResponseWriter, ecs *dns.EDNS0_SUBNET, perClient bool) (pl place, known bool, scope uint8) {
+	addr, fromECS := clientAddr(w, ecs, v.trusted)
+	pl, known = ix.clients.lookup(addr)
+	if fromECS && perClient {
+		scope = ix.clients.scope(addr, ecs.SourceNetmask)
+	}
+	return pl, known, scope
 }
 
 // scopeWriter echoes the query's Client Subnet option with its scope in the next plugin's

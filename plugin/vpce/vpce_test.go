@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,15 +51,20 @@ func readSnapshots(tb testing.TB, files ...string) *inventory.Inventory {
 	return inventory.Merge(parts...)
 }
 
+// compactOf reads snapshot files, merged, into what sources hand over.
+func compactOf(tb testing.TB, files ...string) *inventory.Compact {
+	tb.Helper()
+	return inventory.NewCompact(readSnapshots(tb, files...))
+}
+
 // newTestVPCE serves the snapshot file in zones with the given build options.
 func newTestVPCE(t testing.TB, file string, opts buildOptions, zones ...string) *VPCE {
 	t.Helper()
-	inv := readSnapshots(t, file)
 	if len(zones) == 0 {
 		zones = []string{"."}
 	}
 	v := newBareVPCE(nextPlugin, zones...)
-	ix, _ := buildIndex(inventory.NewCompact(inv), opts)
+	ix, _ := buildIndex(compactOf(t, file), opts)
 	v.index.Store(ix)
 	return v
 }
@@ -197,27 +203,14 @@ func TestVPCPriority(t *testing.T) {
 	}
 }
 
-func TestConflictsReported(t *testing.T) {
-	data, err := os.ReadFile("testdata/answers.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv, err := inventory.Parse("answers.json", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, report := buildIndex(inventory.NewCompact(inv), buildOptions{ttl: 60})
-	want := []string{
-		"conflict.us-east-1.amazonaws.com. offered by vpce-0k (vpc-1) and vpce-0j (vpc-2): serving vpce-0k",
-		"conflict.us-east-1.amazonaws.com. offered by vpce-0k (vpc-1) and vpce-0l (vpc-3): serving vpce-0k",
-	}
-	if len(report.conflicts) != len(want) {
-		t.Fatalf("conflicts = %q, want %q", report.conflicts, want)
-	}
-	for i := range want {
-		if report.conflicts[i] != want[i] {
-			t.Errorf("conflict %d = %q, want %q", i, report.conflicts[i], want[i])
-		}
+// TestSharedReported: endpoints of three VPCs offering one name are one info line; the
+// oldest serves clients outside those VPCs.
+func TestSharedReported(t *testing.T) {
+	_, report := buildIndex(compactOf(t, "testdata/answers.json"), buildOptions{ttl: 60})
+	want := []string{"conflict.us-east-1.amazonaws.com. offered in vpc-1 (vpce-0k), vpc-3 (vpce-0l), vpc-2 (vpce-0j): " +
+		"each VPC's clients get their VPC's, other clients vpce-0k (the smallest id)"}
+	if !slices.Equal(report.shared, want) || len(report.conflicts) != 0 {
+		t.Errorf("shared %q, conflicts %q; want shared %q", report.shared, report.conflicts, want)
 	}
 }
 

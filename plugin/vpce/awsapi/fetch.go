@@ -108,7 +108,7 @@ func fetch(ctx context.Context, api API, q Query, prev *inventory.Compact, whole
 		whole.VpcEndpointAssociations = assocs
 	}
 
-	if subnetVPCs := subnetsNeeded(k.Endpoints, q); len(subnetVPCs) > 0 {
+	if subnetVPCs := subnetsNeeded(k.Compact, q); len(subnetVPCs) > 0 {
 		subnets, err := fetchSubnets(ctx, api, subnetVPCs, timeout)
 		if err != nil {
 			return nil, err
@@ -229,16 +229,49 @@ func addressingChanged(a, b *inventory.Endpoint) bool {
 }
 
 // subnetsNeeded lists the VPCs whose subnets tell where clients are: every served VPC with
-// affinity, else those of endpoints that answer only clients from outside their VPC.
-func subnetsNeeded(eps []inventory.Endpoint, q Query) []string {
-	var vpcs []string
-	for i := range eps {
-		if ep := &eps[i]; (q.Subnets || ep.InboundOnly) && ep.VPC != "" && !slices.Contains(vpcs, ep.VPC) {
-			vpcs = append(vpcs, ep.VPC)
+// affinity; else those of endpoints that answer only clients from outside their VPC, and those
+// whose endpoints offer a name that another VPC's endpoint offers too (each VPC's clients get
+// their own). A name is known by the service that offers it, or by itself: a private name in
+// DnsEntries, a custom name of an association.
+func subnetsNeeded(c *inventory.Compact, q Query) []string {
+	need := map[string]bool{}
+	first := map[string]string{} // a name's key -> the first VPC offering it
+	offers := func(key, vpc string) {
+		if v, ok := first[key]; !ok {
+			first[key] = vpc
+		} else if v != vpc {
+			need[v], need[vpc] = true, true
 		}
 	}
-	slices.Sort(vpcs)
-	return vpcs
+	vpcOf := map[string]string{} // endpoint id -> VPC, for the associations
+	for i := range c.Endpoints {
+		ep := &c.Endpoints[i]
+		if ep.VPC == "" {
+			continue
+		}
+		vpcOf[ep.ID] = ep.VPC
+		if q.Subnets || ep.InboundOnly {
+			need[ep.VPC] = true
+		}
+		if ep.Service != "" && (ep.PrivateDNS || q.Services) {
+			offers("service "+ep.Service, ep.VPC)
+		}
+		if !ep.PrivateDNS {
+			continue
+		}
+		for _, name := range ep.DNSNames {
+			if !strings.HasPrefix(strings.ToLower(name), strings.ToLower(ep.ID)+"-") {
+				offers("name "+strings.ToLower(strings.TrimSuffix(name, ".")), ep.VPC)
+			}
+		}
+	}
+	for i := range c.Associations {
+		as := &c.Associations[i]
+		if vpc, ok := vpcOf[aws.ToString(as.VpcEndpointId)]; ok && as.PrivateDnsEntry != nil {
+			offers("name "+strings.ToLower(strings.TrimSuffix(aws.ToString(as.PrivateDnsEntry.DnsName), ".")), vpc)
+		}
+	}
+	return slices.Sorted(maps.Keys(need))
 }
 
 func fetchSubnets(ctx context.Context, api API, vpcs []string, timeout time.Duration) ([]types.Subnet, error) {

@@ -208,3 +208,57 @@ func fetchInventory(ctx context.Context, api API, q Query, prev *inventory.Compa
 	}
 	return kept.Inventory(), nil
 }
+
+// TestSubnetsForSharedNames: subnets are read for the VPCs whose endpoints offer a name another
+// VPC's endpoint offers too, and only then (without affinity or inbound-only endpoints).
+func TestSubnetsForSharedNames(t *testing.T) {
+	fake, acct := fakeAccount(t)
+	client, err := NewClient(context.Background(), acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ssm, logs = "ssm.us-east-1.amazonaws.com", "logs.us-east-1.amazonaws.com"
+	subnets := []types.Subnet{
+		{SubnetId: aws.String("subnet-1"), VpcId: aws.String("vpc-1"), CidrBlock: aws.String("10.1.0.0/24")},
+		{SubnetId: aws.String("subnet-2"), VpcId: aws.String("vpc-2"), CidrBlock: aws.String("10.2.0.0/24")},
+	}
+	for _, tc := range []struct {
+		name      string
+		endpoints func()
+		want      string // the vpc-id filter of DescribeSubnets; "" for no call
+	}{
+		{"one VPC per name", func() {
+			testkit.PutEndpoint(fake, 1, "vpc-1", ssm, "10.1.0.10")
+			testkit.PutEndpoint(fake, 2, "vpc-2", logs, "10.2.0.10")
+		}, ""},
+		{"a name in two VPCs", func() {
+			testkit.PutEndpoint(fake, 1, "vpc-1", ssm, "10.1.0.10")
+			testkit.PutEndpoint(fake, 2, "vpc-2", ssm, "10.2.0.10")
+			testkit.PutEndpoint(fake, 3, "vpc-3", logs, "10.3.0.10")
+		}, "vpc-1,vpc-2"},
+		{"private DNS off: no name offered", func() {
+			testkit.PutEndpoint(fake, 1, "vpc-1", "", "10.1.0.10")
+			testkit.PutEndpoint(fake, 2, "vpc-2", "", "10.2.0.10")
+		}, ""},
+	} {
+		fake.Load(nil, nil, nil, subnets)
+		tc.endpoints()
+		fake.ResetCalls()
+		inv, err := fetchInventory(context.Background(), client, Query{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := ""
+		for _, r := range fake.Requests() {
+			if r.Action == "DescribeSubnets" {
+				got = requestFilters(r.Params)["vpc-id"]
+			}
+		}
+		if got != tc.want {
+			t.Errorf("%s: DescribeSubnets for %q, want %q", tc.name, got, tc.want)
+		}
+		if tc.want != "" && len(inv.Subnets) != 2 {
+			t.Errorf("%s: %d subnets read, want 2", tc.name, len(inv.Subnets))
+		}
+	}
+}

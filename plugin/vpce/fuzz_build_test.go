@@ -241,9 +241,23 @@ func FuzzBuild(f *testing.F) {
 		checkContributors(t, inv, opts, ix)
 		checkCustomNames(t, inv, opts, ix)
 		checkUnknownReported(t, inv, opts, report)
+		// Each client gets its VPC's own answer for a name offered in several VPCs, else the default.
+		tab := tableOf(ix)
 		for _, a := range strings.Split(addrs, "\n") {
-			if ip, err := netip.ParseAddr(a); err == nil {
-				ix.clients.lookup(ip)
+			ip, err := netip.ParseAddr(a)
+			if err != nil {
+				continue
+			}
+			pl, _ := ix.clients.lookup(ip)
+			for name, s := range tab.exact {
+				set, _, _ := ix.lookup([]byte(name))
+				want := s.rs
+				if own, ok := s.perVPC[pl.vpc]; ok {
+					want = own.rs
+				}
+				if got := ix.forVPC(set, pl.vpc); got != want {
+					t.Errorf("%s for a client of %q (%s): not its VPC's answer", name, pl.vpc, ip)
+				}
 			}
 		}
 	})
@@ -357,6 +371,11 @@ func fuzzInventoryOf(ctl []byte, names, addrs []string) (*inventory.Inventory, b
 		}
 		inv.VpcEndpointAssociations = append(inv.VpcEndpointAssociations, as)
 	}
+	for range r.next() % 3 {
+		if p, err := netip.ParsePrefix(pick(r, addrs) + pick(r, []string{"/8", "/24", "/32", "/64", "/0"})); err == nil {
+			opts.vpcRanges = append(opts.vpcRanges, vpcRange{vpc: pick(r, fuzzVPCs), prefixes: []netip.Prefix{p}})
+		}
+	}
 	return inv, opts
 }
 
@@ -375,6 +394,7 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions
 	services := servicePrivateNames(inv.ServiceDetails) // its owner check is TestPrivateDNSModes's
 	type offer struct {
 		private bool
+		vpc     string
 		addrs   map[string]bool
 	}
 	offers := map[string][]offer{} // by index key, with "*." for wildcards
@@ -437,25 +457,36 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions
 			if private && !privateOK {
 				continue
 			}
-			offers[key] = append(offers[key], offer{private: private, addrs: addrs})
+			offers[key] = append(offers[key], offer{private: private, vpc: aws.ToString(ep.VpcId), addrs: addrs})
 		}
 	}
-	check := func(key string, s servedName) {
-		list := offers[key]
-		if len(list) == 0 {
-			t.Errorf("%s served, but no available Interface endpoint (with private DNS, for a private name) offers it", key)
-			return
-		}
-		for _, o := range list {
-			ok := true
+	// offeredIn reports whether an endpoint of vpc ("" for any) offers key with s's addresses.
+	offeredIn := func(key, vpc string, s servedName) bool {
+		for _, o := range offers[key] {
+			ok := vpc == "" || o.vpc == vpc
 			for _, ip := range slices.Concat(s.a, s.aaaa) {
 				ok = ok && o.addrs[ip.String()]
 			}
 			if ok && o.private == (s.kind == kindPrivate) {
-				return
+				return true
 			}
 		}
-		t.Errorf("%s (%v) serves %v %v: not the addresses of an endpoint that offers it", key, s.kind, s.a, s.aaaa)
+		return false
+	}
+	check := func(key string, s servedName) {
+		if len(offers[key]) == 0 {
+			t.Errorf("%s served, but no available Interface endpoint (with private DNS, for a private name) offers it", key)
+			return
+		}
+		if !offeredIn(key, "", s) {
+			t.Errorf("%s (%v) serves %v %v: not the addresses of an endpoint that offers it", key, s.kind, s.a, s.aaaa)
+		}
+		// A VPC's own answer is the addresses of that VPC's endpoint, for a private name.
+		for vpc, alt := range s.perVPC {
+			if vpc == "" || alt.kind != kindPrivate || !offeredIn(key, vpc, alt) {
+				t.Errorf("%s for %q clients serves %v %v (%v): not the addresses of that VPC's endpoint", key, vpc, alt.a, alt.aaaa, alt.kind)
+			}
+		}
 	}
 	tab := tableOf(ix)
 	for name, s := range tab.exact {

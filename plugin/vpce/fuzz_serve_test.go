@@ -7,6 +7,7 @@ package vpce
 import (
 	"context"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -40,25 +41,35 @@ type fuzzHandler struct {
 	tab   indexTable
 	zones [][]string // the zones' labels, for the oracle
 	auth  bool
+	vpc   string // the VPC test.ResponseWriter's client (10.240.0.1) is in
 }
 
 func fuzzHandlers(tb testing.TB) []fuzzHandler {
 	tb.Helper()
-	inv := fuzzInventory(tb)
+	inv := inventory.NewCompact(fuzzInventory(tb))
+	vpcs := compactOf(tb, "testdata/vpcs.json") // names offered in several VPCs
 	var hs []fuzzHandler
 	for _, c := range []struct {
 		name  string
+		inv   *inventory.Compact
 		auth  bool
 		zones []string
+		vpc   string // client_vpc of test.ResponseWriter's client
 	}{
-		{"plain", false, []string{"."}},
-		{"authoritative", true, []string{"."}},
-		{"zoned", true, []string{"US-EAST-1.vpce.amazonaws.com", "s3.ap-northeast-1.amazonaws.com.", "bucket.s3.us-east-1.amazonaws.com", "example.com"}},
+		{"plain", inv, false, []string{"."}, ""},
+		{"authoritative", inv, true, []string{"."}, ""},
+		{"zoned", inv, true, []string{"US-EAST-1.vpce.amazonaws.com", "s3.ap-northeast-1.amazonaws.com.", "bucket.s3.us-east-1.amazonaws.com", "example.com"}, ""},
+		{"client in vpc-0b", vpcs, false, []string{"."}, "vpc-0b"},
+		{"client in vpc-0c", vpcs, true, []string{"."}, "vpc-0c"},
 	} {
-		ix, _ := buildIndex(inventory.NewCompact(inv), buildOptions{ttl: 60, authoritative: c.auth})
+		opts := buildOptions{ttl: 60, authoritative: c.auth}
+		if c.vpc != "" {
+			opts.vpcRanges = []vpcRange{{vpc: c.vpc, prefixes: []netip.Prefix{netip.MustParsePrefix("10.240.0.0/16")}}}
+		}
+		ix, _ := buildIndex(c.inv, opts)
 		v := newBareVPCE(fuzzNext, c.zones...)
 		v.index.Store(ix)
-		h := fuzzHandler{name: c.name, v: v, ix: ix, tab: tableOf(ix), auth: c.auth}
+		h := fuzzHandler{name: c.name, v: v, ix: ix, tab: tableOf(ix), auth: c.auth, vpc: c.vpc}
 		for _, z := range v.zones {
 			labels, _ := wireLabels(z)
 			h.zones = append(h.zones, labels)
@@ -116,11 +127,11 @@ func (h *fuzzHandler) oracle(labels []string) (*servedName, result) {
 		return nil, resultMiss
 	}
 	if s, ok := h.tab.exact[joinLabels(labels)]; ok {
-		return &s, resultAnswer
+		return h.forClient(s), resultAnswer
 	}
 	for k := 1; k < len(labels); k++ {
 		if s, ok := h.tab.wild[joinLabels(labels[k:])]; ok {
-			return &s, resultAnswer
+			return h.forClient(s), resultAnswer
 		}
 	}
 	if h.tab.apexes[joinLabels(labels)] {
@@ -132,6 +143,14 @@ func (h *fuzzHandler) oracle(labels []string) (*servedName, result) {
 		}
 	}
 	return nil, resultMiss
+}
+
+// forClient is what the handler's client gets of s: its VPC's own answer, if there is one.
+func (h *fuzzHandler) forClient(s servedName) *servedName {
+	if own, ok := s.perVPC[h.vpc]; ok {
+		return &own
+	}
+	return &s
 }
 
 func (h *fuzzHandler) inZone(labels []string) bool {
@@ -185,10 +204,16 @@ func checkCustomReply(t *testing.T, h *fuzzHandler, r, m *dns.Msg, c *customName
 	if q.Qtype == dns.TypeCNAME {
 		want = 1
 	}
+	target := c.target
+	for _, t := range c.perVPC {
+		if t.vpc == h.vpc {
+			target = t.target
+		}
+	}
 	cname, ok := m.Answer[0].(*dns.CNAME)
-	if m.Rcode != dns.RcodeSuccess || len(m.Answer) != want || !ok || cname.Hdr.Name != q.Name || cname.Target != c.target ||
+	if m.Rcode != dns.RcodeSuccess || len(m.Answer) != want || !ok || cname.Hdr.Name != q.Name || cname.Target != target ||
 		want == 2 && m.Answer[1] != fuzzNextRR {
-		t.Fatalf("%s: %v: want the CNAME to %s and the next plugin's answer\n%s", h.name, q, c.target, m)
+		t.Fatalf("%s: %v: want the CNAME to %s and the next plugin's answer\n%s", h.name, q, target, m)
 	}
 }
 
@@ -352,6 +377,7 @@ func fuzzServeDNSSeeds() [][]byte {
 		"special.s3.us-east-1.amazonaws.com.", "s3.us-east-1.amazonaws.com.", "foo.ssm.us-east-1.amazonaws.com.",
 		"bucket.s3.ap-northeast-1.amazonaws.com.", "ssm.ap-northeast-1.amazonaws.com.", "upper.example.com.", "example.org.", ".",
 		"db.payments.example.com.", "x.DB.payments.example.com.", "orders.cluster-c9xyzexample.ap-northeast-1.rds.amazonaws.com.",
+		"db.example.internal.", "api.ecr.us-east-1.amazonaws.com.", "vpce-0b1-bbbb1111.ssm.us-east-1.vpce.amazonaws.com.",
 	} {
 		for _, qtype := range []uint16{dns.TypeA, dns.TypeAAAA, dns.TypeANY, dns.TypeTXT, dns.TypeCNAME} {
 			add(q(name, qtype))

@@ -308,6 +308,7 @@ type servedName struct {
 	aAZ, aaaaAZ []azKey
 	zone        string
 	inboundVPC  string
+	perVPC      map[string]servedName // for a name offered in several VPCs: the other VPCs' own
 }
 
 // indexTable is what an index serves, as maps: its exact names, its wildcards by apex, and its
@@ -334,13 +335,23 @@ func tableOf(ix *index) indexTable {
 		}
 		return s
 	}
+	withAlts := func(set uint32) servedName {
+		s := served(set)
+		if run, ok := ix.altsOf[set-1]; ok {
+			s.perVPC = map[string]servedName{}
+			for _, a := range ix.alts[run.off : run.off+run.n] {
+				s.perVPC[ix.vpcs[a.vpc]] = served(a.set + 1)
+			}
+		}
+		return s
+	}
 	for i, nd := range ix.nodes {
 		name := ix.nodeName(i)
 		if nd.exact != 0 {
-			t.exact[name] = served(nd.exact)
+			t.exact[name] = withAlts(nd.exact)
 		}
 		if nd.wild != 0 {
-			t.wild[name] = served(nd.wild)
+			t.wild[name] = withAlts(nd.wild)
 		}
 		if nd.apex {
 			t.apexes[name] = true

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
@@ -67,16 +68,16 @@ func answerAddrs(reply *dns.Msg) string {
 }
 
 func TestAffinity(t *testing.T) {
-	ranges := []azRange{
-		{az: "us-east-1b", prefixes: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}}, // on premises, by AZ name
-		{az: "use1-az3", prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}},    // by AZ ID
-		{az: "use1-az3", prefixes: []netip.Prefix{netip.MustParsePrefix("10.1.1.128/25")}},    // wins over the learned subnet
+	ranges := []index.AZRange{
+		{AZ: "us-east-1b", Prefixes: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}}, // on premises, by AZ name
+		{AZ: "use1-az3", Prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}},    // by AZ ID
+		{AZ: "use1-az3", Prefixes: []netip.Prefix{netip.MustParsePrefix("10.1.1.128/25")}},    // wins over the learned subnet
 	}
-	const prefer, only, none = affinityPrefer, affinityOnly, affinityNone
+	const prefer, only, none = index.AffinityPrefer, index.AffinityOnly, index.AffinityNone
 	const ssm = "ssm.us-east-1.amazonaws.com."
 	cases := []struct {
 		name   string
-		mode   affinity
+		mode   index.Affinity
 		qname  string
 		qtype  uint16
 		remote string
@@ -106,7 +107,7 @@ func TestAffinity(t *testing.T) {
 	}
 	for _, tc := range cases {
 		// A fresh view each time, so that every case sees the first rotation.
-		v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, affinity: tc.mode, azRanges: ranges})
+		v := newTestVPCE(t, "testdata/affinity.json", index.Options{TTL: 60, Affinity: tc.mode, AZRanges: ranges})
 		if got := answerFrom(t, v, tc.qname, tc.qtype, tc.remote, ""); got != tc.want {
 			t.Errorf("%s: %s from %s = %q, want %q", tc.name, tc.qname, tc.remote, got, tc.want)
 		}
@@ -114,7 +115,7 @@ func TestAffinity(t *testing.T) {
 }
 
 func TestAffinityRotatesWithinGroups(t *testing.T) {
-	v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, affinity: affinityPrefer})
+	v := newTestVPCE(t, "testdata/affinity.json", index.Options{TTL: 60, Affinity: index.AffinityPrefer})
 	seen := map[string]bool{}
 	for range 6 {
 		got := answerFrom(t, v, "ssm.us-east-1.amazonaws.com.", dns.TypeA, "10.1.1.5", "")
@@ -129,7 +130,7 @@ func TestAffinityRotatesWithinGroups(t *testing.T) {
 }
 
 func TestTrustedForwarderECS(t *testing.T) {
-	v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, affinity: affinityOnly})
+	v := newTestVPCE(t, "testdata/affinity.json", index.Options{TTL: 60, Affinity: index.AffinityOnly})
 	v.trusted = []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}
 	const ssm = "ssm.us-east-1.amazonaws.com."
 	// A trusted forwarder (a NodeLocal cache, say) passes on its client, in subnet b.
@@ -143,7 +144,7 @@ func TestTrustedForwarderECS(t *testing.T) {
 }
 
 func TestInboundOnlyEndpoint(t *testing.T) {
-	v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60})
+	v := newTestVPCE(t, "testdata/affinity.json", index.Options{TTL: 60})
 	for _, tc := range []struct{ name, remote, want string }{
 		{"s3.us-east-1.amazonaws.com.", "10.1.1.5", "next"},                   // inside vpc-1: the gateway endpoint's path
 		{"bucket.s3.us-east-1.amazonaws.com.", "10.1.2.5", "next"},            // wildcard too
@@ -159,21 +160,21 @@ func TestInboundOnlyEndpoint(t *testing.T) {
 
 func TestPrivateDNSModes(t *testing.T) {
 	cases := []struct {
-		mode privateDNSMode
+		mode index.PrivateDNSMode
 		name string
 		want string
 	}{
-		{privateDNSEnabled, "ssm.us-east-1.amazonaws.com.", "10.1.1.10 10.1.2.10 10.1.3.10"},
-		{privateDNSEnabled, "sts.us-east-1.amazonaws.com.", "next"},  // hub endpoint, private DNS disabled
-		{privateDNSAll, "sts.us-east-1.amazonaws.com.", "10.1.1.70"}, // its service's private name
-		{privateDNSAll, "ssm.us-east-1.amazonaws.com.", "10.1.1.10 10.1.2.10 10.1.3.10"},
-		{privateDNSAll, "x.verified.example.com.", "10.1.1.80"}, // a partner's verified wildcard
-		{privateDNSAll, "api.unverified.example.com.", "next"},  // not verified: not served
-		{privateDNSOff, "ssm.us-east-1.amazonaws.com.", "next"},
-		{privateDNSOff, "vpce-1-aaaa.ssm.us-east-1.vpce.amazonaws.com.", "10.1.1.10 10.1.2.10 10.1.3.10"},
+		{index.PrivateDNSEnabled, "ssm.us-east-1.amazonaws.com.", "10.1.1.10 10.1.2.10 10.1.3.10"},
+		{index.PrivateDNSEnabled, "sts.us-east-1.amazonaws.com.", "next"},  // hub endpoint, private DNS disabled
+		{index.PrivateDNSAll, "sts.us-east-1.amazonaws.com.", "10.1.1.70"}, // its service's private name
+		{index.PrivateDNSAll, "ssm.us-east-1.amazonaws.com.", "10.1.1.10 10.1.2.10 10.1.3.10"},
+		{index.PrivateDNSAll, "x.verified.example.com.", "10.1.1.80"}, // a partner's verified wildcard
+		{index.PrivateDNSAll, "api.unverified.example.com.", "next"},  // not verified: not served
+		{index.PrivateDNSOff, "ssm.us-east-1.amazonaws.com.", "next"},
+		{index.PrivateDNSOff, "vpce-1-aaaa.ssm.us-east-1.vpce.amazonaws.com.", "10.1.1.10 10.1.2.10 10.1.3.10"},
 	}
 	for _, tc := range cases {
-		v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, privateDNS: tc.mode})
+		v := newTestVPCE(t, "testdata/affinity.json", index.Options{TTL: 60, PrivateDNS: tc.mode})
 		if got := answerFrom(t, v, tc.name, dns.TypeA, "203.0.113.1", ""); got != tc.want {
 			t.Errorf("private_dns %d: %s = %q, want %q", tc.mode, tc.name, got, tc.want)
 		}
@@ -196,7 +197,7 @@ func TestGapReport(t *testing.T) {
 		}
 	}
 
-	v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60})
+	v := newTestVPCE(t, "testdata/affinity.json", index.Options{TTL: 60})
 	v.gaps = newGapReport("dns://:53")
 	for _, name := range []string{"ec2.us-east-1.amazonaws.com.", "ec2.us-east-1.amazonaws.com.", "logs.us-east-1.amazonaws.com.",
 		"ssm.us-east-1.amazonaws.com.", "example.org."} { // ssm is served: no gap
@@ -221,7 +222,7 @@ func TestGapReport(t *testing.T) {
 // TestGapReportCopiesNames checks that the gap report keeps copies of the names it counts, not
 // the query's buffer, which the next queries overwrite.
 func TestGapReportCopiesNames(t *testing.T) {
-	v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60})
+	v := newTestVPCE(t, "testdata/affinity.json", index.Options{TTL: 60})
 	const server = "dns://:5301"
 	v.gaps = newGapReport(server)
 	for _, name := range []string{"EC2.US-EAST-1.AmazonAWS.com.", "SQS.EU-WEST-1.AmazonAWS.com.", "XYZ.US-WEST-2.AmazonAWS.com."} {

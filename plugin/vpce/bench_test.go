@@ -19,6 +19,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/synth"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
 	"github.com/miekg/dns"
@@ -92,10 +93,10 @@ func (discardNext) ServeDNS(context.Context, dns.ResponseWriter, *dns.Msg) (int,
 func benchVPCE(tb testing.TB, n int) (*VPCE, benchNames) {
 	tb.Helper()
 	inv, names := benchInventory(n)
-	ix, report := buildIndex(inventory.NewCompact(inv), buildOptions{ttl: 60})
-	if len(report.conflicts)+len(report.skipped) > 0 {
-		tb.Fatalf("generated inventory: %d conflicts, %d skipped: %v %v", len(report.conflicts), len(report.skipped),
-			report.conflicts, report.skipped)
+	ix, report := index.Build(inventory.NewCompact(inv), index.Options{TTL: 60})
+	if len(report.Conflicts)+len(report.Skipped) > 0 {
+		tb.Fatalf("generated inventory: %d conflicts, %d skipped: %v %v", len(report.Conflicts), len(report.Skipped),
+			report.Conflicts, report.Skipped)
 	}
 	if got := indexNames(ix); got != names.total {
 		tb.Fatalf("index of %d endpoints holds %d names, want %d", n, got, names.total)
@@ -105,9 +106,9 @@ func benchVPCE(tb testing.TB, n int) (*VPCE, benchNames) {
 	return v, names
 }
 
-func indexNames(ix *index) int {
+func indexNames(ix *index.Index) int {
 	n := 0
-	for _, c := range ix.stats.names {
+	for _, c := range ix.Stats().Names {
 		n += c
 	}
 	return n
@@ -211,8 +212,8 @@ func BenchmarkBuildIndex(b *testing.B) {
 	inv, names := benchInventory(n)
 	kept := inventory.NewCompact(inv) // what a source hands over
 	inv = nil
-	opts := buildOptions{ttl: 60}
-	benchIndex, _ = buildIndex(kept, opts) // the view being served meanwhile
+	opts := index.Options{TTL: 60}
+	benchIndex, _ = index.Build(kept, opts) // the view being served meanwhile
 
 	before := heapAfterGC()
 	sampler := startHeapSampler()
@@ -220,7 +221,7 @@ func BenchmarkBuildIndex(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		ix, _ := buildIndex(kept, opts)
+		ix, _ := index.Build(kept, opts)
 		benchIndex = ix // swapped in: the previous view becomes garbage
 	}
 	b.StopTimer()
@@ -245,7 +246,7 @@ func BenchmarkBuildIndex(b *testing.B) {
 }
 
 // benchIndex holds the view a build benchmark serves, so that it stays live.
-var benchIndex *index
+var benchIndex *index.Index
 
 // heapAfterGC is the live heap after a full collection.
 func heapAfterGC() uint64 {

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/miekg/dns"
 )
@@ -29,12 +30,12 @@ func echoedScope(reply *dns.Msg, prefix string) (int, error) {
 }
 
 func TestClientSubnetScope(t *testing.T) {
-	ranges := []azRange{
-		{az: "us-east-1b", prefixes: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}},
-		{az: "use1-az3", prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}},
-		{az: "use1-az3", prefixes: []netip.Prefix{netip.MustParsePrefix("10.1.1.128/25")}}, // inside subnet a's /24
+	ranges := []index.AZRange{
+		{AZ: "us-east-1b", Prefixes: []netip.Prefix{netip.MustParsePrefix("192.168.0.0/16")}},
+		{AZ: "use1-az3", Prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/12")}},
+		{AZ: "use1-az3", Prefixes: []netip.Prefix{netip.MustParsePrefix("10.1.1.128/25")}}, // inside subnet a's /24
 	}
-	const prefer, only, none = affinityPrefer, affinityOnly, affinityNone
+	const prefer, only, none = index.AffinityPrefer, index.AffinityOnly, index.AffinityNone
 	const (
 		ssm       = "ssm.us-east-1.amazonaws.com."
 		forwarder = "10.9.0.1" // trusted
@@ -42,7 +43,7 @@ func TestClientSubnetScope(t *testing.T) {
 	)
 	cases := []struct {
 		name   string
-		mode   affinity
+		mode   index.Affinity
 		qname  string
 		qtype  uint16
 		remote string
@@ -85,7 +86,7 @@ func TestClientSubnetScope(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60, affinity: tc.mode, azRanges: ranges, authoritative: true})
+			v := newTestVPCE(t, "testdata/affinity.json", index.Options{TTL: 60, Affinity: tc.mode, AZRanges: ranges, Authoritative: true})
 			v.trusted = []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}
 			reply := askFrom(t, v, tc.qname, tc.qtype, tc.remote, tc.ecs)
 			got := dns.RcodeToString[reply.Rcode]
@@ -106,35 +107,6 @@ func TestClientSubnetScope(t *testing.T) {
 	}
 }
 
-// TestScopeIsExact checks scope against every address of a /24 with nested ranges and gaps:
-// all addresses under the scope have the client's longest match (or none, like it), and
-// one bit less would take in an address that has another.
-func TestScopeIsExact(t *testing.T) {
-	table := &clientTable{}
-	for _, s := range []string{"10.0.0.0/26", "10.0.0.64/27", "10.0.0.128/25", "10.0.0.200/30", "10.0.0.7/32", "10.0.1.0/24"} {
-		p := netip.MustParsePrefix(s)
-		table.add(p, place{az: azKey{name: s}}) // a place per range: any other match is another answer
-	}
-	sameUnder := func(p netip.Prefix, want place, wantOK bool) bool {
-		for a := p.Masked().Addr(); p.Contains(a); a = a.Next() {
-			if pl, ok := table.lookup(a); ok != wantOK || pl != want {
-				return false
-			}
-		}
-		return true
-	}
-	for a := netip.MustParseAddr("10.0.0.0"); a.Less(netip.MustParseAddr("10.0.1.0")); a = a.Next() {
-		want, ok := table.lookup(a)
-		scope := int(table.scope(a, 32))
-		if !sameUnder(netip.PrefixFrom(a, scope), want, ok) {
-			t.Errorf("%s: scope /%d holds clients placed elsewhere", a, scope)
-		}
-		if sameUnder(netip.PrefixFrom(a, scope-1), want, ok) {
-			t.Errorf("%s: scope /%d, but /%d holds its answer", a, scope, scope-1)
-		}
-	}
-}
-
 // TestScopeOnTheNextPluginsReply: a client inside an inbound-only endpoint's VPC gets the next
 // plugin's answer, with the scope that sent it there, also when that reply has an OPT record
 // or a Client Subnet option of its own.
@@ -150,7 +122,7 @@ func TestScopeOnTheNextPluginsReply(t *testing.T) {
 		{"a longer scope", []dns.EDNS0{&dns.EDNS0_SUBNET{Code: dns.EDNS0SUBNET, Family: 1, SourceNetmask: 32, SourceScope: 28, Address: subnetOpt("10.1.2.5/32").Address}}, 28},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := newTestVPCE(t, "testdata/affinity.json", buildOptions{ttl: 60})
+			v := newTestVPCE(t, "testdata/affinity.json", index.Options{TTL: 60})
 			v.trusted = []netip.Prefix{netip.MustParsePrefix("10.9.0.0/16")}
 			v.Next = test.HandlerFunc(func(_ context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
 				m := new(dns.Msg)

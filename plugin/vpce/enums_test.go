@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
@@ -90,12 +91,12 @@ func TestUnknownEnumBeatsOlderCopy(t *testing.T) {
 	nis := []types.NetworkInterface{{NetworkInterfaceId: aws.String("eni-1"), PrivateIpAddress: aws.String("10.0.0.1")}}
 	cached := &inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{ep("available", "ipv4")}, NetworkInterfaces: nis}
 	for _, fresh := range []types.VpcEndpoint{ep("Exploding", "ipv4"), ep("available", "ipv7")} {
-		ix, report := buildIndex(inventory.NewCompact(inventory.Merge(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{fresh}}, cached)), buildOptions{ttl: 60})
-		if _, _, res := ix.lookup([]byte("svc.example.com.")); res != resultMiss {
+		ix, report := index.Build(inventory.NewCompact(inventory.Merge(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{fresh}}, cached)), index.Options{TTL: 60})
+		if _, _, res := ix.Lookup([]byte("svc.example.com.")); res != index.Miss {
 			t.Errorf("State %q, IpAddressType %q: the older copy serves (%v)", fresh.State, fresh.IpAddressType, res)
 		}
-		if len(report.skipped) != 1 {
-			t.Errorf("skipped = %q, want one line", report.skipped)
+		if len(report.Skipped) != 1 {
+			t.Errorf("skipped = %q, want one line", report.Skipped)
 		}
 	}
 }
@@ -113,15 +114,15 @@ func TestUnknownEnumLines(t *testing.T) {
 		eps = append(eps, types.VpcEndpoint{VpcEndpointId: aws.String("vpce-" + string(rune('a'+i))),
 			VpcEndpointType: types.VpcEndpointType(e.typ), State: types.State(e.state), IpAddressType: types.IpAddressType(e.ipType)})
 	}
-	_, report := buildIndex(inventory.NewCompact(&inventory.Inventory{VpcEndpoints: eps}), buildOptions{ttl: 60})
+	_, report := index.Build(inventory.NewCompact(&inventory.Inventory{VpcEndpoints: eps}), index.Options{TTL: 60})
 	want := []string{
 		`vpce-a and 2 more: unknown State "Exploding"`,
 		`vpce-b: unknown State "exploding"`,
 		`vpce-d: VpcEndpointType missing`,
-		`vpce-e: unknown IpAddressType "` + long[:maxEnumValue] + `..."`,
+		`vpce-e: unknown IpAddressType "` + long[:64] + `..."`, // cut at 64 characters
 	}
-	if !slices.Equal(report.skipped, want) {
-		t.Errorf("skipped:\n%q\nwant\n%q", report.skipped, want)
+	if !slices.Equal(report.Skipped, want) {
+		t.Errorf("skipped:\n%q\nwant\n%q", report.Skipped, want)
 	}
 }
 
@@ -137,16 +138,16 @@ func TestCacheFileUnknownEnums(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := testkit.CaptureLog(t)
-	var ix *index
+	var ix *index.Index
 	m := &merger{sources: []inventory.Source{&inventory.Files{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
-		build: buildIndex, opts: buildOptions{ttl: 60}, publish: func(i *index) { ix = i }}
+		build: index.Build, opts: index.Options{TTL: 60}, publish: func(i *index.Index) { ix = i }}
 	m.loadCache()
 	if ix == nil {
 		t.Fatalf("cache file not served:\n%s", logs)
 	}
-	for name, want := range map[string]result{"ssm.us-east-1.amazonaws.com.": resultAnswer, "sts.us-east-1.amazonaws.com.": resultAnswer,
-		"future.example.com.": resultMiss, "exploding.example.com.": resultMiss, "ipv7.example.com.": resultMiss} {
-		if _, _, res := ix.lookup([]byte(name)); res != want {
+	for name, want := range map[string]index.Result{"ssm.us-east-1.amazonaws.com.": index.Answer, "sts.us-east-1.amazonaws.com.": index.Answer,
+		"future.example.com.": index.Miss, "exploding.example.com.": index.Miss, "ipv7.example.com.": index.Miss} {
+		if _, _, res := ix.Lookup([]byte(name)); res != want {
 			t.Errorf("%s: %v, want %v", name, res, want)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
 	"github.com/miekg/dns"
@@ -27,7 +28,7 @@ func TestEndpointWithoutInterfaces(t *testing.T) {
  "NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "AvailabilityZone": "us-east-1a", "PrivateIpAddress": "10.0.0.1"}]}`, inv); err != nil {
 		t.Fatal(err)
 	}
-	ix, _ := buildIndex(inventory.NewCompact(inv), buildOptions{ttl: 60})
+	ix, _ := index.Build(inventory.NewCompact(inv), index.Options{TTL: 60})
 	v := newBareVPCE(nextPlugin, ".")
 	v.index.Store(ix)
 	for name, want := range map[string]string{"stays.example.com.": "10.0.0.1", "goes.example.com.": "next"} {
@@ -68,7 +69,7 @@ func TestCacheFileFailures(t *testing.T) {
 			logs := testkit.CaptureLog(t)
 			published := 0
 			m := &merger{sources: []inventory.Source{&inventory.Files{}}, cache: inventory.NewCacheFile(path, inventory.DefaultLimits),
-				build: buildIndex, publish: func(*index) { published++ }}
+				build: index.Build, publish: func(*index.Index) { published++ }}
 			if m.update(0, inventory.NewCompact(inv)) != nil || m.update(0, &inventory.Compact{}) != nil {
 				t.Error("a cache failure failed an update")
 			}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -30,15 +32,15 @@ var fuzzSnapshots = []string{"testdata/answers.json", "../../example/snapshot.js
 
 func fuzzInventory(tb testing.TB) *inventory.Inventory {
 	tb.Helper()
-	return readSnapshots(tb, fuzzSnapshots...)
+	return testkit.ReadSnapshots(tb, fuzzSnapshots...)
 }
 
 // fuzzHandler is one plugin configuration under test, with the index it serves.
 type fuzzHandler struct {
 	name  string
 	v     *VPCE
-	ix    *index
-	tab   indexTable
+	ix    *index.Index
+	tab   servedView
 	zones [][]string // the zones' labels, for the oracle
 	auth  bool
 	vpc   string // the VPC test.ResponseWriter's client (10.240.0.1) is in
@@ -47,7 +49,7 @@ type fuzzHandler struct {
 func fuzzHandlers(tb testing.TB) []fuzzHandler {
 	tb.Helper()
 	inv := inventory.NewCompact(fuzzInventory(tb))
-	vpcs := compactOf(tb, "testdata/vpcs.json") // names offered in several VPCs
+	vpcs := testkit.Compact(tb, "testdata/vpcs.json") // names offered in several VPCs
 	var hs []fuzzHandler
 	for _, c := range []struct {
 		name  string
@@ -62,14 +64,14 @@ func fuzzHandlers(tb testing.TB) []fuzzHandler {
 		{"client in vpc-0b", vpcs, false, []string{"."}, "vpc-0b"},
 		{"client in vpc-0c", vpcs, true, []string{"."}, "vpc-0c"},
 	} {
-		opts := buildOptions{ttl: 60, authoritative: c.auth}
+		opts := index.Options{TTL: 60, Authoritative: c.auth}
 		if c.vpc != "" {
-			opts.vpcRanges = []vpcRange{{vpc: c.vpc, prefixes: []netip.Prefix{netip.MustParsePrefix("10.240.0.0/16")}}}
+			opts.VPCRanges = []index.VPCRange{{VPC: c.vpc, Prefixes: []netip.Prefix{netip.MustParsePrefix("10.240.0.0/16")}}}
 		}
-		ix, _ := buildIndex(c.inv, opts)
+		ix, _ := index.Build(c.inv, opts)
 		v := newBareVPCE(fuzzNext, c.zones...)
 		v.index.Store(ix)
-		h := fuzzHandler{name: c.name, v: v, ix: ix, tab: tableOf(ix), auth: c.auth, vpc: c.vpc}
+		h := fuzzHandler{name: c.name, v: v, ix: ix, tab: viewOf(ix), auth: c.auth, vpc: c.vpc}
 		for _, z := range v.zones {
 			labels, _ := wireLabels(z)
 			h.zones = append(h.zones, labels)
@@ -118,39 +120,68 @@ func joinLabels(labels []string) string {
 	return strings.Join(labels, ".") + "."
 }
 
+// servedView is what an index serves, as the oracle reads it: its names by the exact name and
+// by the apex of wildcards, and its authoritative zone apexes.
+type servedView struct {
+	exact, wild map[string]index.Entry
+	apexes      map[string]bool
+}
+
+func viewOf(ix *index.Index) servedView {
+	v := servedView{exact: map[string]index.Entry{}, wild: map[string]index.Entry{}, apexes: map[string]bool{}}
+	for _, e := range ix.Entries() {
+		if e.Wildcard {
+			v.wild[e.Name] = e
+		} else {
+			v.exact[e.Name] = e
+		}
+	}
+	for _, z := range ix.Apexes() {
+		v.apexes[z] = true
+	}
+	return v
+}
+
 // oracle is what the handler must do with a question of these labels, worked out label by
 // label as DNS defines names: an exact name, else the closest enclosing wildcard (strictly
 // below its apex), else (authoritative) the private zone's NODATA or NXDOMAIN, else the next
-// plugin.
-func (h *fuzzHandler) oracle(labels []string) (*servedName, result) {
+// plugin. An answer is the client's VPC's own, if the name has one.
+func (h *fuzzHandler) oracle(labels []string) (*index.RRset, index.Result) {
 	if !h.inZone(labels) {
-		return nil, resultMiss
+		return nil, index.Miss
 	}
-	if s, ok := h.tab.exact[joinLabels(labels)]; ok {
-		return h.forClient(s), resultAnswer
+	if e, ok := h.tab.exact[joinLabels(labels)]; ok {
+		return h.forClient(e), index.Answer
 	}
 	for k := 1; k < len(labels); k++ {
-		if s, ok := h.tab.wild[joinLabels(labels[k:])]; ok {
-			return h.forClient(s), resultAnswer
+		if e, ok := h.tab.wild[joinLabels(labels[k:])]; ok {
+			return h.forClient(e), index.Answer
 		}
 	}
 	if h.tab.apexes[joinLabels(labels)] {
-		return nil, resultNodata
+		return nil, index.Nodata
 	}
 	for k := 1; k < len(labels); k++ {
 		if h.tab.apexes[joinLabels(labels[k:])] {
-			return nil, resultNXDomain
+			return nil, index.NXDomain
 		}
 	}
-	return nil, resultMiss
+	return nil, index.Miss
 }
 
-// forClient is what the handler's client gets of s: its VPC's own answer, if there is one.
-func (h *fuzzHandler) forClient(s servedName) *servedName {
-	if own, ok := s.perVPC[h.vpc]; ok {
-		return &own
+// forClient is what the handler's client gets of e: its VPC's own answer, if there is one.
+func (h *fuzzHandler) forClient(e index.Entry) *index.RRset {
+	if own, ok := e.PerVPC[h.vpc]; ok {
+		return own
 	}
-	return &s
+	return e.RRset
+}
+
+// addrs are the addresses of rs of type rrtype, in any order.
+func (h *fuzzHandler) addrs(rs *index.RRset, rrtype uint16) []string {
+	var out []string
+	h.ix.Addrs(rs, rrtype, 0, nil, func(ip net.IP) { out = append(out, ip.String()) })
+	return out
 }
 
 func (h *fuzzHandler) inZone(labels []string) bool {
@@ -165,37 +196,38 @@ func (h *fuzzHandler) inZone(labels []string) bool {
 // customOracle is what the handler must do with a question of these labels for the custom
 // names of Resource and ServiceNetwork endpoints: a custom name answers (its CNAME), a name
 // below one that nothing else serves is NXDOMAIN (authoritative); nil otherwise.
-func (h *fuzzHandler) customOracle(labels []string) (*customName, result) {
-	if h.ix.custom == nil || !h.inZone(labels) {
-		return nil, resultMiss
+func (h *fuzzHandler) customOracle(labels []string) (*index.CustomName, string, index.Result) {
+	names := h.ix.CustomNames()
+	if names == nil || !h.inZone(labels) {
+		return nil, "", index.Miss
 	}
-	if c, ok := h.ix.custom.names[joinLabels(labels)]; ok {
-		return c, resultAnswer
+	if c, ok := names[joinLabels(labels)]; ok {
+		return c, joinLabels(labels), index.Answer
 	}
 	if !h.auth {
-		return nil, resultMiss
+		return nil, "", index.Miss
 	}
 	for k := 1; k < len(labels); k++ {
-		if c, ok := h.ix.custom.names[joinLabels(labels[k:])]; ok {
-			if _, res := h.oracle(labels); res == resultMiss {
-				return c, resultNXDomain
+		if c, ok := names[joinLabels(labels[k:])]; ok {
+			if _, res := h.oracle(labels); res == index.Miss {
+				return c, joinLabels(labels[k:]), index.NXDomain
 			}
-			return nil, resultMiss
+			return nil, "", index.Miss
 		}
 	}
-	return nil, resultMiss
+	return nil, "", index.Miss
 }
 
 // checkCustomReply checks the reply m to r for a custom name c: the CNAME, then the next
 // plugin's answer for its target; or, below it, NXDOMAIN with the name's SOA.
-func checkCustomReply(t *testing.T, h *fuzzHandler, r, m *dns.Msg, c *customName, res result) {
+func checkCustomReply(t *testing.T, h *fuzzHandler, r, m *dns.Msg, c *index.CustomName, zone string, res index.Result) {
 	t.Helper()
 	q := r.Question[0]
 	if !m.Response || m.Id != r.Id || len(m.Question) != 1 || m.Question[0] != q {
 		t.Errorf("%s: reply header or question does not match the query:\n%s", h.name, m)
 	}
-	if res == resultNXDomain {
-		if m.Rcode != dns.RcodeNameError || len(m.Answer) != 0 || len(m.Ns) != 1 || m.Ns[0].Header().Name != c.zone {
+	if res == index.NXDomain {
+		if m.Rcode != dns.RcodeNameError || len(m.Answer) != 0 || len(m.Ns) != 1 || m.Ns[0].Header().Name != zone {
 			t.Fatalf("%s: %v below a custom name: want NXDOMAIN with its SOA\n%s", h.name, q, m)
 		}
 		return
@@ -204,11 +236,10 @@ func checkCustomReply(t *testing.T, h *fuzzHandler, r, m *dns.Msg, c *customName
 	if q.Qtype == dns.TypeCNAME {
 		want = 1
 	}
-	target := c.target
-	for _, t := range c.perVPC {
-		if t.vpc == h.vpc {
-			target = t.target
-		}
+	target := c.Target(nil)
+	if h.vpc != "" {
+		pl, _ := h.ix.Place(netip.MustParseAddr("10.240.0.1"))
+		target = c.Target(&pl)
 	}
 	cname, ok := m.Answer[0].(*dns.CNAME)
 	if m.Rcode != dns.RcodeSuccess || len(m.Answer) != want || !ok || cname.Hdr.Name != q.Name || cname.Target != target ||
@@ -266,22 +297,22 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 	}
 
 	passed := len(m.Answer) == 1 && m.Answer[0] == fuzzNextRR
-	want, res := (*servedName)(nil), resultMiss
+	want, res := (*index.RRset)(nil), index.Miss
 	if len(r.Question) == 1 && r.Question[0].Qclass == dns.ClassINET {
 		labels, ok := wireLabels(r.Question[0].Name)
 		if !ok {
 			t.Fatalf("%s: question name %q does not pack", h.name, r.Question[0].Name)
 		}
-		if c, res := h.customOracle(labels); c != nil {
-			checkCustomReply(t, h, r, m, c, res)
+		if c, zone, res := h.customOracle(labels); c != nil {
+			checkCustomReply(t, h, r, m, c, zone, res)
 			return
 		}
 		want, res = h.oracle(labels)
 	}
-	if res == resultAnswer && want.inboundVPC != "" && h.ix.clients != nil && passed {
+	if res == index.Answer && h.ix.InboundVPC(want) != "" && passed {
 		return // an inbound-only endpoint's private name, asked from inside its VPC
 	}
-	if res == resultMiss {
+	if res == index.Miss {
 		if !passed {
 			t.Fatalf("%s: %v answered, want it passed on\n%s", h.name, r.Question, m)
 		}
@@ -303,7 +334,7 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 	default:
 		t.Errorf("%s: rcode %s", h.name, dns.RcodeToString[m.Rcode])
 	}
-	if wantRcode := map[result]int{resultAnswer: dns.RcodeSuccess, resultNodata: dns.RcodeSuccess, resultNXDomain: dns.RcodeNameError}[res]; m.Rcode != wantRcode {
+	if wantRcode := map[index.Result]int{index.Answer: dns.RcodeSuccess, index.Nodata: dns.RcodeSuccess, index.NXDomain: dns.RcodeNameError}[res]; m.Rcode != wantRcode {
 		t.Fatalf("%s: %v: rcode %s, want %s (%v)\n%s", h.name, q, dns.RcodeToString[m.Rcode], dns.RcodeToString[wantRcode], res, m)
 	}
 	var gotA, gotAAAA, wantA, wantAAAA []string
@@ -322,10 +353,10 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 	}
 	if want != nil {
 		if q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY {
-			wantA = ipStrings(want.a)
+			wantA = h.addrs(want, dns.TypeA)
 		}
 		if q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeANY {
-			wantAAAA = ipStrings(want.aaaa)
+			wantAAAA = h.addrs(want, dns.TypeAAAA)
 		}
 	}
 	slices.Sort(gotA)
@@ -344,14 +375,6 @@ func checkServeDNS(t *testing.T, h *fuzzHandler, r *dns.Msg) {
 			t.Errorf("%s: authority record %s", h.name, rr)
 		}
 	}
-}
-
-func ipStrings(ips []net.IP) []string {
-	var s []string
-	for _, ip := range ips {
-		s = append(s, ip.String())
-	}
-	return s
 }
 
 // fuzzServeDNSSeeds are queries worth mutating: served names of every kind, wildcards, the

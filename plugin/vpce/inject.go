@@ -3,6 +3,7 @@ package vpce
 import (
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
@@ -16,7 +17,7 @@ import (
 func (v *VPCE) InjectFault(h fault.Hook) {
 	m := v.merger
 	build := m.build
-	m.build = func(inv *inventory.Compact, opts buildOptions) (*index, buildReport) {
+	m.build = func(inv *inventory.Compact, opts index.Options) (*index.Index, index.Report) {
 		h.At(guard.Build)
 		return build(inv, opts)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
@@ -28,10 +29,10 @@ func (s sourceSink) Confirm()                             { s.m.confirm(s.i) }
 // do scrapes, confirmations and the view's name: a build runs outside mu, which guards the
 // swap and the bookkeeping only.
 type merger struct {
-	opts    buildOptions
+	opts    index.Options
 	sources []inventory.Source
-	build   func(*inventory.Compact, buildOptions) (*index, buildReport) // buildIndex, or a test's fault around it
-	publish func(*index)
+	build   func(*inventory.Compact, index.Options) (*index.Index, index.Report) // Build, or a test's fault around it
+	publish func(*index.Index)
 	cache   *inventory.CacheFile // nil without cache_file
 
 	server string // the metrics' server label
@@ -53,7 +54,7 @@ type merger struct {
 	confirmed  []time.Time        // by source, when it last confirmed its inventory
 	fallback   *inventory.Compact // the cache file's inventory, served until every source has delivered
 	fallbackAt time.Time          // when the cache file was written
-	last       indexStats         // of the published index, for the gauges
+	last       index.Stats        // of the published index, for the gauges
 }
 
 // setView names the server block's view (set by the view plugin's setup, which runs after
@@ -68,7 +69,7 @@ func (m *merger) setView(name string) {
 	namesGauge.DeletePartialMatch(prometheus.Labels{"server": m.server, "view": m.view})
 	conflictsGauge.DeleteLabelValues(m.server, m.view)
 	m.view = name
-	if m.last.regions != nil {
+	if m.last.Regions != nil {
 		recordIndex(m.server, m.view, m.last)
 	}
 }
@@ -84,7 +85,7 @@ func (m *merger) loadCache() {
 	m.building.Lock()
 	defer m.building.Unlock()
 	kept, err := m.cache.Load()
-	var ix *index
+	var ix *index.Index
 	if err == nil {
 		ix, err = m.rebuild([]*inventory.Compact{kept})
 	}
@@ -186,36 +187,36 @@ func (m *merger) dataTime() (time.Time, bool) {
 // rebuild builds the index of parts: every source's part, and the cache file's inventory after
 // them (the first of duplicate endpoints wins, so fresh data does). A build that panics gives
 // an error. m.building is held, m.mu is not.
-func (m *merger) rebuild(parts []*inventory.Compact) (*index, error) {
-	var ix *index
-	var report buildReport
+func (m *merger) rebuild(parts []*inventory.Compact) (*index.Index, error) {
+	var ix *index.Index
+	var report index.Report
 	if err := m.buildGuard.Run(guard.Build, func() error {
 		ix, report = m.build(inventory.MergeCompact(parts...), m.opts)
 		return nil
 	}); err != nil {
 		return nil, err
 	}
-	for _, n := range report.shared {
+	for _, n := range report.Shared {
 		log.Infof("Shared name: %s", n)
 	}
-	for _, c := range report.conflicts {
+	for _, c := range report.Conflicts {
 		log.Warningf("Conflict: %s", c)
 	}
-	for _, s := range report.skipped {
+	for _, s := range report.Skipped {
 		log.Warningf("Skipped: %s", s)
 	}
 	return ix, nil
 }
 
 // swap publishes ix and sets the gauges from it. m.mu is held.
-func (m *merger) swap(ix *index) {
+func (m *merger) swap(ix *index.Index) {
 	m.publish(ix)
-	m.last = ix.stats
-	recordIndex(m.server, m.view, ix.stats)
+	m.last = ix.Stats()
+	recordIndex(m.server, m.view, ix.Stats())
 }
 
-func logView(cause string, ix *index) {
-	log.Infof("View from %s: %d endpoints, %d names (%s)", cause, ix.stats.endpoints, ix.stats.total(), ix.stats)
+func logView(cause string, ix *index.Index) {
+	log.Infof("View from %s: %d endpoints, %d names (%s)", cause, ix.Stats().Endpoints, ix.Stats().Total(), ix.Stats())
 }
 
 // saveCache writes parts, the sources' latest inventories, to the cache file. m.building is held.

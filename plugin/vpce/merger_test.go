@@ -7,6 +7,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,12 +38,12 @@ func newHeldBuilds(t *testing.T) *heldBuilds {
 
 func (h *heldBuilds) free() { h.once.Do(func() { close(h.release) }) }
 
-func (h *heldBuilds) build(inv *inventory.Compact, opts buildOptions) (*index, buildReport) {
+func (h *heldBuilds) build(inv *inventory.Compact, opts index.Options) (*index.Index, index.Report) {
 	if h.armed {
 		h.started <- struct{}{}
 		<-h.release
 	}
-	return buildIndex(inv, opts)
+	return index.Build(inv, opts)
 }
 
 // returns fails the test unless f returns within a few seconds.
@@ -58,8 +59,8 @@ func returns(t *testing.T, what string, f func()) {
 }
 
 func serves(v *VPCE, name string) bool {
-	_, _, res := v.index.Load().lookup([]byte(name))
-	return res == resultAnswer
+	_, _, res := v.index.Load().Lookup([]byte(name))
+	return res == index.Answer
 }
 
 // TestScrapeDuringBuild checks that a scrape, a confirmation and the view's name do not wait

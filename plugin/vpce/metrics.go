@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns/coredns/plugin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -14,7 +15,7 @@ import (
 var (
 	endpointsGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "endpoints",
-		Help: "Endpoints served in the current view, by region and type (Interface, Resource, ServiceNetwork).",
+		Help: "Endpoints served in the current view, by region and type (Interface, index.Resource, ServiceNetwork).",
 	}, []string{"server", "view", "region", "type"})
 	namesGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "names",
@@ -38,14 +39,14 @@ var (
 // an atomic add, without a label lookup.
 type queryCounters struct {
 	server  string
-	answers [numKinds][numAnswered]prometheus.Counter
+	answers [index.NumKinds][index.NumAnswered]prometheus.Counter
 	passed  prometheus.Counter
 }
 
 func newQueryCounters(server string) *queryCounters {
 	qc := &queryCounters{server: server, passed: passed.WithLabelValues(server)}
-	for k := range numKinds {
-		for r := range numAnswered {
+	for k := range index.NumKinds {
+		for r := range index.NumAnswered {
 			qc.answers[k][r] = answers.WithLabelValues(server, k.String(), r.String())
 		}
 	}
@@ -64,19 +65,19 @@ func (v *VPCE) counters(server string) *queryCounters {
 
 // recordIndex sets the gauges of a server block (server, and the view plugin's view name, so
 // that several blocks on one address keep their own) from a newly published index.
-func recordIndex(server, view string, s indexStats) {
+func recordIndex(server, view string, s index.Stats) {
 	block := prometheus.Labels{"server": server, "view": view}
 	endpointsGauge.DeletePartialMatch(block)
 	namesGauge.DeletePartialMatch(block)
-	for region, rs := range s.regions {
-		for t := range numEndpointTypes {
-			endpointsGauge.WithLabelValues(server, view, region, t.String()).Set(float64(rs.endpoints[t]))
+	for region, rs := range s.Regions {
+		for t := range index.NumEndpointTypes {
+			endpointsGauge.WithLabelValues(server, view, region, t.String()).Set(float64(rs.Endpoints[t]))
 		}
-		for k := range numKinds {
-			namesGauge.WithLabelValues(server, view, region, k.String()).Set(float64(rs.names[k]))
+		for k := range index.NumKinds {
+			namesGauge.WithLabelValues(server, view, region, k.String()).Set(float64(rs.Names[k]))
 		}
 	}
-	conflictsGauge.WithLabelValues(server, view).Set(float64(s.conflicts))
+	conflictsGauge.WithLabelValues(server, view).Set(float64(s.Conflicts))
 }
 
 // dataAges reports view_age_seconds when scraped: the age of each server's index is only known

@@ -14,6 +14,7 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
@@ -76,9 +77,9 @@ func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 	v := newBareVPCE(nextPlugin, ".")
 	cache := filepath.Join(t.TempDir(), "vpce.json")
 	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}}, cache: inventory.NewCacheFile(cache, inventory.DefaultLimits), publish: v.index.Store,
-		build: func(inv *inventory.Compact, opts buildOptions) (*index, buildReport) {
+		build: func(inv *inventory.Compact, opts index.Options) (*index.Index, index.Report) {
 			f.At()
-			return buildIndex(inv, opts)
+			return index.Build(inv, opts)
 		}}
 	if err := v.merger.update(0, one); err != nil {
 		t.Fatal(err)
@@ -134,7 +135,7 @@ func TestCacheWriterPanic(t *testing.T) {
 		return inventory.WriteFile(path, data)
 	}
 	v := newBareVPCE(nextPlugin, ".")
-	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}}, cache: cache, build: buildIndex, publish: v.index.Store}
+	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}}, cache: cache, build: index.Build, publish: v.index.Store}
 	before := testkit.Counted(t, "panics_total", "where", guard.CacheFile)
 	f.Armed.Store(true)
 	for name, inv := range map[string]*inventory.Compact{"one.example.com.": one, "two.example.com.": two} {

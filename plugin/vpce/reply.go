@@ -1,6 +1,9 @@
 package vpce
 
 import (
+	"net"
+
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/miekg/dns"
 )
 
@@ -40,62 +43,32 @@ func newReply(r *dns.Msg, rcode int) *reply {
 	return p
 }
 
-// add appends the records of f to the answer, rotated by start. With affinity and a client
-// in a known AZ, that AZ's addresses come first (prefer) or alone (only; all of them when the
-// AZ has none), so that traffic stays in the client's AZ.
-func (p *reply) add(ix *index, name string, f family, start int, client *place) {
-	local := 0
-	if ix.affinity != affinityNone && client != nil {
-		for k := range f.n {
-			if _, az := ix.addr(f, k); az.matches(client.az) {
-				local++
-			}
-		}
-	}
-	switch {
-	case local == 0 || local == f.n:
-		p.addMatching(ix, name, f, start, nil, false)
-	case ix.affinity == affinityOnly:
-		p.addMatching(ix, name, f, start, client, true)
-	default:
-		p.addMatching(ix, name, f, start, client, true)
-		p.addMatching(ix, name, f, start, client, false)
-	}
-}
-
-// addMatching appends, in rotated order, the addresses whose AZ is (or, with in false, is
-// not) the client's; all of them without a client.
-func (p *reply) addMatching(ix *index, name string, f family, start int, client *place, in bool) {
-	for i := range f.n {
-		ip, az := ix.addr(f, (start+i)%f.n)
-		if client != nil && az.matches(client.az) != in {
-			continue
-		}
-		hdr := dns.RR_Header{Name: name, Rrtype: f.rrtype, Class: dns.ClassINET, Ttl: ix.ttl}
-		k := len(p.msg.Answer)
-		var rr dns.RR
-		// The inline records first; only a reply with more records than they hold allocates.
-		if f.rrtype == dns.TypeA {
-			var a *dns.A
-			if k < len(p.a) {
-				a = &p.a[k]
-			} else {
-				a = new(dns.A)
-			}
-			a.Hdr, a.A = hdr, ip
-			rr = a
+// add appends an address record for name.
+func (p *reply) add(name string, rrtype uint16, ttl uint32, ip net.IP) {
+	hdr := dns.RR_Header{Name: name, Rrtype: rrtype, Class: dns.ClassINET, Ttl: ttl}
+	k := len(p.msg.Answer)
+	var rr dns.RR
+	// The inline records first; only a reply with more records than they hold allocates.
+	if rrtype == dns.TypeA {
+		var a *dns.A
+		if k < len(p.a) {
+			a = &p.a[k]
 		} else {
-			var aaaa *dns.AAAA
-			if k < len(p.aaaa) {
-				aaaa = &p.aaaa[k]
-			} else {
-				aaaa = new(dns.AAAA)
-			}
-			aaaa.Hdr, aaaa.AAAA = hdr, ip
-			rr = aaaa
+			a = new(dns.A)
 		}
-		p.msg.Answer = append(p.msg.Answer, rr)
+		a.Hdr, a.A = hdr, ip
+		rr = a
+	} else {
+		var aaaa *dns.AAAA
+		if k < len(p.aaaa) {
+			aaaa = &p.aaaa[k]
+		} else {
+			aaaa = new(dns.AAAA)
+		}
+		aaaa.Hdr, aaaa.AAAA = hdr, ip
+		rr = aaaa
 	}
+	p.msg.Answer = append(p.msg.Answer, rr)
 }
 
 // The SOA of Route 53's private hosted zones, with the negative TTL set to the plugin's TTL
@@ -121,22 +94,22 @@ func (p *reply) setSOA(zone string, ttl uint32) {
 	p.msg.Ns = p.soa[:]
 }
 
-// answer fills p with the records of the question's type, rotated and ordered for the
+// answer fills p with the records of rs of the question's type, rotated and ordered for the
 // client; a name without such records gets an empty NOERROR answer with the zone's SOA
 // (NODATA).
-func (rs *rrset) answer(p *reply, q dns.Question, ix *index, client *place) result {
-	start := int(rs.next.Add(1) - 1) // the first answer keeps interface order
-	if q.Qtype == dns.TypeA || q.Qtype == dns.TypeANY {
-		p.add(ix, q.Name, rs.family(dns.TypeA), start, client)
-	}
-	if q.Qtype == dns.TypeAAAA || q.Qtype == dns.TypeANY {
-		p.add(ix, q.Name, rs.family(dns.TypeAAAA), start, client)
+func (p *reply) answer(ix *index.Index, rs *index.RRset, q dns.Question, client *index.Place) index.Result {
+	start := rs.Rotate()
+	ttl := ix.TTL()
+	for _, rrtype := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
+		if q.Qtype == rrtype || q.Qtype == dns.TypeANY {
+			ix.Addrs(rs, rrtype, start, client, func(ip net.IP) { p.add(q.Name, rrtype, ttl, ip) })
+		}
 	}
 	if len(p.msg.Answer) == 0 {
-		p.setSOA(ix.nodeName(int(rs.zone)), ix.ttl)
-		return resultNodata
+		p.setSOA(ix.Zone(rs), ttl)
+		return index.Nodata
 	}
-	return resultAnswer
+	return index.Answer
 }
 
 // ecsEcho is the OPT record that echoes a query's Client Subnet option, in one allocation that

@@ -14,6 +14,7 @@ import (
 	"github.com/miekg/dns"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
@@ -73,17 +74,17 @@ func ask(t *testing.T, v *VPCE, name string, qtype uint16) *dns.Msg {
 }
 
 // latticeVPCE serves inv with publicDNS as the next plugin.
-func latticeVPCE(t *testing.T, inv *inventory.Inventory, opts buildOptions) (*VPCE, buildReport) {
+func latticeVPCE(t *testing.T, inv *inventory.Inventory, opts index.Options) (*VPCE, index.Report) {
 	t.Helper()
 	v := newBareVPCE(test.HandlerFunc(publicDNS), ".")
-	ix, report := buildIndex(inventory.NewCompact(inv), opts)
+	ix, report := index.Build(inventory.NewCompact(inv), opts)
 	v.index.Store(ix)
 	return v, report
 }
 
 func TestCustomNames(t *testing.T) {
-	v, report := latticeVPCE(t, readSnapshots(t, "testdata/resource.json"), buildOptions{ttl: 60})
-	if len(report.skipped)+len(report.conflicts) != 0 {
+	v, report := latticeVPCE(t, testkit.ReadSnapshots(t, "testdata/resource.json"), index.Options{TTL: 60})
+	if len(report.Skipped)+len(report.Conflicts) != 0 {
 		t.Errorf("report %+v", report)
 	}
 	chain := func(name, target string, addrs ...string) []string {
@@ -127,13 +128,10 @@ func TestCustomNames(t *testing.T) {
 
 // TestCustomNameRules: which associations serve, from variants of the fixture.
 func TestCustomNameRules(t *testing.T) {
-	served := func(inv *inventory.Inventory, opts buildOptions) []string {
-		ix, _ := buildIndex(inventory.NewCompact(inv), opts)
-		if ix.custom == nil {
-			return nil
-		}
+	served := func(inv *inventory.Inventory, opts index.Options) []string {
+		ix, _ := index.Build(inventory.NewCompact(inv), opts)
 		var names []string
-		for name := range ix.custom.names {
+		for name := range ix.CustomNames() {
 			names = append(names, name)
 		}
 		slices.Sort(names)
@@ -143,43 +141,43 @@ func TestCustomNameRules(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		change func(*inventory.Inventory)
-		opts   buildOptions
+		opts   index.Options
 		want   []string
 	}{
-		{"as listed", nil, buildOptions{}, all},
-		{"private_dns all", nil, buildOptions{privateDNS: privateDNSAll}, all},
-		{"private_dns off", nil, buildOptions{privateDNS: privateDNSOff}, nil},
-		{"another VPC only", nil, buildOptions{vpcs: []string{"vpc-other"}}, nil},
-		{"the endpoints' VPC", nil, buildOptions{vpcs: []string{"vpc-other", "vpc-0123456789abcdef0"}}, all},
+		{"as listed", nil, index.Options{}, all},
+		{"private_dns all", nil, index.Options{PrivateDNS: index.PrivateDNSAll}, all},
+		{"private_dns off", nil, index.Options{PrivateDNS: index.PrivateDNSOff}, nil},
+		{"another VPC only", nil, index.Options{VPCs: []string{"vpc-other"}}, nil},
+		{"the endpoints' VPC", nil, index.Options{VPCs: []string{"vpc-other", "vpc-0123456789abcdef0"}}, all},
 		{"lower-case states", func(inv *inventory.Inventory) {
 			inv.VpcEndpoints[0].State = "available"
 			inv.VpcEndpointAssociations[0].AssociatedResourceAccessibility = aws.String("ACCESSIBLE")
-		}, buildOptions{}, all},
-		{"endpoint pending", func(inv *inventory.Inventory) { inv.VpcEndpoints[0].State = "Pending" }, buildOptions{}, []string{dbName}},
-		{"private DNS disabled", func(inv *inventory.Inventory) { inv.VpcEndpoints[1].PrivateDnsEnabled = aws.Bool(false) }, buildOptions{}, []string{ordersName, ordersRO}},
+		}, index.Options{}, all},
+		{"endpoint pending", func(inv *inventory.Inventory) { inv.VpcEndpoints[0].State = "Pending" }, index.Options{}, []string{dbName}},
+		{"private DNS disabled", func(inv *inventory.Inventory) { inv.VpcEndpoints[1].PrivateDnsEnabled = aws.Bool(false) }, index.Options{}, []string{ordersName, ordersRO}},
 		{"association inaccessible", func(inv *inventory.Inventory) {
 			inv.VpcEndpointAssociations[2].AssociatedResourceAccessibility = aws.String("Inaccessible")
-		}, buildOptions{}, []string{ordersName, ordersRO}},
+		}, index.Options{}, []string{ordersName, ordersRO}},
 		{"an inaccessible one with a custom name", func(inv *inventory.Inventory) {
 			inv.VpcEndpointAssociations[4].PrivateDnsEntry = &types.DnsEntry{DnsName: aws.String("gone.payments.example.com")}
-		}, buildOptions{}, all},
-		{"an unknown endpoint type", func(inv *inventory.Inventory) { inv.VpcEndpoints[1].VpcEndpointType = "Lattice2" }, buildOptions{}, []string{ordersName, ordersRO}},
-		{"an Interface endpoint's associations", func(inv *inventory.Inventory) { inv.VpcEndpoints[1].VpcEndpointType = "Interface" }, buildOptions{}, []string{ordersName, ordersRO}},
+		}, index.Options{}, all},
+		{"an unknown endpoint type", func(inv *inventory.Inventory) { inv.VpcEndpoints[1].VpcEndpointType = "Lattice2" }, index.Options{}, []string{ordersName, ordersRO}},
+		{"an Interface endpoint's associations", func(inv *inventory.Inventory) { inv.VpcEndpoints[1].VpcEndpointType = "Interface" }, index.Options{}, []string{ordersName, ordersRO}},
 		{"an association of an unknown endpoint", func(inv *inventory.Inventory) {
 			inv.VpcEndpointAssociations[2].VpcEndpointId = aws.String("vpce-elsewhere")
-		}, buildOptions{}, []string{ordersName, ordersRO}},
-		{"no default name", func(inv *inventory.Inventory) { inv.VpcEndpointAssociations[0].DnsEntry = nil }, buildOptions{}, []string{dbName, ordersRO}},
+		}, index.Options{}, []string{ordersName, ordersRO}},
+		{"no default name", func(inv *inventory.Inventory) { inv.VpcEndpointAssociations[0].DnsEntry = nil }, index.Options{}, []string{dbName, ordersRO}},
 		{"an older copy after a fresh one", func(inv *inventory.Inventory) {
 			old := inv.VpcEndpoints[0]
 			inv.VpcEndpoints[0].State = "Deleting"
 			inv.VpcEndpoints = append(inv.VpcEndpoints, old)
-		}, buildOptions{}, []string{dbName}},
+		}, index.Options{}, []string{dbName}},
 	} {
-		inv := readSnapshots(t, "testdata/resource.json")
+		inv := testkit.ReadSnapshots(t, "testdata/resource.json")
 		if tc.change != nil {
 			tc.change(inv)
 		}
-		tc.opts.ttl = 60
+		tc.opts.TTL = 60
 		if got := served(inv, tc.opts); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: serves %q, want %q", tc.name, got, tc.want)
 		}
@@ -189,13 +187,13 @@ func TestCustomNameRules(t *testing.T) {
 // TestCustomNameAuthoritative: with authoritative, a name below a custom name is NXDOMAIN, as
 // its private hosted zone answers, unless an interface endpoint serves it.
 func TestCustomNameAuthoritative(t *testing.T) {
-	inv := inventory.Merge(readSnapshots(t, "testdata/resource.json"), &inventory.Inventory{
+	inv := inventory.Merge(testkit.ReadSnapshots(t, "testdata/resource.json"), &inventory.Inventory{
 		VpcEndpoints: []types.VpcEndpoint{{VpcEndpointId: aws.String("vpce-0i"), VpcEndpointType: "Interface", State: "available",
 			PrivateDnsEnabled: aws.Bool(true), NetworkInterfaceIds: []string{"eni-0i"},
 			DnsEntries: []types.DnsEntry{{DnsName: aws.String("api.db.payments.example.com")}}}},
 		NetworkInterfaces: []types.NetworkInterface{{NetworkInterfaceId: aws.String("eni-0i"), PrivateIpAddress: aws.String("10.0.9.9")}},
 	})
-	v, _ := latticeVPCE(t, inv, buildOptions{ttl: 30, authoritative: true})
+	v, _ := latticeVPCE(t, inv, index.Options{TTL: 30, Authoritative: true})
 	before := testkit.Counted(t, "answers_total", "kind", "resource", "result", "nxdomain")
 	resp := ask(t, v, "x.y."+dbName, dns.TypeA)
 	if resp.Rcode != dns.RcodeNameError || len(resp.Ns) != 1 || resp.Ns[0].Header().Name != dbName || len(resp.Answer) != 0 {
@@ -215,7 +213,7 @@ func TestCustomNameAuthoritative(t *testing.T) {
 // TestCustomNameUpstreamFails: the client gets the CNAME with the next plugin's rcode, whether
 // the next plugin wrote a reply or left it to the server.
 func TestCustomNameUpstreamFails(t *testing.T) {
-	inv := readSnapshots(t, "testdata/resource.json")
+	inv := testkit.ReadSnapshots(t, "testdata/resource.json")
 	for _, tc := range []struct {
 		name  string
 		next  test.HandlerFunc
@@ -232,7 +230,7 @@ func TestCustomNameUpstreamFails(t *testing.T) {
 		}, dns.RcodeServerFailure},
 	} {
 		v := newBareVPCE(tc.next, ".")
-		ix, _ := buildIndex(inventory.NewCompact(inv), buildOptions{ttl: 60})
+		ix, _ := index.Build(inventory.NewCompact(inv), index.Options{TTL: 60})
 		v.index.Store(ix)
 		m := new(dns.Msg)
 		m.SetQuestion(dbName, dns.TypeA)
@@ -247,31 +245,5 @@ func TestCustomNameUpstreamFails(t *testing.T) {
 		if rc == dns.RcodeServerFailure || rc == dns.RcodeRefused {
 			t.Errorf("%s: returned %s: the server would write a second reply", tc.name, dns.RcodeToString[rc])
 		}
-	}
-}
-
-// TestCustomNameReport: an unknown accessibility is one warning per value; a custom name two
-// associations offer is a conflict, served by the older endpoint.
-func TestCustomNameReport(t *testing.T) {
-	inv := readSnapshots(t, "testdata/resource.json")
-	inv.VpcEndpointAssociations[0].AssociatedResourceAccessibility = aws.String("Degraded")
-	inv.VpcEndpointAssociations[1].AssociatedResourceAccessibility = aws.String("Degraded")
-	inv.VpcEndpointAssociations[3].PrivateDnsEntry = &types.DnsEntry{DnsName: aws.String("DB.payments.example.com")}
-	ix, report := buildIndex(inventory.NewCompact(inv), buildOptions{ttl: 60})
-	wantSkipped := []string{`vpce-rsc-asc-0a1a2a3a4a5a6a7a8 and 1 more: unknown AssociatedResourceAccessibility "Degraded"`}
-	if !slices.Equal(report.skipped, wantSkipped) {
-		t.Errorf("skipped %q, want %q", report.skipped, wantSkipped)
-	}
-	wantConflicts := []string{"db.payments.example.com. offered by vpce-rsc-asc-0d4e5f6a7b8c9d0e1 (vpc-0123456789abcdef0) and " +
-		"vpce-svc-asc-0123456789abcdef0 (vpc-0123456789abcdef0): serving vpce-rsc-asc-0d4e5f6a7b8c9d0e1"}
-	if !slices.Equal(report.conflicts, wantConflicts) {
-		t.Errorf("conflicts %q, want %q", report.conflicts, wantConflicts)
-	}
-	if c := ix.custom.names[dbName]; c == nil || c.target != dbTgt {
-		t.Errorf("db.payments.example.com. -> %+v, want %s", c, dbTgt)
-	}
-	if ix.stats.names[kindResource] != 1 || ix.stats.regions["us-east-1"].endpoints[typeServiceNetwork] != 1 ||
-		ix.stats.regions["us-east-1"].endpoints[typeResource] != 0 {
-		t.Errorf("stats %+v %+v", ix.stats, ix.stats.regions["us-east-1"])
 	}
 }

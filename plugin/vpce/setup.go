@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/remote"
 
@@ -41,7 +42,7 @@ const (
 type settings struct {
 	server    string // the metrics' server label
 	zones     []string
-	build     buildOptions
+	build     index.Options
 	snapshots []string
 
 	// The EC2 API source, used when there are no snapshots.
@@ -95,7 +96,7 @@ func newVPCE(s *settings) (*VPCE, error) {
 	v.zones, v.dotted = normalizeZones(s.zones)
 	v.trusted = s.trusted
 	v.gaps = newGapReport(s.server)
-	v.merger = &merger{opts: s.build, build: buildIndex, publish: v.index.Store, server: s.server}
+	v.merger = &merger{opts: s.build, build: index.Build, publish: v.index.Store, server: s.server}
 	if f := s.acct.CredFile; f != "" {
 		if _, err := os.Stat(f); err != nil {
 			return nil, fmt.Errorf("credentials %s %s: %w", s.acct.Profile, f, err)
@@ -165,7 +166,7 @@ func parse(c *caddy.Controller) (*settings, error) {
 // parseBlock reads one vpce block from c; relative paths are taken from root, and the zones
 // default to the server block's keys.
 func parseBlock(c *caddyfile.Dispenser, root string, keys []string) (*settings, error) {
-	s := &settings{build: buildOptions{ttl: defaultTTL}, refresh: awsapi.DefaultRefresh, limits: inventory.DefaultLimits}
+	s := &settings{build: index.Options{TTL: defaultTTL}, refresh: awsapi.DefaultRefresh, limits: inventory.DefaultLimits}
 	for i := 0; c.Next(); i++ {
 		if i > 0 {
 			return nil, plugin.ErrOnce
@@ -180,10 +181,10 @@ func parseBlock(c *caddyfile.Dispenser, root string, keys []string) (*settings, 
 	if err := s.checkSnapshotOptions(c); err != nil {
 		return nil, err
 	}
-	s.query.VPCs = s.build.vpcs
-	s.query.Subnets = s.build.affinity != affinityNone
+	s.query.VPCs = s.build.VPCs
+	s.query.Subnets = s.build.Affinity != index.AffinityNone
 	s.query.MaxEndpoints = s.limits.Endpoints
-	s.query.Services = s.build.privateDNS == privateDNSAll
+	s.query.Services = s.build.PrivateDNS == index.PrivateDNSAll
 	return s, nil
 }
 
@@ -244,18 +245,18 @@ func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 		if err != nil || ttl > maxTTL {
 			return c.Errf("ttl %q: want whole seconds from 0 to %d", args[0], maxTTL)
 		}
-		s.build.ttl = uint32(ttl)
+		s.build.TTL = uint32(ttl)
 		return nil
 	case "authoritative":
 		if len(args) != 0 {
 			return c.Errf("authoritative takes no value")
 		}
-		s.build.authoritative = true
+		s.build.Authoritative = true
 		return nil
 	case "private_dns":
-		return choose(c, option, args, &s.build.privateDNS, []string{"enabled", "all", "off"}, []privateDNSMode{privateDNSEnabled, privateDNSAll, privateDNSOff})
+		return choose(c, option, args, &s.build.PrivateDNS, []string{"enabled", "all", "off"}, []index.PrivateDNSMode{index.PrivateDNSEnabled, index.PrivateDNSAll, index.PrivateDNSOff})
 	case "affinity":
-		return choose(c, option, args, &s.build.affinity, []string{"prefer", "only"}, []affinity{affinityPrefer, affinityOnly})
+		return choose(c, option, args, &s.build.Affinity, []string{"prefer", "only"}, []index.Affinity{index.AffinityPrefer, index.AffinityOnly})
 	case "zone":
 		if len(args) < 2 {
 			return c.Errf("zone needs an AZ name or ID and at least one CIDR")
@@ -264,7 +265,7 @@ func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 		if err != nil {
 			return c.Errf("zone %s: %v", args[0], err)
 		}
-		s.build.azRanges = append(s.build.azRanges, azRange{az: strings.ToLower(args[0]), prefixes: prefixes})
+		s.build.AZRanges = append(s.build.AZRanges, index.AZRange{AZ: strings.ToLower(args[0]), Prefixes: prefixes})
 		return nil
 	case "client_vpc":
 		if len(args) < 2 || !strings.HasPrefix(args[0], "vpc-") {
@@ -274,7 +275,7 @@ func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 		if err != nil {
 			return c.Errf("client_vpc %s: %v", args[0], err)
 		}
-		s.build.vpcRanges = append(s.build.vpcRanges, vpcRange{vpc: args[0], prefixes: prefixes})
+		s.build.VPCRanges = append(s.build.VPCRanges, index.VPCRange{VPC: args[0], Prefixes: prefixes})
 		return nil
 	case "trusted_forwarder":
 		if len(args) == 0 {
@@ -309,7 +310,7 @@ func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 				return c.Errf("vpc %q: want a VPC id such as vpc-0123456789abcdef0", id)
 			}
 		}
-		s.build.vpcs = append(s.build.vpcs, args...)
+		s.build.VPCs = append(s.build.VPCs, args...)
 		return nil
 	}
 	// The rest configure the EC2 API source; region, credentials and cache_file S3 and URL

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 )
@@ -165,14 +166,14 @@ func TestSetupAPIOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.query.Subnets || !s.query.Services || s.build.affinity != affinityOnly || s.build.privateDNS != privateDNSAll {
+	if !s.query.Subnets || !s.query.Services || s.build.Affinity != index.AffinityOnly || s.build.PrivateDNS != index.PrivateDNSAll {
 		t.Errorf("affinity/private_dns: %+v %+v", s.query, s.build)
 	}
-	if len(s.build.azRanges) != 1 || s.build.azRanges[0].az != "use1-az4" || s.build.azRanges[0].prefixes[0].String() != "10.0.0.0/8" {
-		t.Errorf("zone lines: %+v", s.build.azRanges)
+	if len(s.build.AZRanges) != 1 || s.build.AZRanges[0].AZ != "use1-az4" || s.build.AZRanges[0].Prefixes[0].String() != "10.0.0.0/8" {
+		t.Errorf("zone lines: %+v", s.build.AZRanges)
 	}
-	if len(s.build.vpcRanges) != 1 || s.build.vpcRanges[0].vpc != "vpc-0b" || s.build.vpcRanges[0].prefixes[0].String() != "10.100.0.0/16" {
-		t.Errorf("client_vpc lines: %+v", s.build.vpcRanges)
+	if len(s.build.VPCRanges) != 1 || s.build.VPCRanges[0].VPC != "vpc-0b" || s.build.VPCRanges[0].Prefixes[0].String() != "10.100.0.0/16" {
+		t.Errorf("client_vpc lines: %+v", s.build.VPCRanges)
 	}
 	if len(s.trusted) != 1 || s.trusted[0].String() != "169.254.20.10/32" {
 		t.Errorf("trusted forwarders: %v", s.trusted)
@@ -201,7 +202,7 @@ func TestSetupOptions(t *testing.T) {
 	if got := strings.Join(s.snapshots, " "); got != "/srv/a.json /srv/b.json" {
 		t.Errorf("snapshots = %q, want them under root", got)
 	}
-	if s.build.ttl != 30 || !s.build.authoritative {
+	if s.build.TTL != 30 || !s.build.Authoritative {
 		t.Errorf("build options = %+v", s.build)
 	}
 
@@ -213,7 +214,7 @@ func TestSetupOptions(t *testing.T) {
 	if got := strings.Join(s.zones, " "); got != "amazonaws.com." {
 		t.Errorf("zones from the server block = %q", got)
 	}
-	if s.build.ttl != defaultTTL || s.build.authoritative {
+	if s.build.TTL != defaultTTL || s.build.Authoritative {
 		t.Errorf("defaults = %+v", s.build)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/metrics"
 	"github.com/miekg/dns"
@@ -25,7 +26,7 @@ type VPCE struct {
 	zones   []string       // lower-case FQDNs the plugin answers in
 	dotted  []string       // the zones with a leading dot, for allocation-free suffix tests
 	trusted []netip.Prefix // forwarders whose EDNS Client Subnet is believed
-	index   atomic.Pointer[index]
+	index   atomic.Pointer[index.Index]
 
 	qc      atomic.Pointer[queryCounters]
 	gaps    *gapReport
@@ -48,55 +49,53 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 		return v.passOn(ctx, qc, w, r)
 	}
 	q := r.Question[0]
-	var buf [nameBuf]byte
+	var buf [index.NameBuf]byte
 	name := lowerName(&buf, q.Name) // the question itself keeps its case: answers echo it
 	if !v.inZones(name) {
 		return v.passOn(ctx, qc, w, r)
 	}
-	if ix.custom != nil { // resource.go: Resource and ServiceNetwork endpoints' custom names
+	if ix.HasCustom() { // resource.go: Resource and ServiceNetwork endpoints' custom names
 		if done, rc, err := v.serveCustom(ctx, qc, ix, w, r, name); done {
 			return rc, err
 		}
 	}
-	set, zone, res := ix.lookup(name)
+	set, zone, res := ix.Lookup(name)
 	opt := r.IsEdns0()
 	ecs := subnetOption(opt)
 	var scope uint8 // the Client Subnet scope: 0 unless the client's subnet chose the answer
 	var p *reply
 	switch res {
-	case resultMiss:
+	case index.Miss:
 		v.gaps.observe(name)
 		return v.passOn(ctx, qc, w, r)
-	case resultNXDomain:
-		p = newReply(r, dns.RcodeNameError)
-		p.setSOA(zone, ix.ttl)
-		qc.answers[kindPrivate][res].Inc()
-	case resultNodata:
-		p = newReply(r, dns.RcodeSuccess)
-		p.setSOA(zone, ix.ttl)
-		qc.answers[kindPrivate][res].Inc()
-	case resultAnswer:
-		rs := &ix.rrsets[set]
-		var client *place
-		if ix.clients != nil && (ix.affinity != affinityNone || rs.inboundIn != 0 || rs.shared) {
-			var pl place
+	case index.NXDomain, index.Nodata:
+		rcode := dns.RcodeSuccess
+		if res == index.NXDomain {
+			rcode = dns.RcodeNameError
+		}
+		p = newReply(r, rcode)
+		p.setSOA(zone, ix.TTL())
+		qc.answers[index.Private][res].Inc()
+	case index.Answer:
+		rs := ix.RRset(set)
+		var client *index.Place
+		if ix.Placing(rs) {
+			var pl index.Place
 			var known bool
-			pl, known, scope = v.locate(ix, w, ecs, ix.perClient(rs, q.Qtype))
+			pl, known, scope = v.locate(ix, w, ecs, ix.PerClient(rs, q.Qtype))
 			if known {
 				client = &pl
 			}
 		}
-		if rs.shared && client != nil {
-			rs = ix.forVPC(set, client.vpc) // the client's VPC's own endpoint, if it has one
-		}
-		if rs.inboundIn != 0 && client != nil && client.vpc == ix.inboundOnlyVPC(rs) {
+		rs = ix.ForClient(set, client) // the client's VPC's own endpoint, if it has one
+		if ix.Inside(rs, client) {
 			if scope > 0 { // the next plugin's answer is for this VPC's clients only
 				w = &scopeWriter{ResponseWriter: w, opt: opt, ecs: ecs, scope: scope}
 			}
 			return v.passOn(ctx, qc, w, r) // inside the VPC: the gateway endpoint's path
 		}
 		p = newReply(r, dns.RcodeSuccess)
-		qc.answers[rs.kind][rs.answer(p, q, ix, client)].Inc()
+		qc.answers[rs.Kind()][p.answer(ix, rs, q, client)].Inc()
 	}
 	if ecs != nil {
 		setECS(&p.msg, opt, ecs, scope)
@@ -106,13 +105,13 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 }
 
 // locate places the query's client in ix's client table: by its address, or by the Client
-// Subnet option of a trusted forwarder. When the answer depends on the place (perClient) and
+// Subnet option of a trusted forwarder. When the answer depends on the Place (perClient) and
 // the option placed the client, scope is the option's scope for it, else 0.
-func (v *VPCE) locate(ix *index, w dns.ResponseWriter, ecs *dns.EDNS0_SUBNET, perClient bool) (pl place, known bool, scope uint8) {
+func (v *VPCE) locate(ix *index.Index, w dns.ResponseWriter, ecs *dns.EDNS0_SUBNET, perClient bool) (pl index.Place, known bool, scope uint8) {
 	addr, fromECS := clientAddr(w, ecs, v.trusted)
-	pl, known = ix.clients.lookup(addr)
+	pl, known = ix.Place(addr)
 	if fromECS && perClient {
-		scope = ix.clients.scope(addr, ecs.SourceNetmask)
+		scope = ix.Scope(addr, ecs.SourceNetmask)
 	}
 	return pl, known, scope
 }
@@ -140,20 +139,16 @@ func (v *VPCE) passOn(ctx context.Context, qc *queryCounters, w dns.ResponseWrit
 // inZones reports whether the lower-case FQDN name is in one of the plugin's zones.
 func (v *VPCE) inZones(name []byte) bool {
 	for i, z := range v.zones {
-		if z == "." || string(name) == z || hasSuffix(name, v.dotted[i]) && !escaped(name, len(name)-len(v.dotted[i])) {
+		if z == "." || string(name) == z || hasSuffix(name, v.dotted[i]) && !index.Escaped(name, len(name)-len(v.dotted[i])) {
 			return true
 		}
 	}
 	return false
 }
 
-// nameBuf holds a question's name lower-cased on the stack: 254 characters are the longest
-// name of 255 wire octets without escapes.
-const nameBuf = 256
-
 // lowerName returns name lower-cased as strings.ToLower does, in buf when it fits, so that a
 // mixed-case question costs no allocation. What is derived from it must not outlive the query.
-func lowerName(buf *[nameBuf]byte, name string) []byte {
+func lowerName(buf *[index.NameBuf]byte, name string) []byte {
 	if len(name) > len(buf) { // \DDD escapes: four characters for one octet
 		return []byte(strings.ToLower(name))
 	}

@@ -2,13 +2,11 @@ package vpce
 
 import (
 	"context"
-	"net"
-	"os"
-	"slices"
 	"strings"
 	"testing"
 
-	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -33,38 +31,14 @@ func answering(rr dns.RR) test.HandlerFunc {
 	}
 }
 
-// readSnapshots reads snapshot files, merged, as a source of them does.
-func readSnapshots(tb testing.TB, files ...string) *inventory.Inventory {
-	tb.Helper()
-	var parts []*inventory.Inventory
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		inv, err := inventory.Parse(file, data)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		parts = append(parts, inv)
-	}
-	return inventory.Merge(parts...)
-}
-
-// compactOf reads snapshot files, merged, into what sources hand over.
-func compactOf(tb testing.TB, files ...string) *inventory.Compact {
-	tb.Helper()
-	return inventory.NewCompact(readSnapshots(tb, files...))
-}
-
 // newTestVPCE serves the snapshot file in zones with the given build options.
-func newTestVPCE(t testing.TB, file string, opts buildOptions, zones ...string) *VPCE {
+func newTestVPCE(t testing.TB, file string, opts index.Options, zones ...string) *VPCE {
 	t.Helper()
 	if len(zones) == 0 {
 		zones = []string{"."}
 	}
 	v := newBareVPCE(nextPlugin, zones...)
-	ix, _ := buildIndex(compactOf(t, file), opts)
+	ix, _ := index.Build(testkit.Compact(t, file), opts)
 	v.index.Store(ix)
 	return v
 }
@@ -97,7 +71,7 @@ func soa(zone string, ttl string) dns.RR {
 }
 
 func TestAnswers(t *testing.T) {
-	v := newTestVPCE(t, "testdata/answers.json", buildOptions{ttl: 60})
+	v := newTestVPCE(t, "testdata/answers.json", index.Options{TTL: 60})
 	passed := []dns.RR{nextMarker}
 	cases := []test.Case{
 		// regional: every interface; zonal: the AZ's interface; private: as regional.
@@ -170,7 +144,7 @@ func TestAnswers(t *testing.T) {
 }
 
 func TestAuthoritative(t *testing.T) {
-	v := newTestVPCE(t, "testdata/answers.json", buildOptions{ttl: 30, authoritative: true})
+	v := newTestVPCE(t, "testdata/answers.json", index.Options{TTL: 30, Authoritative: true})
 	cases := []test.Case{
 		// The managed private hosted zone's behaviour: unknown names under a private name are NXDOMAIN.
 		{Qname: "foo.ssm.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Rcode: dns.RcodeNameError, Ns: []dns.RR{soa("ssm.us-east-1.amazonaws.com.", "30")}},
@@ -196,26 +170,15 @@ func TestAuthoritative(t *testing.T) {
 
 func TestVPCPriority(t *testing.T) {
 	// Listed VPCs win in list order over the default (oldest, then smallest id).
-	v := newTestVPCE(t, "testdata/answers.json", buildOptions{ttl: 60, vpcs: []string{"vpc-3", "vpc-2"}})
+	v := newTestVPCE(t, "testdata/answers.json", index.Options{TTL: 60, VPCs: []string{"vpc-3", "vpc-2"}})
 	tc := test.Case{Qname: "conflict.us-east-1.amazonaws.com.", Qtype: dns.TypeA, Answer: []dns.RR{test.A("conflict.us-east-1.amazonaws.com. 60 IN A 10.0.1.22")}}
 	if err := test.SortAndCheck(serve(t, v, tc.Msg()), tc); err != nil {
 		t.Error(err)
 	}
 }
 
-// TestSharedReported: endpoints of three VPCs offering one name are one info line; the
-// oldest serves clients outside those VPCs.
-func TestSharedReported(t *testing.T) {
-	_, report := buildIndex(compactOf(t, "testdata/answers.json"), buildOptions{ttl: 60})
-	want := []string{"conflict.us-east-1.amazonaws.com. offered in vpc-1 (vpce-0k), vpc-3 (vpce-0l), vpc-2 (vpce-0j): " +
-		"each VPC's clients get their VPC's, other clients vpce-0k (the smallest id)"}
-	if !slices.Equal(report.shared, want) || len(report.conflicts) != 0 {
-		t.Errorf("shared %q, conflicts %q; want shared %q", report.shared, report.conflicts, want)
-	}
-}
-
 func TestRotation(t *testing.T) {
-	v := newTestVPCE(t, "testdata/answers.json", buildOptions{ttl: 60})
+	v := newTestVPCE(t, "testdata/answers.json", index.Options{TTL: 60})
 	m := new(dns.Msg)
 	m.SetQuestion("ssm.us-east-1.amazonaws.com.", dns.TypeA)
 	var firsts []string
@@ -236,7 +199,7 @@ func TestRotation(t *testing.T) {
 }
 
 func TestZonesAndClass(t *testing.T) {
-	v := newTestVPCE(t, "testdata/answers.json", buildOptions{ttl: 60}, "US-EAST-1.vpce.amazonaws.com", "example.com.")
+	v := newTestVPCE(t, "testdata/answers.json", index.Options{TTL: 60}, "US-EAST-1.vpce.amazonaws.com", "example.com.")
 	cases := []struct {
 		name  string
 		class uint16
@@ -277,7 +240,7 @@ func TestLowerName(t *testing.T) {
 		"Ä.example.com.", "\xffX.example.com.", // not ASCII: Unicode's case mapping
 		strings.Repeat(`A\065`, 60) + ".com.", // longer than the buffer
 	} {
-		var buf [nameBuf]byte
+		var buf [index.NameBuf]byte
 		if got, want := string(lowerName(&buf, name)), strings.ToLower(name); got != want {
 			t.Errorf("lowerName(%q) = %q, want %q", name, got, want)
 		}
@@ -287,7 +250,7 @@ func TestLowerName(t *testing.T) {
 // TestMixedCaseAllocs checks that a mixed-case question costs what an all-lower-case one does:
 // the reply.
 func TestMixedCaseAllocs(t *testing.T) {
-	v := newTestVPCE(t, "testdata/answers.json", buildOptions{ttl: 60})
+	v := newTestVPCE(t, "testdata/answers.json", index.Options{TTL: 60})
 	allocs := func(name string) float64 {
 		m := new(dns.Msg)
 		m.SetQuestion(name, dns.TypeA)
@@ -298,64 +261,4 @@ func TestMixedCaseAllocs(t *testing.T) {
 	if mixed != lower {
 		t.Errorf("%v allocations for a mixed-case question, %v for a lower-case one", mixed, lower)
 	}
-}
-
-// servedName is one name of an index as tests read it.
-type servedName struct {
-	rs          *rrset
-	kind        nameKind
-	a, aaaa     []net.IP
-	aAZ, aaaaAZ []azKey
-	zone        string
-	inboundVPC  string
-	perVPC      map[string]servedName // for a name offered in several VPCs: the other VPCs' own
-}
-
-// indexTable is what an index serves, as maps: its exact names, its wildcards by apex, and its
-// authoritative zone apexes.
-type indexTable struct {
-	exact, wild map[string]servedName
-	apexes      map[string]bool
-}
-
-func tableOf(ix *index) indexTable {
-	t := indexTable{exact: map[string]servedName{}, wild: map[string]servedName{}, apexes: map[string]bool{}}
-	served := func(set uint32) servedName {
-		rs := &ix.rrsets[set-1]
-		s := servedName{rs: rs, kind: rs.kind, zone: ix.nodeName(int(rs.zone)), inboundVPC: ix.inboundOnlyVPC(rs)}
-		for _, f := range []family{rs.family(dns.TypeA), rs.family(dns.TypeAAAA)} {
-			for k := range f.n {
-				ip, az := ix.addr(f, k)
-				if f.rrtype == dns.TypeA {
-					s.a, s.aAZ = append(s.a, ip), append(s.aAZ, az)
-				} else {
-					s.aaaa, s.aaaaAZ = append(s.aaaa, ip), append(s.aaaaAZ, az)
-				}
-			}
-		}
-		return s
-	}
-	withAlts := func(set uint32) servedName {
-		s := served(set)
-		if run, ok := ix.altsOf[set-1]; ok {
-			s.perVPC = map[string]servedName{}
-			for _, a := range ix.alts[run.off : run.off+run.n] {
-				s.perVPC[ix.vpcs[a.vpc]] = served(a.set + 1)
-			}
-		}
-		return s
-	}
-	for i, nd := range ix.nodes {
-		name := ix.nodeName(i)
-		if nd.exact != 0 {
-			t.exact[name] = withAlts(nd.exact)
-		}
-		if nd.wild != 0 {
-			t.wild[name] = withAlts(nd.wild)
-		}
-		if nd.apex {
-			t.apexes[name] = true
-		}
-	}
-	return t
 }

@@ -2,9 +2,9 @@ package vpce
 
 import (
 	"net/netip"
-	"slices"
 	"testing"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/miekg/dns"
 )
 
@@ -35,22 +35,22 @@ func TestClientVPC(t *testing.T) {
 		dbA    = "vpce-0a4.rcfg-0a.4232ccc.vpc-lattice-rsc.us-east-1.on.aws."
 		dbB    = "vpce-0b4.rcfg-0b.4232ccc.vpc-lattice-rsc.us-east-1.on.aws."
 	)
-	base := buildOptions{ttl: 60, vpcRanges: []vpcRange{{vpc: "vpc-0b", prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/16")}}},
-		azRanges: []azRange{{az: "use1-az2", prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.1.0/24")}}}}
-	with := func(f func(*buildOptions)) buildOptions {
+	base := index.Options{TTL: 60, VPCRanges: []index.VPCRange{{VPC: "vpc-0b", Prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/16")}}},
+		AZRanges: []index.AZRange{{AZ: "use1-az2", Prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.1.0/24")}}}}
+	with := func(f func(*index.Options)) index.Options {
 		o := base
 		f(&o)
 		return o
 	}
-	hub := with(func(o *buildOptions) { o.privateDNS = privateDNSAll })
-	ordered := with(func(o *buildOptions) { o.vpcs = []string{"vpc-0b", "vpc-0a"} })
-	onlyB := with(func(o *buildOptions) { o.vpcs = []string{"vpc-0b"} })
-	prefer := with(func(o *buildOptions) { o.affinity = affinityPrefer })
-	only := with(func(o *buildOptions) { o.affinity = affinityOnly })
+	hub := with(func(o *index.Options) { o.PrivateDNS = index.PrivateDNSAll })
+	ordered := with(func(o *index.Options) { o.VPCs = []string{"vpc-0b", "vpc-0a"} })
+	onlyB := with(func(o *index.Options) { o.VPCs = []string{"vpc-0b"} })
+	prefer := with(func(o *index.Options) { o.Affinity = index.AffinityPrefer })
+	only := with(func(o *index.Options) { o.Affinity = index.AffinityOnly })
 
 	cases := []struct {
 		name   string
-		opts   buildOptions
+		opts   index.Options
 		qname  string
 		qtype  uint16
 		remote string
@@ -132,8 +132,8 @@ func TestClientVPCScope(t *testing.T) {
 		{"untrusted", ssm, inB, "10.1.0.7/32", ssmB, 0},
 	}
 	for _, tc := range cases {
-		v := newTestVPCE(t, "testdata/vpcs.json", buildOptions{ttl: 60,
-			vpcRanges: []vpcRange{{vpc: "vpc-0b", prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/16")}}}})
+		v := newTestVPCE(t, "testdata/vpcs.json", index.Options{TTL: 60,
+			VPCRanges: []index.VPCRange{{VPC: "vpc-0b", Prefixes: []netip.Prefix{netip.MustParsePrefix("172.16.0.0/16")}}}})
 		v.trusted = []netip.Prefix{netip.MustParsePrefix(forwarder + "/32")}
 		reply := askFrom(t, v, tc.qname, dns.TypeA, tc.remote, tc.ecs)
 		if got := answerAddrs(reply); got != tc.want {
@@ -143,36 +143,5 @@ func TestClientVPCScope(t *testing.T) {
 		if err != nil || scope != tc.scope {
 			t.Errorf("%s: scope %d (%v), want %d", tc.name, scope, err, tc.scope)
 		}
-	}
-}
-
-// TestSharedNamesReported: a name offered in several VPCs is one info line naming the VPCs and
-// the rule for other clients; two offers in one VPC are a conflict; the index keeps an rrset
-// per VPC and counts every endpoint that serves.
-func TestSharedNamesReported(t *testing.T) {
-	ix, report := buildIndex(compactOf(t, "testdata/vpcs.json"), buildOptions{ttl: 60})
-	wantShared := []string{
-		"ssm.us-east-1.amazonaws.com. offered in vpc-0a (vpce-0a1), vpc-0b (vpce-0b1): each VPC's clients get their VPC's, other clients vpce-0a1 (the oldest)",
-		"*.s3.us-east-1.amazonaws.com. offered in vpc-0a (vpce-0a2), vpc-0b (vpce-0b2): each VPC's clients get their VPC's, other clients vpce-0a2 (the oldest)",
-		"s3.us-east-1.amazonaws.com. offered in vpc-0a (vpce-0a2), vpc-0b (vpce-0b2): each VPC's clients get their VPC's, other clients vpce-0a2 (the oldest)",
-		"db.example.internal. offered in vpc-0a (vpce-rsc-asc-0a), vpc-0b (vpce-rsc-asc-0b): each VPC's clients get their VPC's, other clients vpce-rsc-asc-0a (the oldest)",
-	}
-	slices.Sort(wantShared)
-	got := slices.Sorted(slices.Values(report.shared))
-	if !slices.Equal(got, wantShared) {
-		t.Errorf("shared\n%q\nwant\n%q", got, wantShared)
-	}
-	wantConflicts := []string{"ssm.us-east-1.amazonaws.com. offered by vpce-0b1 (vpc-0b) and vpce-0b9 (vpc-0b): serving vpce-0b1"}
-	if !slices.Equal(report.conflicts, wantConflicts) {
-		t.Errorf("conflicts %q, want %q", report.conflicts, wantConflicts)
-	}
-	// Three shared interface names, one alternative each. Every endpoint serves: vpce-0b9 and
-	// vpce-0a3 (the hub endpoint, without private_dns all) their regional names, and the two
-	// resource endpoints.
-	if len(ix.alts) != 3 || len(ix.altsOf) != 3 {
-		t.Errorf("%d alternatives for %d names, want 3 for 3", len(ix.alts), len(ix.altsOf))
-	}
-	if ix.stats.endpoints != 9 {
-		t.Errorf("%d endpoints serve, want 9", ix.stats.endpoints)
 	}
 }

@@ -1,4 +1,4 @@
-package vpce
+package index
 
 import (
 	"bytes"
@@ -6,10 +6,8 @@ import (
 	"hash/maphash"
 	"math"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
@@ -17,58 +15,58 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
-// buildOptions are the parts of the configuration that shape an index.
-type buildOptions struct {
-	ttl           uint32
-	authoritative bool
-	vpcs          []string // if set, only these VPCs, in priority order for a shared private name
-	privateDNS    privateDNSMode
-	affinity      affinity
-	azRanges      []azRange  // the zone option: client ranges outside the VPCs (on premises, VPN) by AZ
-	vpcRanges     []vpcRange // the client_vpc option: client ranges the subnets do not cover, by VPC
+// Options are the parts of the configuration that shape an index.
+type Options struct {
+	TTL           uint32
+	Authoritative bool     // NXDOMAIN below a served private name, as its private hosted zone answers
+	VPCs          []string // if set, only these VPCs, in priority order for a shared private name
+	PrivateDNS    PrivateDNSMode
+	Affinity      Affinity
+	AZRanges      []AZRange  // the zone option: client ranges outside the VPCs (on premises, VPN) by AZ
+	VPCRanges     []VPCRange // the client_vpc option: client ranges the subnets do not cover, by VPC
 }
 
-// privateDNSMode is the private_dns option: which endpoints' private names are served.
-type privateDNSMode uint8
+// PrivateDNSMode is the private_dns option: which endpoints' private names are served.
+type PrivateDNSMode uint8
 
 const (
-	privateDNSEnabled privateDNSMode = iota // endpoints with PrivateDnsEnabled, as AWS does
-	privateDNSAll                           // also hub endpoints with it disabled, from ServiceDetails
-	privateDNSOff                           // regional and zonal names only
+	PrivateDNSEnabled PrivateDNSMode = iota // endpoints with PrivateDnsEnabled, as AWS does
+	PrivateDNSAll                           // also hub endpoints with it disabled, from ServiceDetails
+	PrivateDNSOff                           // regional and zonal names only
 )
 
-// affinity is the affinity option: how a client's AZ orders the answer.
-type affinity uint8
+// Affinity is the affinity option: how a client's AZ orders the answer.
+type Affinity uint8
 
 const (
-	affinityNone   affinity = iota
-	affinityPrefer          // the client's AZ first, the rest after
-	affinityOnly            // the client's AZ only (all of them when it has none)
+	AffinityNone   Affinity = iota
+	AffinityPrefer          // the client's AZ first, the rest after
+	AffinityOnly            // the client's AZ only (all of them when it has none)
 )
 
-// azRange is a zone line of the Corefile: client ranges in an AZ (an AZ name or ID).
-type azRange struct {
-	az       string
-	prefixes []netip.Prefix
+// AZRange is a zone line of the Corefile: client ranges in an AZ (an AZ name or ID).
+type AZRange struct {
+	AZ       string
+	Prefixes []netip.Prefix
 }
 
-// vpcRange is a client_vpc line of the Corefile: client ranges whose answers are their VPC's.
-type vpcRange struct {
-	vpc      string
-	prefixes []netip.Prefix
+// VPCRange is a client_vpc line of the Corefile: client ranges whose answers are their VPC's.
+type VPCRange struct {
+	VPC      string
+	Prefixes []netip.Prefix
 }
 
-// buildReport lists what a build left out or had to decide, for one log line each per build.
-type buildReport struct {
-	shared    []string // names offered in several VPCs, each VPC's clients served by its own
-	conflicts []string // names offered twice in one VPC, where one offer never serves
-	skipped   []string
+// Report lists what a build left out or had to decide, for one log line each per build.
+type Report struct {
+	Shared    []string // names offered in several VPCs, each VPC's clients served by its own
+	Conflicts []string // names offered twice in one VPC, where one offer never serves
+	Skipped   []string // what cannot be served, and why
 }
 
-// buildIndex turns an inventory into the serving index. It never fails: what cannot be
+// Build turns an inventory into the serving index. It never fails: what cannot be
 // served (a bad name, an unknown interface) is left out and reported. It allocates per table,
 // not per name: the tables grow by appending, names are assembled in one buffer.
-func buildIndex(inv *inventory.Compact, opts buildOptions) (*index, buildReport) {
+func Build(inv *inventory.Compact, opts Options) (*Index, Report) {
 	b := newBuilder(inv, opts)
 	for i := range inv.Endpoints {
 		b.addEndpoint(&inv.Endpoints[i])
@@ -84,8 +82,8 @@ func buildIndex(inv *inventory.Compact, opts buildOptions) (*index, buildReport)
 
 // builder assembles an index. Its ix grows while endpoints are added; finish trims it.
 type builder struct {
-	opts       buildOptions
-	ix         *index
+	opts       Options
+	ix         *Index
 	names      strings.Builder // ix.names as it grows
 	suffixes   map[string]uint32
 	lastSuffix uint32 // the suffix last asked for
@@ -104,7 +102,7 @@ type builder struct {
 	owners     []int32             // the endpoint (in eps) whose records each rrset is
 	scratch    endpointScratch
 	unknown    unknownEnums
-	report     buildReport
+	report     Report
 	offers     map[uint32]*offers // by rrset: the names more than one endpoint offers (offers.go)
 }
 
@@ -130,7 +128,7 @@ type iface struct {
 type endpointScratch struct {
 	ifaces []int32
 	placed []placedIface
-	name   [nameBuf]byte
+	name   [NameBuf]byte
 }
 
 // placedIface is where one of an endpoint's interfaces' addresses are in the index.
@@ -139,7 +137,7 @@ type placedIface struct {
 	v4, v6 addrRun
 }
 
-func newBuilder(inv *inventory.Compact, opts buildOptions) *builder {
+func newBuilder(inv *inventory.Compact, opts Options) *builder {
 	// Room for every name, so that no table grows while it is filled: the counts are upper
 	// bounds (finish trims), the zones a few more nodes.
 	names, bytes := 16, 0
@@ -151,7 +149,7 @@ func newBuilder(inv *inventory.Compact, opts buildOptions) *builder {
 	}
 	b := &builder{
 		opts:     opts,
-		ix:       &index{ttl: opts.ttl, affinity: opts.affinity, seed: maphash.MakeSeed()},
+		ix:       &Index{ttl: opts.TTL, affinity: opts.Affinity, seed: maphash.MakeSeed()},
 		suffixes: map[string]uint32{"": 0},
 		azs:      map[azKey]uint16{{}: 0},
 		vpcs:     map[string]uint32{"": 0},
@@ -165,7 +163,7 @@ func newBuilder(inv *inventory.Compact, opts buildOptions) *builder {
 	ix.azs = []azKey{{}}
 	ix.vpcs = []string{""}
 	ix.nodes = make([]node, 0, names)
-	ix.rrsets = make([]rrset, 0, names)
+	ix.rrsets = make([]RRset, 0, names)
 	b.owners = make([]int32, 0, names)
 	ix.slots = make([]uint32, slotsFor(names))
 	b.names.Grow(bytes)
@@ -176,12 +174,12 @@ func newBuilder(inv *inventory.Compact, opts buildOptions) *builder {
 }
 
 // finish counts what the index serves and trims its tables to their size.
-func (b *builder) finish(inv *inventory.Compact) (*index, buildReport) {
-	b.report.skipped = append(b.report.skipped, b.unknown.lines()...)
+func (b *builder) finish(inv *inventory.Compact) (*Index, Report) {
+	b.report.Skipped = append(b.report.Skipped, b.unknown.lines()...)
 	b.settleOffers()
 	ix := b.ix
-	ix.clients = buildClients(inv, b.opts.azRanges, b.opts.vpcRanges)
-	ix.stats = newIndexStats()
+	ix.clients = buildClients(inv, b.opts.AZRanges, b.opts.VPCRanges)
+	ix.stats = newStats()
 	served := make([]bool, len(b.eps))
 	count := func(set uint32) {
 		if set != 0 {
@@ -202,8 +200,8 @@ func (b *builder) finish(inv *inventory.Compact) (*index, buildReport) {
 			ix.stats.countEndpoint(b.eps[i].region)
 		}
 	}
-	ix.stats.conflicts = len(b.report.conflicts)
-	slices.Sort(b.report.conflicts)
+	ix.stats.Conflicts = len(b.report.Conflicts)
+	slices.Sort(b.report.Conflicts)
 
 	if names := b.names.String(); loose(len(names), b.names.Cap()) {
 		ix.names = strings.Clone(names)
@@ -228,105 +226,6 @@ func trim[S ~[]E, E any](s S) S {
 }
 
 func loose(n, capacity int) bool { return capacity-n > capacity/8 }
-
-// endpointRegion is the region an endpoint serves, for metrics: ServiceRegion, or the region
-// in its service name (com.amazonaws.<region>.<service>, com.amazonaws.vpce.<region>.vpce-svc-...).
-// Anything that does not look like a region counts as "other", so the label stays bounded.
-func (b *builder) endpointRegion(ep *inventory.Endpoint) string {
-	region := ep.ServiceRegion
-	if region == "" {
-		region = serviceRegion(ep.Service)
-	}
-	r, ok := b.regions[region]
-	if !ok {
-		r = region
-		if !regionPattern.MatchString(region) {
-			r = "other"
-		}
-		b.regions[region] = r
-	}
-	return r
-}
-
-// serviceRegion is the third label of a service name, or the fourth after "vpce".
-func serviceRegion(service string) string {
-	_, rest, ok := strings.Cut(service, ".")
-	if !ok {
-		return ""
-	}
-	if _, rest, ok = strings.Cut(rest, "."); !ok {
-		return ""
-	}
-	label, after, more := strings.Cut(rest, ".")
-	if label == "vpce" && more {
-		label, _, _ = strings.Cut(after, ".")
-	}
-	return label
-}
-
-// regionPattern matches AWS region names: us-east-1, ap-northeast-1, us-gov-west-1, eusc-de-east-1.
-var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
-
-// buildClients maps client ranges to places: the subnets' CIDRs, IPv4 and IPv6, then the
-// zone and client_vpc lines over them. A zone line may name an AZ or an AZ ID; a name is given
-// the ID the inventory's subnets and interfaces know it by, so that it matches across accounts.
-func buildClients(inv *inventory.Compact, ranges []azRange, vpcRanges []vpcRange) *clientTable {
-	t := &clientTable{}
-	ids := map[string]string{} // AZ name -> ID
-	for _, sn := range inv.Subnets {
-		pl := place{vpc: aws.ToString(sn.VpcId), az: azKey{name: strings.ToLower(aws.ToString(sn.AvailabilityZone)), id: strings.ToLower(aws.ToString(sn.AvailabilityZoneId))}}
-		if pl.az.id != "" {
-			ids[pl.az.name] = pl.az.id
-		}
-		if p, err := netip.ParsePrefix(aws.ToString(sn.CidrBlock)); err == nil {
-			t.add(p, pl)
-		}
-		for _, a := range sn.Ipv6CidrBlockAssociationSet {
-			if p, err := netip.ParsePrefix(aws.ToString(a.Ipv6CidrBlock)); err == nil {
-				t.add(p, pl)
-			}
-		}
-	}
-	for i := range inv.Interfaces {
-		// The subnets' naming first: interfaces of other accounts may name AZs differently.
-		name, id := strings.ToLower(inv.Interfaces[i].AZ), strings.ToLower(inv.Interfaces[i].AZID)
-		if _, known := ids[name]; !known && id != "" {
-			ids[name] = id
-		}
-	}
-	for _, r := range ranges {
-		az := azKey{name: r.az}
-		if azIDPattern.MatchString(r.az) {
-			az = azKey{id: r.az}
-		} else {
-			az.id = ids[r.az]
-		}
-		for _, p := range r.prefixes {
-			t.add(p, place{az: az})
-		}
-	}
-	for _, r := range vpcRanges {
-		for _, p := range r.prefixes {
-			t.add(p, place{vpc: r.vpc})
-		}
-	}
-	if len(t.prefixes) == 0 {
-		return nil
-	}
-	t.inherit()
-	return t
-}
-
-// hostChars are the bytes of a plain host name label, lower case.
-var hostChars = func() (t [256]bool) {
-	for _, c := range "abcdefghijklmnopqrstuvwxyz0123456789-_" {
-		t[c] = true
-	}
-	return t
-}()
-
-// azIDPattern matches AZ IDs: use1-az4, apne1-az1, usw2-lax1-az1.
-var azIDPattern = regexp.MustCompile(`^[a-z]{2,5}[0-9]+(-[a-z]+[0-9]+)?-az[0-9]+$`)
 
 // parseInterfaces reads the interfaces' AZs and addresses into the builder's tables.
 func (b *builder) parseInterfaces(nis []inventory.Interface) {
@@ -433,9 +332,9 @@ func (b *builder) addEndpoint(ep *inventory.Endpoint) {
 		return
 	}
 	b.ids[id] = struct{}{} // the first of duplicates wins, as for interfaces
-	rank := len(b.opts.vpcs)
-	if len(b.opts.vpcs) > 0 {
-		if rank = slices.Index(b.opts.vpcs, ep.VPC); rank < 0 {
+	rank := len(b.opts.VPCs)
+	if len(b.opts.VPCs) > 0 {
+		if rank = slices.Index(b.opts.VPCs, ep.VPC); rank < 0 {
 			return
 		}
 	}
@@ -448,11 +347,11 @@ func (b *builder) addEndpoint(ep *inventory.Endpoint) {
 			sc.ifaces = append(sc.ifaces, k)
 		}
 	}
-	e.private = ep.PrivateDNS && b.opts.privateDNS != privateDNSOff
+	e.private = ep.PrivateDNS && b.opts.PrivateDNS != PrivateDNSOff
 	if ep.InboundOnly {
 		e.inboundIn = b.vpc(ep.VPC)
 	}
-	hub := !ep.PrivateDNS && b.opts.privateDNS == privateDNSAll
+	hub := !ep.PrivateDNS && b.opts.PrivateDNS == PrivateDNSAll
 	if hub {
 		// A hub endpoint: its private names are the service's, as DescribeVpcEndpointServices
 		// gives them; they are not in its DnsEntries.
@@ -488,11 +387,11 @@ func (e *endpointNames) add(raw string) {
 	id := b.eps[e.ord].id
 	name, wildcard, ok := canonicalName(b.scratch.name[:0], raw)
 	if !ok {
-		b.report.skipped = append(b.report.skipped, fmt.Sprintf("%s: DNS name %q is not servable", id, raw))
+		b.report.Skipped = append(b.report.Skipped, fmt.Sprintf("%s: DNS name %q is not servable", id, raw))
 		return
 	}
 	kind, az := classify(name, id)
-	if kind == kindPrivate && !e.private {
+	if kind == Private && !e.private {
 		return
 	}
 	d := e.records(kind, az)
@@ -532,7 +431,7 @@ func (e *endpointNames) place() {
 // records are the addresses a name of this kind answers with. Record types follow
 // DnsRecordIpType: ipv4 A, ipv6 AAAA, dualstack both, service-defined A everywhere and AAAA
 // for the regional and zonal names only. A zonal name answers with its AZ's interfaces.
-func (e *endpointNames) records(kind nameKind, az []byte) rrsetData {
+func (e *endpointNames) records(kind Kind, az []byte) rrsetData {
 	wantA, wantAAAA := true, false
 	switch e.ipType {
 	case types.DnsRecordIpTypeIpv6:
@@ -540,15 +439,15 @@ func (e *endpointNames) records(kind nameKind, az []byte) rrsetData {
 	case types.DnsRecordIpTypeDualstack:
 		wantAAAA = true
 	case types.DnsRecordIpTypeServiceDefined:
-		wantAAAA = kind != kindPrivate
+		wantAAAA = kind != Private
 	}
 	e.place()
 	v4, v6 := e.all4, e.all6
-	if kind == kindZonal {
+	if kind == Zonal {
 		v4, v6 = e.zonal(az)
 	}
 	d := rrsetData{kind: kind}
-	if kind == kindPrivate {
+	if kind == Private {
 		d.inboundIn = e.inboundIn
 	}
 	if wantA {
@@ -563,7 +462,7 @@ func (e *endpointNames) records(kind nameKind, az []byte) rrsetData {
 // count is n as an rrset holds it: at most maxAddrs, reported beyond.
 func (e *endpointNames) count(n uint32) uint8 {
 	if n > maxAddrs {
-		e.b.report.skipped = append(e.b.report.skipped,
+		e.b.report.Skipped = append(e.b.report.Skipped,
 			fmt.Sprintf("%s: %d addresses of one family: the first %d served", e.b.eps[e.ord].id, n, maxAddrs))
 		return maxAddrs
 	}
@@ -598,90 +497,6 @@ func (e *endpointNames) zonal(az []byte) (v4, v6 addrRun) {
 	}
 	v4.n, v6.n = uint32(len(ix.v4))-v4.off, uint32(len(ix.v6))-v6.off
 	return v4, v6
-}
-
-// unknownEnum names the first enum field of ep, in the order that decides whether it is served,
-// whose value the SDK does not list (compared ignoring case), and that value; "" if there is
-// none. A field is only looked at if the ones before it let the endpoint be served: a
-// Gateway endpoint, or one being deleted, is left out in silence whatever the rest holds.
-func unknownEnum(ep *inventory.Endpoint) (field, value string) {
-	switch {
-	case !inventory.KnownEnum(types.VpcEndpointType(ep.Type), endpointTypes):
-		return "VpcEndpointType", ep.Type
-	case !servedType(ep.Type):
-		return "", ""
-	case !inventory.KnownEnum(types.State(ep.State), states):
-		return "State", ep.State
-	case !strings.EqualFold(ep.State, string(types.StateAvailable)):
-		return "", ""
-	case ep.IPAddressType != "" && !inventory.KnownEnum(types.IpAddressType(ep.IPAddressType), ipAddressTypes):
-		return "IpAddressType", ep.IPAddressType
-	case ep.RecordIPType != "" && !inventory.KnownEnum(types.DnsRecordIpType(ep.RecordIPType), dnsRecordIPTypes):
-		return "DnsOptions.DnsRecordIpType", ep.RecordIPType
-	}
-	return "", ""
-}
-
-// The values the SDK lists, read once: Values() makes a new slice each time.
-var (
-	endpointTypes    = types.VpcEndpointType("").Values()
-	states           = types.State("").Values()
-	ipAddressTypes   = types.IpAddressType("").Values()
-	dnsRecordIPTypes = types.DnsRecordIpType("").Values()
-)
-
-// unknownEnums collects the endpoints left out for an enum value the SDK does not list, by
-// field and value, so that a build reports each distinct value once, naming the first
-// endpoint that had it.
-type unknownEnums struct {
-	order []enumValue
-	seen  map[enumValue]*unknownNote
-}
-
-type enumValue struct{ field, value string }
-
-type unknownNote struct {
-	first string // endpoint id
-	more  int
-}
-
-// maxEnumValue bounds a value as a log line quotes it.
-const maxEnumValue = 64
-
-func (u *unknownEnums) add(field, value, id string) {
-	k := enumValue{field, value}
-	if n, ok := u.seen[k]; ok {
-		n.more++
-		return
-	}
-	if u.seen == nil {
-		u.seen = map[enumValue]*unknownNote{}
-	}
-	u.seen[k] = &unknownNote{first: id}
-	u.order = append(u.order, k)
-}
-
-// lines are the report's lines, in the order the values were first met:
-// `vpce-0abc: unknown VpcEndpointType "FutureType"`, `vpce-0abc and 2 more: State missing`.
-func (u *unknownEnums) lines() []string {
-	lines := make([]string, 0, len(u.order))
-	for _, k := range u.order {
-		n := u.seen[k]
-		who := n.first
-		if n.more > 0 {
-			who = fmt.Sprintf("%s and %d more", n.first, n.more)
-		}
-		v := k.value
-		switch {
-		case v == "":
-			lines = append(lines, fmt.Sprintf("%s: %s missing", who, k.field))
-			continue
-		case len(v) > maxEnumValue:
-			v = v[:maxEnumValue] + "..."
-		}
-		lines = append(lines, fmt.Sprintf("%s: unknown %s %q", who, k.field, v))
-	}
-	return lines
 }
 
 // servicePrivateNames maps service names to the private DNS names their endpoints may serve:
@@ -719,13 +534,13 @@ func recordIPType(ep *inventory.Endpoint) types.DnsRecordIpType {
 // <region>.vpce.amazonaws.com.
 func (b *builder) add(name []byte, wildcard bool, ord int32, d rrsetData) {
 	own := len(name)
-	if d.kind != kindPrivate {
+	if d.kind != Private {
 		own = bytes.IndexByte(name, '.') + 1 // the rest is the service's zone, shared
 	}
 	i := b.node(name, own)
-	if d.kind == kindPrivate {
+	if d.kind == Private {
 		d.zone = uint32(i)
-		if b.opts.authoritative {
+		if b.opts.Authoritative {
 			b.ix.nodes[i].apex = true
 		}
 	} else {
@@ -736,7 +551,7 @@ func (b *builder) add(name []byte, wildcard bool, ord int32, d rrsetData) {
 		set = &b.ix.nodes[i].wild
 	}
 	if *set == 0 {
-		b.ix.rrsets = append(b.ix.rrsets, rrset{})
+		b.ix.rrsets = append(b.ix.rrsets, RRset{})
 		b.ix.rrsets[len(b.ix.rrsets)-1].rrsetData = d
 		b.owners = append(b.owners, ord)
 		*set = uint32(len(b.ix.rrsets))
@@ -804,78 +619,4 @@ func (b *builder) suffix(rest []byte) uint32 {
 	b.suffixes[b.ix.names[off:]] = i
 	b.lastSuffix = i
 	return i
-}
-
-// vpceZone returns the <region>.vpce.amazonaws.com zone of a regional or zonal name: the
-// labels after the endpoint label and the service id, which may itself have several labels.
-func vpceZone(name []byte) []byte {
-	if i := bytes.Index(name, []byte(".vpce.amazonaws.")); i >= 0 {
-		if j := bytes.LastIndexByte(name[:i], '.'); j >= 0 {
-			return name[j+1:]
-		}
-	}
-	_, parent, _ := bytes.Cut(name, []byte("."))
-	return parent
-}
-
-// classify tells an endpoint's names apart: vpce-<id>-<rand> is regional,
-// vpce-<id>-<rand>-<az> zonal, anything not led by the endpoint id a private name.
-func classify(name []byte, id string) (nameKind, []byte) {
-	label, _, _ := bytes.Cut(name, []byte("."))
-	if len(label) <= len(id) || string(label[:len(id)]) != id || label[len(id)] != '-' {
-		return kindPrivate, nil
-	}
-	if _, az, zonal := bytes.Cut(label[len(id)+1:], []byte("-")); zonal {
-		return kindZonal, az
-	}
-	return kindRegional, nil
-}
-
-// canonicalName lower-cases a DnsEntries name into an FQDN in buf and splits off a leading
-// "*.". Only plain host names are served: letters, digits, '-', '_' and a whole-label leading
-// wildcard, within DNS's length limits. A wildcard needs two labels below it, so that no
-// entry can capture a whole top-level domain.
-func canonicalName(buf []byte, raw string) (name []byte, wildcard bool, ok bool) {
-	for i := 0; i < len(raw); i++ {
-		if raw[i] >= utf8.RuneSelf { // Unicode's case mapping, which can make ASCII of it
-			raw = strings.ToLower(raw)
-			break
-		}
-	}
-	name = buf
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		name = append(name, c)
-	}
-	if len(name) == 0 || name[len(name)-1] != '.' || escaped(name, len(name)-1) {
-		name = append(name, '.')
-	}
-	if rest, cut := bytes.CutPrefix(name, []byte("*.")); cut {
-		name, wildcard = rest, true
-	}
-	// 255 bytes on the wire: an FQDN of 254 characters, 252 below a "*.".
-	if len(name) == 1 || len(name) > 254 || wildcard && len(name) > 252 {
-		return nil, false, false
-	}
-	labels, start := 0, 0
-	for i, c := range name {
-		if c != '.' {
-			if !hostChars[c] {
-				return nil, false, false
-			}
-			continue
-		}
-		if n := i - start; n == 0 || n > 63 {
-			return nil, false, false
-		}
-		labels++
-		start = i + 1
-	}
-	if wildcard && labels < 2 {
-		return nil, false, false
-	}
-	return name, wildcard, true
 }

@@ -1,29 +1,30 @@
-package vpce
+package index
 
 import (
 	"hash/maphash"
 	"net"
+	"net/netip"
 	"sync/atomic"
 
 	"github.com/miekg/dns"
 )
 
-// nameKind says which of an endpoint's names an answer is for.
-type nameKind uint8
+// Kind says which of an endpoint's names an answer is for.
+type Kind uint8
 
 const (
-	kindRegional nameKind = iota
-	kindZonal
-	kindPrivate
-	kindResource // a custom name of a Resource or ServiceNetwork endpoint (resource.go)
-	numKinds
+	Regional Kind = iota
+	Zonal
+	Private
+	Resource // a custom name of a Resource or ServiceNetwork endpoint (resource.go)
+	NumKinds
 )
 
-func (k nameKind) String() string {
+func (k Kind) String() string {
 	return [...]string{"regional", "zonal", "private", "resource"}[k]
 }
 
-// index is one immutable table of the served names, built when the inventory changes and
+// Index is one immutable table of the served names, built when the inventory changes and
 // swapped in atomically; queries read it without locks.
 //
 // It is laid out for a view of hundreds of thousands of names: a few flat tables that refer to
@@ -31,13 +32,13 @@ func (k nameKind) String() string {
 // almost nothing to walk and a lookup touches a few cache lines. Regional and zonal names share
 // everything after their first label (the service's zone) through suffixes; an endpoint's
 // addresses are stored once, and each of its names answers with a range of them.
-type index struct {
+type Index struct {
 	names    string   // the nodes' own parts and the shared suffixes, back to back
 	suffixes []span   // the shared rests of names, in names; 0 is the empty one
 	nodes    []node   // the names the table knows
 	slots    []uint32 // open addressing over nodes by name: node position + 1, 0 for free
 	seed     maphash.Seed
-	rrsets   []rrset
+	rrsets   []RRset
 	v4       [][4]byte
 	v4az     []uint16 // the AZ (in azs) of each v4 address
 	v6       [][16]byte
@@ -50,11 +51,11 @@ type index struct {
 	altsOf map[uint32]altRun
 
 	ttl    uint32
-	stats  indexStats
+	stats  Stats
 	custom *customTable // Resource and ServiceNetwork endpoints' custom names (resource.go); nil if none
 
 	clients  *clientTable // where clients are: the learned subnets and the zone lines
-	affinity affinity
+	affinity Affinity
 }
 
 // span is a stretch of the index's names.
@@ -76,7 +77,7 @@ type node struct {
 
 // rrset is what one name answers. It is immutable once published, but for the rotation
 // counter.
-type rrset struct {
+type RRset struct {
 	rrsetData
 	next atomic.Uint32
 }
@@ -90,7 +91,7 @@ type rrsetData struct {
 	// another way (a gateway endpoint) and get the next plugin's answer.
 	inboundIn uint32
 	nA, nAAAA uint8 // how many addresses of each family
-	kind      nameKind
+	kind      Kind
 	shared    bool // other VPCs have their own rrset for the name: alts
 }
 
@@ -103,8 +104,59 @@ type alt struct {
 // altRun is a run of alts.
 type altRun struct{ off, n uint32 }
 
+// RRset is the rrset at position set, as Lookup returns it.
+func (ix *Index) RRset(set uint32) *RRset { return &ix.rrsets[set] }
+
+// TTL is the TTL of the index's records and the negative TTL of its SOAs.
+func (ix *Index) TTL() uint32 { return ix.ttl }
+
+// Stats counts what the index serves.
+func (ix *Index) Stats() Stats { return ix.stats }
+
+// Kind is the kind of name rs answers for.
+func (rs *RRset) Kind() Kind { return rs.kind }
+
+// Rotate returns where the next answer of rs starts: each answer starts one address further.
+func (rs *RRset) Rotate() int { return int(rs.next.Add(1) - 1) } // the first keeps interface order
+
+// Zone is the zone whose SOA a negative answer for rs carries.
+func (ix *Index) Zone(rs *RRset) string { return ix.nodeName(int(rs.zone)) }
+
+// Placing reports whether the answer of rs depends on where the client is, so that the client
+// is worth placing: affinity, a name offered in several VPCs, an inbound-only endpoint's name.
+func (ix *Index) Placing(rs *RRset) bool {
+	return ix.clients != nil && (ix.affinity != AffinityNone || rs.inboundIn != 0 || rs.shared)
+}
+
+// Place returns where the client at addr is, if a known range holds it.
+func (ix *Index) Place(addr netip.Addr) (Place, bool) { return ix.clients.lookup(addr) }
+
+// Scope is the Client Subnet scope (RFC 7871) of an answer chosen for addr, sent with source
+// bits (clientTable.scope); 0 without known ranges, where no client is placed.
+func (ix *Index) Scope(addr netip.Addr, source uint8) uint8 {
+	if ix.clients == nil {
+		return 0
+	}
+	return ix.clients.scope(addr, source)
+}
+
+// ForClient is the rrset that client (nil when unplaced) gets for the name whose rrset is at
+// set: its VPC's own for a name offered in several VPCs, else the name's.
+func (ix *Index) ForClient(set uint32, client *Place) *RRset {
+	if rs := &ix.rrsets[set]; !rs.shared || client == nil {
+		return rs
+	}
+	return ix.forVPC(set, client.vpc)
+}
+
+// Inside reports whether client is inside the VPC of rs's inbound-only endpoint, whose
+// clients reach the service another way (a gateway endpoint) and get the next plugin's answer.
+func (ix *Index) Inside(rs *RRset, client *Place) bool {
+	return rs.inboundIn != 0 && client != nil && client.vpc == ix.vpcs[rs.inboundIn]
+}
+
 // forVPC is the rrset that clients of vpc get for the name whose default rrset is at set.
-func (ix *index) forVPC(set uint32, vpc string) *rrset {
+func (ix *Index) forVPC(set uint32, vpc string) *RRset {
 	run := ix.altsOf[set]
 	for _, a := range ix.alts[run.off : run.off+run.n] {
 		if ix.vpcs[a.vpc] == vpc {
@@ -118,18 +170,18 @@ func (ix *index) forVPC(set uint32, vpc string) *rrset {
 // An endpoint has one interface per AZ; a name with more addresses is malformed input.
 const maxAddrs = 255
 
-// lookup finds the records for name, which must be a lower-case FQDN: the position of its
+// Lookup finds the records for name, which must be a lower-case FQDN: the position of its
 // rrset (the default, for a name offered in several VPCs). An exact name wins
 // over a wildcard; the closest enclosing wildcard wins over one further up. Where no
 // name matches, a private zone apex at or above it makes the answer NODATA (at the apex) or
 // NXDOMAIN (below it), carrying the apex's SOA (zone).
-func (ix *index) lookup(name []byte) (set uint32, zone string, res result) {
+func (ix *Index) Lookup(name []byte) (set uint32, zone string, res Result) {
 	apex := -1
 	atName := false
 	if i, ok := ix.find(name); ok {
 		nd := &ix.nodes[i]
 		if nd.exact != 0 {
-			return nd.exact - 1, "", resultAnswer
+			return nd.exact - 1, "", Answer
 		}
 		if nd.apex {
 			apex, atName = i, true
@@ -142,7 +194,7 @@ func (ix *index) lookup(name []byte) (set uint32, zone string, res result) {
 		}
 		nd := &ix.nodes[i]
 		if nd.wild != 0 {
-			return nd.wild - 1, "", resultAnswer
+			return nd.wild - 1, "", Answer
 		}
 		if nd.apex && apex < 0 {
 			apex = i
@@ -150,21 +202,21 @@ func (ix *index) lookup(name []byte) (set uint32, zone string, res result) {
 	}
 	switch {
 	case apex < 0:
-		return 0, "", resultMiss
+		return 0, "", Miss
 	case atName:
-		return 0, ix.nodeName(apex), resultNodata
+		return 0, ix.nodeName(apex), Nodata
 	}
-	return 0, ix.nodeName(apex), resultNXDomain
+	return 0, ix.nodeName(apex), NXDomain
 }
 
 // find returns the position of name's node.
-func (ix *index) find(name []byte) (int, bool) {
+func (ix *Index) find(name []byte) (int, bool) {
 	i, _, ok := ix.probe(name)
 	return i, ok
 }
 
 // probe returns the position of name's node, or the free slot where it would go.
-func (ix *index) probe(name []byte) (node int, slot uint64, found bool) {
+func (ix *Index) probe(name []byte) (node int, slot uint64, found bool) {
 	if len(ix.slots) == 0 {
 		return 0, 0, false
 	}
@@ -181,7 +233,7 @@ func (ix *index) probe(name []byte) (node int, slot uint64, found bool) {
 }
 
 // is reports whether node i is name.
-func (ix *index) is(i int, name []byte) bool {
+func (ix *Index) is(i int, name []byte) bool {
 	nd := &ix.nodes[i]
 	own := ix.names[nd.off : nd.off+uint32(nd.n)]
 	rest := ix.suffix(nd.suffix)
@@ -189,14 +241,14 @@ func (ix *index) is(i int, name []byte) bool {
 		string(name[:len(own)]) == own && string(name[len(own):]) == rest
 }
 
-func (ix *index) suffix(i uint32) string {
+func (ix *Index) suffix(i uint32) string {
 	s := ix.suffixes[i]
 	return ix.names[s.off : s.off+uint32(s.n)]
 }
 
 // nodeName is the name of node i: a substring of the index's names for a node stored whole
 // (zones, private names), a new string for the others.
-func (ix *index) nodeName(i int) string {
+func (ix *Index) nodeName(i int) string {
 	nd := &ix.nodes[i]
 	own := ix.names[nd.off : nd.off+uint32(nd.n)]
 	if nd.suffix == 0 {
@@ -206,7 +258,7 @@ func (ix *index) nodeName(i int) string {
 }
 
 // insert puts node i in the slots; the node must not be there yet.
-func (ix *index) insert(i int, name []byte) {
+func (ix *Index) insert(i int, name []byte) {
 	mask := uint64(len(ix.slots) - 1)
 	j := maphash.Bytes(ix.seed, name) & mask
 	for ix.slots[j] != 0 {
@@ -226,9 +278,9 @@ func slotsFor(n int) int {
 }
 
 // rehash rebuilds the slots for the nodes there are, in a table of the given size.
-func (ix *index) rehash(size int) {
+func (ix *Index) rehash(size int) {
 	ix.slots = make([]uint32, size)
-	var buf [nameBuf]byte
+	var buf [NameBuf]byte
 	for i := range ix.nodes {
 		nd := &ix.nodes[i]
 		name := append(append(buf[:0], ix.names[nd.off:nd.off+uint32(nd.n)]...), ix.suffix(nd.suffix)...)
@@ -243,7 +295,7 @@ type family struct {
 	n      int
 }
 
-func (rs *rrset) family(rrtype uint16) family {
+func (rs *RRset) family(rrtype uint16) family {
 	if rrtype == dns.TypeA {
 		return family{rrtype, rs.a, int(rs.nA)}
 	}
@@ -252,7 +304,7 @@ func (rs *rrset) family(rrtype uint16) family {
 
 // addr returns the k-th address of f, as a slice of the index's own memory (callers must not
 // change it), and its AZ.
-func (ix *index) addr(f family, k int) (net.IP, azKey) {
+func (ix *Index) addr(f family, k int) (net.IP, azKey) {
 	j := f.off + uint32(k)
 	if f.rrtype == dns.TypeA {
 		return ix.v4[j][:], ix.azs[ix.v4az[j]]
@@ -271,47 +323,17 @@ func severalAZs(azs []uint16) bool {
 	return false
 }
 
-// perClient reports whether the answer to qtype differs between clients: affinity over a set
+// PerClient reports whether the answer to qtype differs between clients: affinity over a set
 // in several AZs, a name that clients inside its endpoint's VPC get from the next plugin, or
 // a name offered in several VPCs.
-func (ix *index) perClient(rs *rrset, qtype uint16) bool {
+func (ix *Index) PerClient(rs *RRset, qtype uint16) bool {
 	if rs.inboundIn != 0 || rs.shared {
 		return true
 	}
-	if ix.affinity == affinityNone {
+	if ix.affinity == AffinityNone {
 		return false
 	}
 	return (qtype == dns.TypeA || qtype == dns.TypeANY) && severalAZs(ix.v4az[rs.a:rs.a+uint32(rs.nA)]) ||
 		(qtype == dns.TypeAAAA || qtype == dns.TypeANY) && severalAZs(ix.v6az[rs.aaaa:rs.aaaa+uint32(rs.nAAAA)])
 }
 
-// inboundOnlyVPC is the VPC whose clients rs leaves to the next plugin, or "".
-func (ix *index) inboundOnlyVPC(rs *rrset) string {
-	return ix.vpcs[rs.inboundIn]
-}
-
-// parentOf returns the name below the first label of name (in presentation form), or false
-// at the root. A dot inside a label is escaped ("x\.s3...") and separates nothing.
-func parentOf(name []byte) ([]byte, bool) {
-	for i := 0; i < len(name); i++ {
-		switch name[i] {
-		case '\\':
-			i++ // the escaped character (the digits of a \DDD escape are no dots either)
-		case '.':
-			if i == len(name)-1 {
-				return nil, false
-			}
-			return name[i+1:], true
-		}
-	}
-	return nil, false
-}
-
-// escaped reports whether the dot at name[i] is escaped: after an odd run of backslashes.
-func escaped(name []byte, i int) bool {
-	n := 0
-	for i--; i >= 0 && name[i] == '\\'; i-- {
-		n++
-	}
-	return n%2 == 1
-}

@@ -1,4 +1,4 @@
-package vpce
+package index
 
 import (
 	"encoding/json"
@@ -19,8 +19,8 @@ import (
 // inventories is set, one at a time, to two values: where the fingerprints agree, the indexes
 // built from the two must be the same, under options that make the builder read all it can.
 func TestBuildReadsOnlyWhatTheFingerprintCounts(t *testing.T) {
-	opts := buildOptions{ttl: 60, authoritative: true, privateDNS: privateDNSAll, affinity: affinityPrefer}
-	base := readSnapshots(t, "testdata/answers.json", "testdata/affinity.json", "testdata/resource.json", "../../example/snapshot.json")
+	opts := Options{TTL: 60, Authoritative: true, PrivateDNS: PrivateDNSAll, Affinity: AffinityPrefer}
+	base := testkit.ReadSnapshots(t, "../testdata/answers.json", "../testdata/affinity.json", "../testdata/resource.json", "../../../example/snapshot.json")
 	invType := reflect.TypeFor[inventory.Inventory]()
 	checked := 0
 	for f := range invType.NumField() {
@@ -51,8 +51,8 @@ func TestBuildReadsOnlyWhatTheFingerprintCounts(t *testing.T) {
 					continue
 				}
 				checked++
-				ix1, _ := buildIndex(inventory.NewCompact(one), opts)
-				ix2, _ := buildIndex(inventory.NewCompact(two), opts)
+				ix1, _ := Build(inventory.NewCompact(one), opts)
+				ix2, _ := Build(inventory.NewCompact(two), opts)
 				if d1, d2 := dumpIndex(ix1), dumpIndex(ix2); d1 != d2 {
 					t.Errorf("%s[%d].%s: the fingerprint ignores it, the build does not:\n%s\n---\n%s", list, i, path, d1, d2)
 				}
@@ -66,7 +66,7 @@ func TestBuildReadsOnlyWhatTheFingerprintCounts(t *testing.T) {
 
 // dumpIndex renders what an index serves: every name with its records, AZs and zone, the
 // zone apexes, and the client ranges.
-func dumpIndex(ix *index) string {
+func dumpIndex(ix *Index) string {
 	var lines []string
 	tab := tableOf(ix)
 	for star, m := range map[string]map[string]servedName{"": tab.exact, "*.": tab.wild} {
@@ -102,16 +102,16 @@ func TestCompactKeepsWhatBuilds(t *testing.T) {
 	acct := synth.Generate(50, synth.Options{AllFields: true})
 	invs := map[string]*inventory.Inventory{
 		"synthetic": {VpcEndpoints: acct.VpcEndpoints, NetworkInterfaces: acct.NetworkInterfaces},
-		"snapshots": readSnapshots(t, fuzzSnapshots...),
+		"snapshots": testkit.ReadSnapshots(t, fuzzSnapshots...),
 	}
 	for name, inv := range invs {
 		kept := inventory.NewCompact(inv).Inventory()
 		if inventory.Fingerprint(inventory.NewCompact(kept)) != inventory.Fingerprint(inventory.NewCompact(inv)) {
 			t.Errorf("%s: the compacted inventory's fingerprint differs", name)
 		}
-		for _, opts := range []buildOptions{{ttl: 60}, {ttl: 60, authoritative: true, privateDNS: privateDNSAll, affinity: affinityPrefer}} {
-			full, _ := buildIndex(inventory.NewCompact(inv), opts)
-			cut, _ := buildIndex(inventory.NewCompact(kept), opts)
+		for _, opts := range []Options{{TTL: 60}, {TTL: 60, Authoritative: true, PrivateDNS: PrivateDNSAll, Affinity: AffinityPrefer}} {
+			full, _ := Build(inventory.NewCompact(inv), opts)
+			cut, _ := Build(inventory.NewCompact(kept), opts)
 			if d1, d2 := dumpIndex(full), dumpIndex(cut); d1 != d2 {
 				t.Errorf("%s %+v: the compacted inventory builds another index:\n%s\n---\n%s", name, opts, d1, d2)
 			}

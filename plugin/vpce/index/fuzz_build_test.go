@@ -1,4 +1,4 @@
-package vpce
+package index
 
 // The fuzz targets of the snapshot parser and the index builder: every input parses or fails
 // with file:line:col, and every index built keeps the invariants checkIndex lists.
@@ -22,10 +22,13 @@ import (
 	"github.com/miekg/dns"
 )
 
+// fuzzSnapshots are snapshot files worth mutating: the fixtures of every kind of name.
+var fuzzSnapshots = []string{"../testdata/answers.json", "../../../example/snapshot.json"}
+
 var snapshotErr = regexp.MustCompile(`^fuzz\.json:([0-9]+):([0-9]+): `)
 
 func FuzzSnapshot(f *testing.F) {
-	for _, file := range append(slices.Clone(fuzzSnapshots), "testdata/unknown.json", "testdata/resource.json") {
+	for _, file := range append(slices.Clone(fuzzSnapshots), "../testdata/unknown.json", "../testdata/resource.json", "../testdata/vpcs.json") {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			f.Fatal(err)
@@ -62,8 +65,8 @@ func FuzzSnapshot(f *testing.F) {
 			t.Fatal("no inventory and no error")
 		}
 		checkCompact(t, inv)
-		for _, opts := range []buildOptions{{ttl: 60}, {ttl: 0, authoritative: true}, {ttl: 5, vpcs: []string{"vpc-2", "vpc-1"}}} {
-			ix, report := buildIndex(inventory.NewCompact(inv), opts)
+		for _, opts := range []Options{{TTL: 60}, {TTL: 0, Authoritative: true}, {TTL: 5, VPCs: []string{"vpc-2", "vpc-1"}}} {
+			ix, report := Build(inventory.NewCompact(inv), opts)
 			checkIndex(t, ix)
 			checkCustomNames(t, inv, opts, ix)
 			checkUnknownReported(t, inv, opts, report)
@@ -79,9 +82,9 @@ func checkCompact(t *testing.T, inv *inventory.Inventory) {
 	if inventory.Fingerprint(inventory.NewCompact(kept)) != inventory.Fingerprint(inventory.NewCompact(inv)) {
 		t.Error("the compacted inventory's fingerprint differs")
 	}
-	opts := buildOptions{ttl: 60, privateDNS: privateDNSAll, affinity: affinityPrefer}
-	full, _ := buildIndex(inventory.NewCompact(inv), opts)
-	cut, _ := buildIndex(inventory.NewCompact(kept), opts)
+	opts := Options{TTL: 60, PrivateDNS: PrivateDNSAll, Affinity: AffinityPrefer}
+	full, _ := Build(inventory.NewCompact(inv), opts)
+	cut, _ := Build(inventory.NewCompact(kept), opts)
 	if d1, d2 := dumpIndex(full), dumpIndex(cut); d1 != d2 {
 		t.Errorf("the compacted inventory builds another index:\n%s\n---\n%s", d1, d2)
 	}
@@ -103,7 +106,7 @@ func checkSnapshotErr(t *testing.T, data []byte, err error) {
 }
 
 // checkIndex checks the invariants of a built index and looks up every name in it.
-func checkIndex(t *testing.T, ix *index) {
+func checkIndex(t *testing.T, ix *Index) {
 	t.Helper()
 	checkName := func(what, name string, star bool) {
 		if name != strings.ToLower(name) {
@@ -131,7 +134,7 @@ func checkIndex(t *testing.T, ix *index) {
 	for name, s := range tab.exact {
 		checkName("exact name", name, false)
 		checkRRset(t, name, s)
-		if got, _, res := ix.lookup([]byte(name)); res != resultAnswer || &ix.rrsets[got] != s.rs {
+		if got, _, res := ix.Lookup([]byte(name)); res != Answer || &ix.rrsets[got] != s.rs {
 			t.Errorf("lookup(%q) = %v, want its own records", name, res)
 		}
 	}
@@ -144,11 +147,11 @@ func checkIndex(t *testing.T, ix *index) {
 		}
 		checkRRset(t, "*."+name, s)
 		if below := "x." + name; len(below) <= 254 {
-			if _, _, res := ix.lookup([]byte(below)); res != resultAnswer {
+			if _, _, res := ix.Lookup([]byte(below)); res != Answer {
 				t.Errorf("lookup(%q) below a wildcard = %v, want answer", below, res)
 			}
 		}
-		if set2, _, res := ix.lookup([]byte(name)); res == resultAnswer && &ix.rrsets[set2] == s.rs && tab.exact[name].rs != s.rs {
+		if set2, _, res := ix.Lookup([]byte(name)); res == Answer && &ix.rrsets[set2] == s.rs && tab.exact[name].rs != s.rs {
 			t.Errorf("lookup(%q): the apex matched its own wildcard", name)
 		}
 	}
@@ -236,7 +239,7 @@ func FuzzBuild(f *testing.F) {
 		"db.payments.example.com\nvpce-0a.rcfg-1.4232ccc.vpc-lattice-rsc.us-east-1.on.aws", "10.0.0.1")
 	f.Fuzz(func(t *testing.T, ctl []byte, names, addrs string) {
 		inv, opts := fuzzInventoryOf(ctl, strings.Split(names, "\n"), strings.Split(addrs, "\n"))
-		ix, report := buildIndex(inventory.NewCompact(inv), opts)
+		ix, report := Build(inventory.NewCompact(inv), opts)
 		checkIndex(t, ix)
 		checkContributors(t, inv, opts, ix)
 		checkCustomNames(t, inv, opts, ix)
@@ -250,7 +253,7 @@ func FuzzBuild(f *testing.F) {
 			}
 			pl, _ := ix.clients.lookup(ip)
 			for name, s := range tab.exact {
-				set, _, _ := ix.lookup([]byte(name))
+				set, _, _ := ix.Lookup([]byte(name))
 				want := s.rs
 				if own, ok := s.perVPC[pl.vpc]; ok {
 					want = own.rs
@@ -263,7 +266,7 @@ func FuzzBuild(f *testing.F) {
 	})
 }
 
-func fuzzInventoryOf(ctl []byte, names, addrs []string) (*inventory.Inventory, buildOptions) {
+func fuzzInventoryOf(ctl []byte, names, addrs []string) (*inventory.Inventory, Options) {
 	r := &fuzzReader{b: ctl}
 	inv := &inventory.Inventory{}
 	for range r.next() % 8 {
@@ -348,13 +351,13 @@ func fuzzInventoryOf(ctl []byte, names, addrs []string) (*inventory.Inventory, b
 		}
 		inv.VpcEndpoints = append(inv.VpcEndpoints, ep)
 	}
-	opts := buildOptions{ttl: uint32(r.next()), authoritative: r.next()%2 == 1,
-		privateDNS: pick(r, []privateDNSMode{privateDNSEnabled, privateDNSAll, privateDNSOff})}
+	opts := Options{TTL: uint32(r.next()), Authoritative: r.next()%2 == 1,
+		PrivateDNS: pick(r, []PrivateDNSMode{PrivateDNSEnabled, PrivateDNSAll, PrivateDNSOff})}
 	switch r.next() % 3 {
 	case 1:
-		opts.vpcs = []string{"vpc-2"}
+		opts.VPCs = []string{"vpc-2"}
 	case 2:
-		opts.vpcs = []string{"vpc-3", "vpc-1"}
+		opts.VPCs = []string{"vpc-3", "vpc-1"}
 	}
 	// Associations last, so that the corpus's earlier entries keep their meaning.
 	for range r.next() % 6 {
@@ -373,7 +376,7 @@ func fuzzInventoryOf(ctl []byte, names, addrs []string) (*inventory.Inventory, b
 	}
 	for range r.next() % 3 {
 		if p, err := netip.ParsePrefix(pick(r, addrs) + pick(r, []string{"/8", "/24", "/32", "/64", "/0"})); err == nil {
-			opts.vpcRanges = append(opts.vpcRanges, vpcRange{vpc: pick(r, fuzzVPCs), prefixes: []netip.Prefix{p}})
+			opts.VPCRanges = append(opts.VPCRanges, VPCRange{VPC: pick(r, fuzzVPCs), Prefixes: []netip.Prefix{p}})
 		}
 	}
 	return inv, opts
@@ -382,7 +385,7 @@ func fuzzInventoryOf(ctl []byte, names, addrs []string) (*inventory.Inventory, b
 // checkContributors checks that every served name is offered by an available Interface
 // endpoint (the first of those with its id), a private name only by one with private DNS, and
 // that its addresses are those of such an endpoint's interfaces.
-func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions, ix *index) {
+func checkContributors(t *testing.T, inv *inventory.Inventory, opts Options, ix *Index) {
 	t.Helper()
 	enis := map[string]*types.NetworkInterface{}
 	for i := range inv.NetworkInterfaces {
@@ -413,7 +416,7 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions
 			continue
 		}
 		seen[id] = true
-		if len(opts.vpcs) > 0 && !slices.Contains(opts.vpcs, aws.ToString(ep.VpcId)) {
+		if len(opts.VPCs) > 0 && !slices.Contains(opts.VPCs, aws.ToString(ep.VpcId)) {
 			continue
 		}
 		eligible++
@@ -442,12 +445,12 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions
 		// Private names: of endpoints with private DNS (unless private_dns off), and with
 		// private_dns all, of hub endpoints without it, from their service.
 		enabled := aws.ToBool(ep.PrivateDnsEnabled)
-		privateOK := enabled && opts.privateDNS != privateDNSOff || !enabled && opts.privateDNS == privateDNSAll
+		privateOK := enabled && opts.PrivateDNS != PrivateDNSOff || !enabled && opts.PrivateDNS == PrivateDNSAll
 		var names []string
 		for _, e := range ep.DnsEntries {
 			names = append(names, aws.ToString(e.DnsName))
 		}
-		if !enabled && opts.privateDNS == privateDNSAll {
+		if !enabled && opts.PrivateDNS == PrivateDNSAll {
 			names = append(names, services[aws.ToString(ep.ServiceName)]...)
 		}
 		for _, raw := range names {
@@ -467,7 +470,7 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions
 			for _, ip := range slices.Concat(s.a, s.aaaa) {
 				ok = ok && o.addrs[ip.String()]
 			}
-			if ok && o.private == (s.kind == kindPrivate) {
+			if ok && o.private == (s.kind == Private) {
 				return true
 			}
 		}
@@ -483,7 +486,7 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions
 		}
 		// A VPC's own answer is the addresses of that VPC's endpoint, for a private name.
 		for vpc, alt := range s.perVPC {
-			if vpc == "" || alt.kind != kindPrivate || !offeredIn(key, vpc, alt) {
+			if vpc == "" || alt.kind != Private || !offeredIn(key, vpc, alt) {
 				t.Errorf("%s for %q clients serves %v %v (%v): not the addresses of that VPC's endpoint", key, vpc, alt.a, alt.aaaa, alt.kind)
 			}
 		}
@@ -495,10 +498,10 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts buildOptions
 	for name, s := range tab.wild {
 		check("*."+name, s)
 	}
-	served := ix.stats.endpoints
+	served := ix.stats.Endpoints
 	if ix.custom != nil { // Resource and ServiceNetwork endpoints: checkCustomNames
 		for _, rs := range ix.custom.stats {
-			for _, n := range rs.endpoints {
+			for _, n := range rs.Endpoints {
 				served -= n
 			}
 		}
@@ -553,7 +556,7 @@ var unknownLine = regexp.MustCompile(`(?s)^(.*?)(?: and ([0-9]+) more)?: (?:unkn
 
 // checkUnknownReported checks that the report has one line per distinct field and value
 // of the endpoints left out for an unknown enum value, and that the lines count them all.
-func checkUnknownReported(t *testing.T, inv *inventory.Inventory, opts buildOptions, report buildReport) {
+func checkUnknownReported(t *testing.T, inv *inventory.Inventory, opts Options, report Report) {
 	t.Helper()
 	seen := map[string]bool{}
 	pairs := map[enumValue]bool{}
@@ -578,7 +581,7 @@ func checkUnknownReported(t *testing.T, inv *inventory.Inventory, opts buildOpti
 		}
 	}
 	lines, counted := 0, 0
-	for _, s := range report.skipped {
+	for _, s := range report.Skipped {
 		if strings.HasSuffix(s, " is not servable") {
 			continue
 		}
@@ -592,7 +595,7 @@ func checkUnknownReported(t *testing.T, inv *inventory.Inventory, opts buildOpti
 	}
 	if lines != len(pairs) || counted != endpoints {
 		t.Errorf("%d unknown-value lines counting %d endpoints, want %d lines (%v) counting %d:\n%q",
-			lines, counted, len(pairs), pairs, endpoints, report.skipped)
+			lines, counted, len(pairs), pairs, endpoints, report.Skipped)
 	}
 }
 
@@ -600,8 +603,8 @@ func checkUnknownReported(t *testing.T, inv *inventory.Inventory, opts buildOpti
 // states the rule: the first of each id, of the first copy of an available Resource or
 // ServiceNetwork endpoint with private DNS, in a served VPC, without unknown enum values; none
 // with private_dns off.
-func fuzzCustomAssociations(inv *inventory.Inventory, opts buildOptions) []*types.VpcEndpointAssociation {
-	if opts.privateDNS == privateDNSOff {
+func fuzzCustomAssociations(inv *inventory.Inventory, opts Options) []*types.VpcEndpointAssociation {
+	if opts.PrivateDNS == PrivateDNSOff {
 		return nil
 	}
 	eps := map[string]bool{}
@@ -617,7 +620,7 @@ func fuzzCustomAssociations(inv *inventory.Inventory, opts buildOptions) []*type
 		typ := string(ep.VpcEndpointType)
 		eps[id] = !unknown && (strings.EqualFold(typ, "Resource") || strings.EqualFold(typ, "ServiceNetwork")) &&
 			strings.EqualFold(string(ep.State), "available") && aws.ToBool(ep.PrivateDnsEnabled) &&
-			(len(opts.vpcs) == 0 || slices.Contains(opts.vpcs, aws.ToString(ep.VpcId)))
+			(len(opts.VPCs) == 0 || slices.Contains(opts.VPCs, aws.ToString(ep.VpcId)))
 	}
 	var out []*types.VpcEndpointAssociation
 	ids := map[string]bool{}
@@ -636,7 +639,7 @@ func fuzzCustomAssociations(inv *inventory.Inventory, opts buildOptions) []*type
 // checkCustomNames checks that every custom name served is the custom name of an Accessible
 // association that may serve, CNAMEd to that association's default name, and that every such
 // association with two servable names is served (by it or by a rival for the name).
-func checkCustomNames(t *testing.T, inv *inventory.Inventory, opts buildOptions, ix *index) {
+func checkCustomNames(t *testing.T, inv *inventory.Inventory, opts Options, ix *Index) {
 	t.Helper()
 	offers := map[string][]string{} // custom name -> targets offered
 	for _, as := range fuzzCustomAssociations(inv, opts) {
@@ -649,7 +652,7 @@ func checkCustomNames(t *testing.T, inv *inventory.Inventory, opts buildOptions,
 			offers[name] = append(offers[name], target)
 		}
 	}
-	var served map[string]*customName
+	var served map[string]*CustomName
 	if ix.custom != nil {
 		served = ix.custom.names
 	}

@@ -1,4 +1,4 @@
-package vpce
+package index
 
 import (
 	"cmp"
@@ -152,10 +152,10 @@ func (b *builder) settleOffers() {
 		s := settle(b.offers[j].name, b.offers[j].offers)
 		lines := s.lines
 		if s.shared {
-			b.report.shared = append(b.report.shared, lines[0])
+			b.report.Shared = append(b.report.Shared, lines[0])
 			lines = lines[1:]
 		}
-		b.report.conflicts = append(b.report.conflicts, lines...)
+		b.report.Conflicts = append(b.report.Conflicts, lines...)
 		ix.rrsets[j].rrsetData, b.owners[j] = s.def.data.d, s.def.data.ord
 		if len(s.perVPC) == 0 {
 			continue
@@ -164,7 +164,7 @@ func (b *builder) settleOffers() {
 		run := altRun{off: uint32(len(ix.alts)), n: uint32(len(s.perVPC))}
 		for _, o := range s.perVPC {
 			set := uint32(len(ix.rrsets))
-			ix.rrsets = append(ix.rrsets, rrset{})
+			ix.rrsets = append(ix.rrsets, RRset{})
 			ix.rrsets[set].rrsetData = o.data.d
 			b.owners = append(b.owners, o.data.ord)
 			ix.alts = append(ix.alts, alt{vpc: b.vpc(o.vpc), set: set})

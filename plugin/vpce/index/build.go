@@ -320,10 +320,11 @@ func (b *builder) addEndpoint(ep *inventory.Endpoint) {
 	if _, seen := b.ids[id]; id == "" || seen {
 		return
 	}
+	// The first copy of an id decides, whatever it holds: fresh sources come before the cache
+	// file's inventory, so that an older copy never serves in place of a newer one that is
+	// deleting, of another type or unknown (custom.go follows the same rule).
+	b.ids[id] = struct{}{}
 	if field, value := unknownEnum(ep); field != "" {
-		// Left out; its id counts as seen, so that an older copy (the cache file's) does
-		// not serve in its place.
-		b.ids[id] = struct{}{}
 		b.unknown.add(field, value, id)
 		return
 	}
@@ -331,7 +332,6 @@ func (b *builder) addEndpoint(ep *inventory.Endpoint) {
 		!strings.EqualFold(ep.State, string(types.StateAvailable)) {
 		return
 	}
-	b.ids[id] = struct{}{} // the first of duplicates wins, as for interfaces
 	rank := len(b.opts.VPCs)
 	if len(b.opts.VPCs) > 0 {
 		if rank = slices.Index(b.opts.VPCs, ep.VPC); rank < 0 {

@@ -401,21 +401,24 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts Options, ix 
 		addrs   map[string]bool
 	}
 	offers := map[string][]offer{} // by index key, with "*." for wildcards
-	seen := map[string]bool{}
-	eligible := 0
+	// Only the first copy of an endpoint id counts, as the README says of fresh sources and
+	// the cache file: a later copy never serves, whatever the first holds.
+	var firsts []types.VpcEndpoint
 	for _, ep := range inv.VpcEndpoints {
 		id := strings.ToLower(aws.ToString(ep.VpcEndpointId))
-		if id == "" || seen[id] {
-			continue
+		if id != "" && !slices.ContainsFunc(firsts, func(f types.VpcEndpoint) bool { return strings.EqualFold(aws.ToString(f.VpcEndpointId), id) }) {
+			firsts = append(firsts, ep)
 		}
+	}
+	eligible := 0
+	for _, ep := range firsts {
+		id := strings.ToLower(aws.ToString(ep.VpcEndpointId))
 		if _, unknown := fuzzUnknownEnum(&ep); unknown {
-			seen[id] = true // left out, and so is any later copy
 			continue
 		}
 		if !strings.EqualFold(string(ep.VpcEndpointType), "Interface") || !strings.EqualFold(string(ep.State), "available") {
 			continue
 		}
-		seen[id] = true
 		if len(opts.VPCs) > 0 && !slices.Contains(opts.VPCs, aws.ToString(ep.VpcId)) {
 			continue
 		}

@@ -77,3 +77,25 @@ func TestSharedNamesReported(t *testing.T) {
 		t.Errorf("%d endpoints serve, want 9", ix.stats.Endpoints)
 	}
 }
+
+// TestFirstCopyDecides: of two copies of an endpoint (a fresh source's, then the cache file's),
+// the first decides even when it does not serve: an older available copy never serves in place
+// of a deleting, gateway or unknown one.
+func TestFirstCopyDecides(t *testing.T) {
+	old := inventory.Endpoint{ID: "vpce-1", Type: "Interface", State: "available", VPC: "vpc-1", PrivateDNS: true,
+		Interfaces: []string{"eni-1"}, DNSNames: []string{"vpce-1-abcd.ssm.us-east-1.vpce.amazonaws.com", "ssm.us-east-1.amazonaws.com"}}
+	for _, fresh := range []struct{ name, typ, state string }{
+		{"deleting", "Interface", "deleting"},
+		{"another type", "Gateway", "available"},
+		{"unknown state", "Interface", "Exploding"},
+	} {
+		first := old
+		first.Type, first.State = fresh.typ, fresh.state
+		inv := &inventory.Compact{Endpoints: []inventory.Endpoint{first, old},
+			Interfaces: []inventory.Interface{{ID: "eni-1", AZ: "us-east-1a", PrivateIP: "10.0.0.1"}}}
+		ix, _ := Build(inv, Options{TTL: 60})
+		if _, _, res := ix.Lookup([]byte("ssm.us-east-1.amazonaws.com.")); res != Miss {
+			t.Errorf("%s first: the older available copy serves (%v)", fresh.name, res)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package vpce
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/coredns/caddy/caddyfile"
@@ -48,7 +49,7 @@ func (s *settings) checkSnapshotOptions(c *caddyfile.Dispenser) error {
 	for _, loc := range s.snapshots {
 		if remote.IsLocation(loc) {
 			remotes = true
-			s3 = s3 || loc[:5] == "s3://"
+			s3 = s3 || strings.EqualFold(loc[:5], "s3://")
 		}
 	}
 	switch {

@@ -179,6 +179,12 @@ func TestSetupAPIOptions(t *testing.T) {
 		t.Errorf("trusted forwarders: %v", s.trusted)
 	}
 
+	// A scheme in capitals is the same scheme, for the options that go with it too.
+	s, err = parse(caddy.NewTestController("dns", "vpce {\n snapshot S3://bucket/key\n region us-east-1\n}"))
+	if err != nil || s.remote.S3.Region != "us-east-1" {
+		t.Errorf("S3:// with region: %v, region %q", err, s.remote.S3.Region)
+	}
+
 	// No option at all: the SDK's default region and credential chain, polled every minute.
 	s, err = parse(caddy.NewTestController("dns", "vpce"))
 	if err != nil {

@@ -4,7 +4,9 @@ package test
 // (private_dns all), and the endpoints of several accounts, each polled with its own role.
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
@@ -62,7 +64,20 @@ func TestTwoAccountsMerged(t *testing.T) {
 	if a.Calls("DescribeVpcEndpoints") == 0 || b.Calls("DescribeVpcEndpoints") == 0 {
 		t.Error("each account was not polled with its own role")
 	}
+
 	a.ClearFaults()
 	a.DeleteEndpoint("vpce-0a")
 	expectAddrs(t, udp, "ssm.us-east-1.amazonaws.com.", "upstream")
+
+	// Each account has its own refresh series: one account's failures do not hide behind the
+	// other's successes.
+	a.Inject(ec2fake.Fault{Kind: ec2fake.Unauthorized})
+	testkit.Eventually(t, 10*time.Second, func() error {
+		failedA := testkit.Counted(t, "refreshes_total", "account", roleA, "region", "us-east-1", "result", "failed")
+		failedB := testkit.Counted(t, "refreshes_total", "account", roleB, "region", "us-east-1", "result", "failed")
+		if failedA == 0 || failedB != 0 {
+			return fmt.Errorf("refreshes_total: %v failed for A, %v for B; want A's failures apart from B's", failedA, failedB)
+		}
+		return nil
+	})
 }

@@ -60,17 +60,18 @@ func TestMetrics(t *testing.T) {
 	server := `server="dns://127.0.0.1:0"`
 	block := server + `,view=""` // no view plugin in this block
 	want := []string{
-		`coredns_vpce_endpoints{region="us-west-1",` + server + `,type="Interface",view=""} 1`, // vpce-02 lost its only name
+		`coredns_vpce_endpoints{region="us-west-1",` + server + `,type="Interface",view=""} 2`, // vpce-02 serves vpc-2's clients
+		`coredns_vpce_conflicts{` + block + `} 0`,                                               // two VPCs, no conflict
 		`coredns_vpce_names{kind="regional",region="us-west-1",` + block + `} 1`,
 		`coredns_vpce_names{kind="zonal",region="us-west-1",` + block + `} 1`,
 		`coredns_vpce_names{kind="private",region="us-west-1",` + block + `} 1`,
 		`coredns_vpce_conflicts{` + block + `} `,
 		`coredns_vpce_view_age_seconds{` + block + `} `,
-		`coredns_vpce_refreshes_total{region="us-west-1",result="changed"} 1`,
-		`coredns_vpce_refreshes_total{region="us-west-1",result="unchanged"} `,
-		`coredns_vpce_refreshes_total{region="us-west-1",result="failed"} `,
-		`coredns_vpce_refresh_duration_seconds_bucket{region="us-west-1",le="0.05"} `,
-		`coredns_vpce_last_success_timestamp_seconds{region="us-west-1"} `,
+		`coredns_vpce_refreshes_total{account="default",region="us-west-1",result="changed"} 1`,
+		`coredns_vpce_refreshes_total{account="default",region="us-west-1",result="unchanged"} `,
+		`coredns_vpce_refreshes_total{account="default",region="us-west-1",result="failed"} `,
+		`coredns_vpce_refresh_duration_seconds_bucket{account="default",region="us-west-1",le="0.05"} `,
+		`coredns_vpce_last_success_timestamp_seconds{account="default",region="us-west-1"} `,
 		`coredns_vpce_api_requests_total{code="OK",operation="DescribeVpcEndpoints"} `,
 		`coredns_vpce_api_requests_total{code="OK",operation="DescribeNetworkInterfaces"} `,
 		`coredns_vpce_api_requests_total{code="UnauthorizedOperation",operation="DescribeVpcEndpoints"} `,

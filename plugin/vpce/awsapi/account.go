@@ -73,6 +73,18 @@ func key(a Account, q Query) string {
 	return fmt.Sprintf("%q", parts)
 }
 
+// label names the account in metrics: the role it assumes, else the profile it reads, else
+// "default" (the SDK's default credentials), so that each account of a block has its series.
+func (a Account) label() string {
+	switch {
+	case a.RoleARN != "":
+		return a.RoleARN
+	case a.Profile != "":
+		return "profile " + a.Profile
+	}
+	return "default"
+}
+
 // String names the account in logs: never a credential, only where it is.
 func (a Account) String() string {
 	s := "EC2 API"

@@ -12,22 +12,23 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// The EC2 API source's metrics. Labels are bounded: region by AWS's regions, result by the
-// code, operation and code by the EC2 API's actions and error codes.
+// The EC2 API source's metrics. Labels are bounded: account by the Corefile's roles and
+// profiles, region by AWS's regions, result by the code, operation and code by the EC2 API's
+// actions and error codes.
 var (
 	refreshes = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: "vpce", Name: "refreshes_total",
-		Help: "Refreshes from the EC2 API, by region and result (changed, unchanged, failed).",
-	}, []string{"region", "result"})
+		Help: "Refreshes from the EC2 API, by account, region and result (changed, unchanged, failed).",
+	}, []string{"account", "region", "result"})
 	refreshDuration = promauto.NewHistogramVec(prometheus.HistogramOpts{
 		Namespace: plugin.Namespace, Subsystem: "vpce", Name: "refresh_duration_seconds",
-		Help:    "Time a refresh from the EC2 API took, every page of every call, by region.",
+		Help:    "Time a refresh from the EC2 API took, every page of every call, by account and region.",
 		Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
-	}, []string{"region"})
+	}, []string{"account", "region"})
 	lastSuccess = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace, Subsystem: "vpce", Name: "last_success_timestamp_seconds",
-		Help: "When a refresh from the EC2 API last succeeded, by region.",
-	}, []string{"region"})
+		Help: "When a refresh from the EC2 API last succeeded, by account and region.",
+	}, []string{"account", "region"})
 	apiRequests = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: "vpce", Name: "api_requests_total",
 		Help: "EC2 API requests, retries included, by operation and error code (OK on success).",

@@ -200,11 +200,11 @@ func (p *poller) loop(ctx context.Context) {
 		if took == 0 { // the refresh panicked
 			took = time.Since(began)
 		}
-		region := p.refresher.region()
-		refreshDuration.WithLabelValues(region).Observe(took.Seconds())
+		account, region := p.refresher.acct.label(), p.refresher.region()
+		refreshDuration.WithLabelValues(account, region).Observe(took.Seconds())
 		var wait time.Duration
 		if err != nil {
-			refreshes.WithLabelValues(region, "failed").Inc()
+			refreshes.WithLabelValues(account, region, "failed").Inc()
 			failures++
 			if failures == 1 {
 				failingAt = time.Now()
@@ -216,11 +216,11 @@ func (p *poller) loop(ctx context.Context) {
 				log.Infof("Refresh from %s recovered after %d failed attempts since %s", p.refresher.acct, failures, failingAt.Format(time.RFC3339))
 			}
 			failures = 0
-			lastSuccess.WithLabelValues(region).SetToCurrentTime()
+			lastSuccess.WithLabelValues(account, region).SetToCurrentTime()
 			if changed {
-				refreshes.WithLabelValues(region, "changed").Inc()
+				refreshes.WithLabelValues(account, region, "changed").Inc()
 			} else {
-				refreshes.WithLabelValues(region, "unchanged").Inc()
+				refreshes.WithLabelValues(account, region, "unchanged").Inc()
 			}
 			wait = jitter(p.refresh, refreshJitter)
 		}

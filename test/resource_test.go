@@ -91,9 +91,9 @@ func TestLiveServiceNetworkAssociation(t *testing.T) {
 	expectChain(t, udp, name, cnameChain(name, target))
 	_, body := httpGet(t, "http://"+prom+"/metrics")
 	for _, series := range []string{
-		`coredns_vpce_endpoints{region="eu-south-2",server="dns://127.0.0.1:0",type="ServiceNetwork",view=""} 1`,
-		`coredns_vpce_endpoints{region="eu-south-2",server="dns://127.0.0.1:0",type="Resource",view=""} 0`,
-		`coredns_vpce_names{kind="resource",region="eu-south-2",server="dns://127.0.0.1:0",view=""} 1`,
+		`coredns_vpce_endpoints{region="eu-south-2",server="dns://127.0.0.1:0",type="ServiceNetwork",view="",zones="."} 1`,
+		`coredns_vpce_endpoints{region="eu-south-2",server="dns://127.0.0.1:0",type="Resource",view="",zones="."} 0`,
+		`coredns_vpce_names{kind="resource",region="eu-south-2",server="dns://127.0.0.1:0",view="",zones="."} 1`,
 		`coredns_vpce_answers_total{kind="resource",result="answer",server="dns://127.0.0.1:0"} `,
 	} {
 		if !strings.Contains(body, series) {

@@ -11,8 +11,6 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // sourceSink is the merger's sink for its source i.
@@ -36,6 +34,7 @@ type merger struct {
 	cache   *inventory.CacheFile // nil without cache_file
 
 	server string // the metrics' server label
+	zones  string // the metrics' zones label: the block's zones, comma-separated
 
 	// building is held from reading the parts to publishing the index built from them, so that
 	// an index is never replaced by one built from older parts. It guards the three fields
@@ -55,23 +54,30 @@ type merger struct {
 	fallback   *inventory.Compact // the cache file's inventory, served until every source has delivered
 	fallbackAt time.Time          // when the cache file was written
 	last       index.Stats        // of the published index, for the gauges
+	lastAt     time.Time          // when it was published
 }
 
 // setView names the server block's view (set by the view plugin's setup, which runs after
-// this plugin's) and labels the gauges with it.
+// this plugin's), for the gauges' labels.
 func (m *merger) setView(name string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.view == name {
-		return
-	}
-	endpointsGauge.DeletePartialMatch(prometheus.Labels{"server": m.server, "view": m.view})
-	namesGauge.DeletePartialMatch(prometheus.Labels{"server": m.server, "view": m.view})
-	conflictsGauge.DeleteLabelValues(m.server, m.view)
 	m.view = name
-	if m.last.Regions != nil {
-		recordIndex(m.server, m.view, m.last)
-	}
+}
+
+// viewState is what the gauges report of a merger's view.
+type viewState struct {
+	view      string
+	stats     index.Stats // of the published index
+	published time.Time   // when it was published; zero before the first
+	data      time.Time   // when its data was last confirmed (dataTime); zero if never
+}
+
+func (m *merger) viewState() viewState {
+	data, _ := m.dataTime()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return viewState{view: m.view, stats: m.last, published: m.lastAt, data: data}
 }
 
 func (m *merger) viewName() string {
@@ -208,11 +214,10 @@ func (m *merger) rebuild(parts []*inventory.Compact) (*index.Index, error) {
 	return ix, nil
 }
 
-// swap publishes ix and sets the gauges from it. m.mu is held.
+// swap publishes ix and keeps its statistics for the gauges. m.mu is held.
 func (m *merger) swap(ix *index.Index) {
 	m.publish(ix)
-	m.last = ix.Stats()
-	recordIndex(m.server, m.view, ix.Stats())
+	m.last, m.lastAt = ix.Stats(), time.Now()
 }
 
 func logView(cause string, ix *index.Index) {

@@ -69,8 +69,8 @@ func TestScrapeDuringBuild(t *testing.T) {
 	testkit.CaptureLog(t)
 	v := newBareVPCE(nextPlugin, ".")
 	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}}, server: "dns://:5302", publish: v.index.Store}
-	dataAges.add(v.merger)
-	t.Cleanup(func() { dataAges.remove(v.merger) })
+	views.add(v.merger)
+	t.Cleanup(func() { views.remove(v.merger) })
 	h := newHeldBuilds(t) // released before the merger is removed
 	v.merger.build = h.build
 	if err := v.merger.update(0, inventoryNamed(1, "one.example.com", "10.0.0.1")); err != nil {

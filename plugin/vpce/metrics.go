@@ -13,18 +13,6 @@ import (
 // The plugin's metrics. Labels are bounded: server by the Corefile, region by AWS's regions,
 // kind, result and where by the code, operation and code by the EC2 API's actions and error codes.
 var (
-	endpointsGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "endpoints",
-		Help: "Endpoints served in the current view, by region and type (Interface, index.Resource, ServiceNetwork).",
-	}, []string{"server", "view", "region", "type"})
-	namesGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "names",
-		Help: "DNS names served in the current view, by region and kind (regional, zonal, private, resource).",
-	}, []string{"server", "view", "region", "kind"})
-	conflictsGauge = promauto.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "conflicts",
-		Help: "Private DNS names offered by more than one endpoint in the current view.",
-	}, []string{"server", "view"})
 	answers = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace, Subsystem: pluginName, Name: "answers_total",
 		Help: "Queries answered, by kind of name and result (answer, nodata, nxdomain).",
@@ -63,30 +51,26 @@ func (v *VPCE) counters(server string) *queryCounters {
 	return qc
 }
 
-// recordIndex sets the gauges of a server block (server, and the view plugin's view name, so
-// that several blocks on one address keep their own) from a newly published index.
-func recordIndex(server, view string, s index.Stats) {
-	block := prometheus.Labels{"server": server, "view": view}
-	endpointsGauge.DeletePartialMatch(block)
-	namesGauge.DeletePartialMatch(block)
-	for region, rs := range s.Regions {
-		for t := range index.NumEndpointTypes {
-			endpointsGauge.WithLabelValues(server, view, region, t.String()).Set(float64(rs.Endpoints[t]))
-		}
-		for k := range index.NumKinds {
-			namesGauge.WithLabelValues(server, view, region, k.String()).Set(float64(rs.Names[k]))
-		}
-	}
-	conflictsGauge.WithLabelValues(server, view).Set(float64(s.Conflicts))
-}
+// views reports the gauges of every running instance's view when scraped: endpoints, names,
+// conflicts and view_age_seconds, by block (server, view and zones, which tell apart the server
+// blocks of one address). A stopped instance's series go with it. During a reload two
+// instances serve one block for a moment; the younger view counts.
+var views = mustRegister(newViewCollector())
 
-// dataAges reports view_age_seconds when scraped: the age of each server's index is only known
-// then. During a reload two instances serve one server for a moment; the younger index counts.
-var dataAges = mustRegister(&ageCollector{
-	desc: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "view_age_seconds"),
-		"Seconds since the data of the served view was last confirmed by its sources.", []string{"server", "view"}, nil),
-	mergers: map[*merger]struct{}{},
-})
+func newViewCollector() *viewCollector {
+	labels := func(more ...string) []string { return append([]string{"server", "view", "zones"}, more...) }
+	return &viewCollector{
+		mergers: map[*merger]struct{}{},
+		endpoints: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "endpoints"),
+			"Endpoints served in the current view, by region and type (Interface, Resource, ServiceNetwork).", labels("region", "type"), nil),
+		names: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "names"),
+			"DNS names served in the current view, by region and kind (regional, zonal, private, resource).", labels("region", "kind"), nil),
+		conflicts: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "conflicts"),
+			"Private DNS names offered by more than one endpoint in one VPC in the current view.", labels(), nil),
+		age: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "view_age_seconds"),
+			"Seconds since the data of the served view was last confirmed by its sources.", labels(), nil),
+	}
+}
 
 // mustRegister registers c with the default registry, as promauto does the other metrics.
 func mustRegister[C prometheus.Collector](c C) C {
@@ -103,41 +87,58 @@ func atZero(vec *prometheus.CounterVec, values ...string) *prometheus.CounterVec
 	return vec
 }
 
-type ageCollector struct {
-	desc    *prometheus.Desc
-	mu      sync.Mutex
-	mergers map[*merger]struct{}
+type viewCollector struct {
+	mu                               sync.Mutex
+	mergers                          map[*merger]struct{}
+	endpoints, names, conflicts, age *prometheus.Desc
 }
 
-func (c *ageCollector) add(m *merger) {
+func (c *viewCollector) add(m *merger) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.mergers[m] = struct{}{}
 }
 
-func (c *ageCollector) remove(m *merger) {
+func (c *viewCollector) remove(m *merger) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.mergers, m)
 }
 
 // Describe implements prometheus.Collector.
-func (c *ageCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *viewCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.endpoints, c.names, c.conflicts, c.age} {
+		ch <- d
+	}
+}
 
 // Collect implements prometheus.Collector.
-func (c *ageCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *viewCollector) Collect(ch chan<- prometheus.Metric) {
+	type block struct{ server, view, zones string }
+	blocks := map[block]viewState{}
 	c.mu.Lock()
-	type block struct{ server, view string }
-	youngest := map[block]time.Time{}
 	for m := range c.mergers {
-		b := block{m.server, m.viewName()}
-		if t, ok := m.dataTime(); ok && t.After(youngest[b]) {
-			youngest[b] = t
+		v := m.viewState()
+		b := block{m.server, v.view, m.zones}
+		if prev, ok := blocks[b]; v.published.IsZero() || ok && !v.published.After(prev.published) {
+			continue // nothing served yet, or an older instance's view
 		}
+		blocks[b] = v
 	}
 	c.mu.Unlock()
 	now := time.Now()
-	for b, t := range youngest {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, now.Sub(t).Seconds(), b.server, b.view)
+	for b, v := range blocks {
+		for region, rs := range v.stats.Regions {
+			for t := range index.NumEndpointTypes {
+				ch <- prometheus.MustNewConstMetric(c.endpoints, prometheus.GaugeValue, float64(rs.Endpoints[t]), b.server, b.view, b.zones, region, t.String())
+			}
+			for k := range index.NumKinds {
+				ch <- prometheus.MustNewConstMetric(c.names, prometheus.GaugeValue, float64(rs.Names[k]), b.server, b.view, b.zones, region, k.String())
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(c.conflicts, prometheus.GaugeValue, float64(v.stats.Conflicts), b.server, b.view, b.zones)
+		if !v.data.IsZero() {
+			ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, now.Sub(v.data).Seconds(), b.server, b.view, b.zones)
+		}
 	}
 }

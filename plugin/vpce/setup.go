@@ -96,7 +96,7 @@ func newVPCE(s *settings) (*VPCE, error) {
 	v.zones, v.dotted = normalizeZones(s.zones)
 	v.trusted = s.trusted
 	v.gaps = newGapReport(s.server)
-	v.merger = &merger{opts: s.build, build: index.Build, publish: v.index.Store, server: s.server}
+	v.merger = &merger{opts: s.build, build: index.Build, publish: v.index.Store, server: s.server, zones: strings.Join(v.zones, ",")}
 	if f := s.acct.CredFile; f != "" {
 		if _, err := os.Stat(f); err != nil {
 			return nil, fmt.Errorf("credentials %s %s: %w", s.acct.Profile, f, err)
@@ -144,7 +144,7 @@ func (v *VPCE) start() error {
 	v.cancel = cancel
 	v.merger.run(ctx, &v.running)
 	v.running.Go(func() { v.gaps.summarize(ctx) })
-	dataAges.add(v.merger)
+	views.add(v.merger)
 	return nil
 }
 
@@ -154,7 +154,7 @@ func (v *VPCE) stop() error {
 		v.cancel()
 	}
 	v.running.Wait()
-	dataAges.remove(v.merger)
+	views.remove(v.merger)
 	return nil
 }
 

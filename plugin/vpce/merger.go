@@ -37,10 +37,11 @@ type merger struct {
 	zones  string // the metrics' zones label: the block's zones, comma-separated
 
 	// building is held from reading the parts to publishing the index built from them, so that
-	// an index is never replaced by one built from older parts. It guards the three fields
+	// an index is never replaced by one built from older parts. It guards the four fields
 	// below; parts and fallback change under both locks and are read under either.
 	building    sync.Mutex
 	cacheFailed bool
+	shared      map[string]struct{} // the report's lines of shared names logged: each is logged once
 	buildGuard  guard.Step
 	cacheGuard  guard.Step
 
@@ -202,9 +203,14 @@ func (m *merger) rebuild(parts []*inventory.Compact) (*index.Index, error) {
 	}); err != nil {
 		return nil, err
 	}
+	shared := make(map[string]struct{}, len(report.Shared))
 	for _, n := range report.Shared {
-		log.Infof("Shared name: %s", n)
+		if _, logged := m.shared[n]; !logged {
+			log.Infof("Shared name: %s", n)
+		}
+		shared[n] = struct{}{}
 	}
+	m.shared = shared
 	for _, c := range report.Conflicts {
 		log.Warningf("Conflict: %s", c)
 	}

@@ -1,6 +1,7 @@
 package vpce
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -142,5 +143,24 @@ func TestUpdatesInOrder(t *testing.T) {
 	}
 	if !serves(v, "two.example.com.") || !serves(v, "three.example.com.") || serves(v, "one.example.com.") {
 		t.Error("the last update's index is not served")
+	}
+}
+
+// TestSharedNamesLoggedOnce: a name offered in several VPCs is one info line when it is first
+// shared, not one every build.
+func TestSharedNamesLoggedOnce(t *testing.T) {
+	logs := testkit.CaptureLog(t)
+	m := &merger{opts: index.Options{TTL: 60}, build: index.Build, publish: func(*index.Index) {}}
+	vpcs := testkit.Compact(t, "testdata/vpcs.json")
+	for range 3 {
+		if _, err := m.rebuild([]*inventory.Compact{vpcs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logs.String(), "Shared name: ssm.us-east-1.amazonaws.com."); n != 1 {
+		t.Errorf("ssm's line logged %d times in 3 builds, want once:\n%s", n, logs)
+	}
+	if n := strings.Count(logs.String(), "Conflict: ssm.us-east-1.amazonaws.com."); n != 3 {
+		t.Errorf("ssm's conflict logged %d times in 3 builds, want every build", n)
 	}
 }

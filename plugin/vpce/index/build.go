@@ -103,7 +103,8 @@ type builder struct {
 	scratch    endpointScratch
 	unknown    unknownEnums
 	report     Report
-	offers     map[uint32]*offers // by rrset: the names more than one endpoint offers (offers.go)
+	offered    []offerAt           // the offers of names more than one endpoint offers (offers.go)
+	contested  map[uint32]struct{} // the rrsets of those names
 }
 
 // endpoint is what the builder keeps of an endpoint that may serve: enough to settle a
@@ -561,7 +562,7 @@ func (b *builder) add(name []byte, wildcard bool, ord int32, d rrsetData) {
 	if b.owners[j] == ord {
 		return // the same name listed twice by one endpoint
 	}
-	b.offer(j, name, wildcard, ord, d) // settleOffers chooses
+	b.offer(j, uint32(i), wildcard, ord, d) // settleOffers chooses
 }
 
 // node returns the position of name's node, adding it if new: its own part name[:own], the

@@ -208,13 +208,11 @@ func buildCustomNames(inv *inventory.Compact, opts Options, unknown *unknownEnum
 		}
 	}
 	for _, name := range names {
-		s := settle(name, claims[name])
-		lines := s.lines
-		if s.shared {
-			report.Shared = append(report.Shared, lines[0])
-			lines = lines[1:]
+		s := settle(name, claims[name], nil)
+		if s.shared != "" {
+			report.Shared = append(report.Shared, s.shared)
 		}
-		report.Conflicts = append(report.Conflicts, lines...)
+		report.Conflicts = append(report.Conflicts, s.conflicts...)
 		cn := &CustomName{target: s.def.data.target, zone: name}
 		for _, o := range s.perVPC {
 			cn.perVPC = append(cn.perVPC, vpcTarget{vpc: o.vpc, target: o.data.target})

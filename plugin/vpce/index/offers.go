@@ -65,46 +65,59 @@ func (a precedence) rule(b precedence) string {
 type settled[T any] struct {
 	def    offer[T]   // for clients of no offering VPC, and for the default's VPC
 	perVPC []offer[T] // each other VPC's best, in precedence order; none for offers without a VPC
-	lines  []string   // what the log says: conflicts and the VPCs' shares
-	shared bool       // lines[0] is the info line of a name shared by VPCs; the rest are conflicts
+	shared string     // the info line of a name offered in several VPCs; "" if it is not
+	// conflicts are the offers that never serve, each with the one that serves in its place.
+	conflicts []string
 }
 
-// settle sorts out the offers of name (in presentation form, "*." for a wildcard).
-func settle[T any](name string, offers []offer[T]) settled[T] {
+// settle sorts out the offers of name (in presentation form, "*." for a wildcard). The VPCs'
+// offers are appended to perVPC, a buffer the caller may reuse once done with the result. An
+// endpoint's repeated offer (a name it lists twice) counts once.
+func settle[T any](name string, offers []offer[T], perVPC []offer[T]) settled[T] {
 	slices.SortFunc(offers, func(a, b offer[T]) int { return a.prec.compare(b.prec) })
-	s := settled[T]{def: offers[0]}
-	best := map[string]offer[T]{offers[0].vpc: offers[0]} // by VPC
-	var conflicts []string
-	for _, o := range offers[1:] {
-		winner, seen := best[o.vpc]
-		if seen || o.vpc == "" {
-			if !seen {
-				winner = s.def
+	s := settled[T]{def: offers[0], perVPC: perVPC[:0]}
+	for k, o := range offers[1:] {
+		if o.id == offers[k].id {
+			continue
+		}
+		winner, seen := s.def, o.vpc == s.def.vpc || o.vpc == ""
+		for _, v := range s.perVPC {
+			if v.vpc == o.vpc {
+				winner, seen = v, true
 			}
-			conflicts = append(conflicts, fmt.Sprintf("%s offered by %s (%s) and %s (%s): serving %s",
+		}
+		if seen {
+			s.conflicts = append(s.conflicts, fmt.Sprintf("%s offered by %s (%s) and %s (%s): serving %s",
 				name, winner.id, winner.vpc, o.id, o.vpc, winner.id))
 			continue
 		}
-		best[o.vpc] = o
 		s.perVPC = append(s.perVPC, o)
 	}
 	if len(s.perVPC) > 0 {
-		s.shared = true
-		in := make([]string, 0, 1+len(s.perVPC))
-		for _, o := range append([]offer[T]{s.def}, s.perVPC...) {
-			in = append(in, fmt.Sprintf("%s (%s)", o.vpc, o.id))
+		var line strings.Builder
+		line.Grow(len(name) + 40*(1+len(s.perVPC)) + 100)
+		line.WriteString(name)
+		line.WriteString(" offered in ")
+		for k, o := range append([]offer[T]{s.def}, s.perVPC...) {
+			if k > 0 {
+				line.WriteString(", ")
+			}
+			line.WriteString(o.vpc + " (" + o.id + ")")
 		}
-		s.lines = append(s.lines, fmt.Sprintf("%s offered in %s: each VPC's clients get their VPC's, other clients %s (%s)",
-			name, strings.Join(in, ", "), s.def.id, s.def.prec.rule(s.perVPC[0].prec)))
+		line.WriteString(": each VPC's clients get their VPC's, other clients ")
+		line.WriteString(s.def.id + " (" + s.def.prec.rule(s.perVPC[0].prec) + ")")
+		s.shared = line.String()
 	}
-	s.lines = append(s.lines, conflicts...)
 	return s
 }
 
-// offers are the offers of one name the builder has seen, by rrset.
-type offers struct {
-	name   string // "*." for a wildcard
-	offers []offer[endpointRecords]
+// offerAt is an endpoint's offer of a name that more than one endpoint offers, while the
+// builder runs: one flat list for all such names, sorted out at the end.
+type offerAt struct {
+	offer[endpointRecords]
+	set      uint32 // the name's rrset
+	node     uint32 // the name's node, for the report
+	wildcard bool
 }
 
 // endpointRecords are what an endpoint offers for a name: its records.
@@ -120,48 +133,56 @@ func (b *builder) offerOf(ord int32, d rrsetData) offer[endpointRecords] {
 		prec: precedence{e.rank, e.ep.Dated, e.ep.Created, e.id}, data: endpointRecords{ord, d}}
 }
 
-// offer records endpoint ord's offer of d for name, whose rrset j another endpoint holds.
-func (b *builder) offer(j uint32, name []byte, wildcard bool, ord int32, d rrsetData) {
-	o, ok := b.offers[j]
-	if !ok {
-		n := string(name)
-		if wildcard {
-			n = "*." + n
+// offer records endpoint ord's offer of d for the name of node, whose rrset j another endpoint
+// holds; the first time, the holder's offer too.
+func (b *builder) offer(j, node uint32, wildcard bool, ord int32, d rrsetData) {
+	if _, ok := b.contested[j]; !ok {
+		if b.contested == nil {
+			b.contested = map[uint32]struct{}{}
 		}
-		o = &offers{name: n, offers: []offer[endpointRecords]{b.offerOf(b.owners[j], b.ix.rrsets[j].rrsetData)}}
-		if b.offers == nil {
-			b.offers = map[uint32]*offers{}
-		}
-		b.offers[j] = o
+		b.contested[j] = struct{}{}
+		b.offered = append(b.offered, offerAt{b.offerOf(b.owners[j], b.ix.rrsets[j].rrsetData), j, node, wildcard})
 	}
-	if !slices.ContainsFunc(o.offers, func(x offer[endpointRecords]) bool { return x.data.ord == ord }) {
-		o.offers = append(o.offers, b.offerOf(ord, d))
-	}
+	b.offered = append(b.offered, offerAt{b.offerOf(ord, d), j, node, wildcard})
 }
 
 // settleOffers gives each name offered in several VPCs an rrset per other VPC (alts), and
 // reports the names and conflicts, in the order of the names' rrsets.
 func (b *builder) settleOffers() {
 	ix := b.ix
-	sets := make([]uint32, 0, len(b.offers))
-	for j := range b.offers {
-		sets = append(sets, j)
-	}
-	slices.Sort(sets)
-	for _, j := range sets {
-		s := settle(b.offers[j].name, b.offers[j].offers)
-		lines := s.lines
-		if s.shared {
-			b.report.Shared = append(b.report.Shared, lines[0])
-			lines = lines[1:]
+	slices.SortFunc(b.offered, func(x, y offerAt) int { return cmp.Compare(x.set, y.set) })
+	var group, perVPC []offer[endpointRecords] // reused from one name to the next
+	for start := 0; start < len(b.offered); {
+		first := &b.offered[start]
+		end := start + 1
+		for end < len(b.offered) && b.offered[end].set == first.set {
+			end++
 		}
-		b.report.Conflicts = append(b.report.Conflicts, lines...)
+		group = group[:0]
+		for _, o := range b.offered[start:end] {
+			group = append(group, o.offer)
+		}
+		name := ix.nodeName(int(first.node))
+		if first.wildcard {
+			name = "*." + name
+		}
+		j := first.set
+		start = end
+		s := settle(name, group, perVPC)
+		perVPC = s.perVPC
+		if s.shared != "" {
+			b.report.Shared = append(b.report.Shared, s.shared)
+		}
+		b.report.Conflicts = append(b.report.Conflicts, s.conflicts...)
 		ix.rrsets[j].rrsetData, b.owners[j] = s.def.data.d, s.def.data.ord
 		if len(s.perVPC) == 0 {
 			continue
 		}
 		ix.rrsets[j].shared = true
-		run := altRun{off: uint32(len(ix.alts)), n: uint32(len(s.perVPC))}
+		if ix.altsOf == nil {
+			ix.altsOf = map[uint32]altRun{}
+		}
+		ix.altsOf[j] = altRun{off: uint32(len(ix.alts)), n: uint32(len(s.perVPC))}
 		for _, o := range s.perVPC {
 			set := uint32(len(ix.rrsets))
 			ix.rrsets = append(ix.rrsets, RRset{})
@@ -169,9 +190,5 @@ func (b *builder) settleOffers() {
 			b.owners = append(b.owners, o.data.ord)
 			ix.alts = append(ix.alts, alt{vpc: b.vpc(o.vpc), set: set})
 		}
-		if ix.altsOf == nil {
-			ix.altsOf = map[uint32]altRun{}
-		}
-		ix.altsOf[j] = run
 	}
 }

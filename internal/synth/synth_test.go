@@ -141,8 +141,8 @@ func TestNamesUnique(t *testing.T) {
 // TestJSONRoundTrip: the account's JSON is a snapshot: the SDK's types under the AWS CLI's
 // keys, which encoding/json decodes back into the same values, without the served names.
 func TestJSONRoundTrip(t *testing.T) {
-	for _, opts := range []Options{{}, {AllFields: true}} {
-		a := Generate(100, opts)
+	for _, opts := range []Options{{}, {AllFields: true}, {SharedEvery: 5}} {
+		a := Generate(300, opts)
 		data, err := json.Marshal(a)
 		if err != nil {
 			t.Fatal(err)
@@ -150,13 +150,15 @@ func TestJSONRoundTrip(t *testing.T) {
 		var back struct {
 			VpcEndpoints      []types.VpcEndpoint
 			NetworkInterfaces []types.NetworkInterface
+			Subnets           []types.Subnet
 		}
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&back); err != nil {
 			t.Fatalf("%+v: %v", opts, err)
 		}
-		if !reflect.DeepEqual(back.VpcEndpoints, a.VpcEndpoints) || !reflect.DeepEqual(back.NetworkInterfaces, a.NetworkInterfaces) {
+		if !reflect.DeepEqual(back.VpcEndpoints, a.VpcEndpoints) || !reflect.DeepEqual(back.NetworkInterfaces, a.NetworkInterfaces) ||
+			!reflect.DeepEqual(back.Subnets, a.Subnets) || (len(a.Subnets) > 0) != (opts.SharedEvery > 0) {
 			t.Errorf("%+v: the inventory does not round-trip through JSON", opts)
 		}
 		if bytes.Contains(data, []byte(`"Names"`)) || !bytes.Contains(data, []byte(`"State":"available"`)) {

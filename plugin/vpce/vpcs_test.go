@@ -18,8 +18,8 @@ const (
 	inB, inB1b   = "10.2.0.5", "10.2.1.5"
 	inC          = "10.3.0.5"
 	unplaced     = "192.0.2.1"
-	onPremB      = "172.16.5.5"   // client_vpc vpc-0b 172.16.0.0/16
-	onPremB1b    = "172.16.1.5"   // and a zone line use1-az2 172.16.1.0/24 inside it
+	onPremB      = "172.16.5.5" // client_vpc vpc-0b 172.16.0.0/16
+	onPremB1b    = "172.16.1.5" // and a zone line use1-az2 172.16.1.0/24 inside it
 	inB6         = "2600:1f18:b:1::5"
 	ssmA, ssmB   = "10.1.0.10 10.1.1.10", "10.2.0.10 10.2.1.10"
 	ssmA6, ssmB6 = "2600:1f18:a::10 2600:1f18:a:1::10", "2600:1f18:b::10 2600:1f18:b:1::10"

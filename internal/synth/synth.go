@@ -85,6 +85,7 @@ type Name struct {
 // Offer is one VPC's endpoint offering a shared name, and the addresses it answers with.
 type Offer struct {
 	VPC      string
+	Client   string // an address in the VPC's subnets, whose queries get this offer
 	Endpoint int
 	V4, V6   []string
 }
@@ -181,7 +182,7 @@ func Generate(n int, opts Options) *Account {
 			if kind == Private && lead != i {
 				// A member's offer: a client elsewhere gets the leader's, listed already.
 				nm := &a.Names[sharedAt[entry]]
-				nm.Others = append(nm.Others, Offer{VPC: aws.ToString(ep.VpcId), Endpoint: i, V4: v4, V6: v6})
+				nm.Others = append(nm.Others, Offer{VPC: aws.ToString(ep.VpcId), Client: clientIn(i / 50), Endpoint: i, V4: v4, V6: v6})
 				return
 			}
 			if kind == Private && lead == i && leads(i, n, opts.SharedEvery) {
@@ -219,7 +220,7 @@ func Generate(n int, opts Options) *Account {
 					SubnetId:         aws.String(fmt.Sprintf("subnet-0%016x", uint64(v*3+j+1))),
 					VpcId:            aws.String(vpcID(v)),
 					AvailabilityZone: aws.String(az),
-					CidrBlock:        aws.String(fmt.Sprintf("10.%d.%d.%d/26", 128+v>>8, v&255, j*64)),
+					CidrBlock:        aws.String(subnetBlock(v, j).String()),
 					State:            types.SubnetStateAvailable,
 				})
 			}
@@ -267,17 +268,16 @@ func leader(i, n, every int) int {
 	return l
 }
 
-// ClientIn returns an address in VPC vpc's first subnet, for a client placed in it, or "" if
-// the account lists no subnet of it.
-func (a *Account) ClientIn(vpc string) string {
-	for _, sn := range a.Subnets {
-		if aws.ToString(sn.VpcId) == vpc {
-			b := netip.MustParsePrefix(aws.ToString(sn.CidrBlock)).Addr().As4()
-			b[3] += 10 // past the first four, which AWS reserves
-			return netip.AddrFrom4(b).String()
-		}
-	}
-	return ""
+// subnetBlock is the CIDR block of VPC v's subnet j.
+func subnetBlock(v, j int) netip.Prefix {
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(128 + v>>8), byte(v), byte(j * 64)}), 26)
+}
+
+// clientIn is an address in VPC v's first subnet, past the first four, which AWS reserves.
+func clientIn(v int) string {
+	b := subnetBlock(v, 0).Addr().As4()
+	b[3] += 10
+	return netip.AddrFrom4(b).String()
 }
 
 // Interfaces returns the network interfaces of endpoint i, in its NetworkInterfaceIds' order.

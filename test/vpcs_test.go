@@ -35,13 +35,13 @@ func vpcsAccount(fake *ec2fake.Server) {
 	fake.PutSubnet(subnet("subnet-b", "vpc-0b", "us-east-1a", "127.0.2.0/24"))
 	fake.PutSubnet(subnet("subnet-c", "vpc-0c", "us-east-1a", "127.0.4.0/24"))
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-0a", VPC: "vpc-0a", PrivateDNS: true, Addrs: []string{"10.1.0.10", "10.1.1.10"},
-		Names: []string{"vpce-0a-aaaa.ssm.us-east-1.vpce.amazonaws.com", "ssm.us-east-1.amazonaws.com"},
+		Names:   []string{"vpce-0a-aaaa.ssm.us-east-1.vpce.amazonaws.com", "ssm.us-east-1.amazonaws.com"},
 		Created: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)})
 }
 
 func endpointB(fake *ec2fake.Server) {
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-0b", VPC: "vpc-0b", PrivateDNS: true, Addrs: []string{"10.2.0.10", "10.2.1.10"},
-		Names: []string{"vpce-0b-bbbb.ssm.us-east-1.vpce.amazonaws.com", "ssm.us-east-1.amazonaws.com"},
+		Names:   []string{"vpce-0b-bbbb.ssm.us-east-1.vpce.amazonaws.com", "ssm.us-east-1.amazonaws.com"},
 		Created: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)})
 }
 

@@ -40,8 +40,13 @@ func checkShared(t *testing.T, n, every int, plain, a *Account) {
 			t.Fatalf("n=%d every=%d endpoint %d: more than its DNS entries changed", n, every, i)
 		}
 	}
+	byID := map[string]types.NetworkInterface{}
+	for _, ni := range a.NetworkInterfaces {
+		byID[aws.ToString(ni.NetworkInterfaceId)] = ni
+	}
 	addrs := func(i int) (v4, v6 []string) {
-		for _, ni := range a.Interfaces(i) {
+		for _, id := range a.VpcEndpoints[i].NetworkInterfaceIds {
+			ni := byID[id]
 			v4 = append(v4, aws.ToString(ni.PrivateIpAddress))
 			for _, x := range ni.Ipv6Addresses {
 				v6 = append(v6, aws.ToString(x.Ipv6Address))

@@ -22,16 +22,7 @@ import (
 // name's records, the hosts and query files every queried name.
 func TestGeneratedFiles(t *testing.T) {
 	a := generate(30, 0)
-	dir := t.TempDir()
-	file := func(name string) string { return filepath.Join(dir, name) }
-
-	if err := a.writeSnapshot(file("snapshot.json")); err != nil {
-		t.Fatal(err)
-	}
-	st, err := ec2fake.ReadState(file("snapshot.json")) // strict: unknown fields fail
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, file := snapshotBack(t, a)
 	if !reflect.DeepEqual(st.VpcEndpoints, a.VpcEndpoints) || !reflect.DeepEqual(st.NetworkInterfaces, a.NetworkInterfaces) {
 		t.Error("the snapshot does not read back as the generated inventory")
 	}
@@ -88,15 +79,7 @@ func TestGeneratedFiles(t *testing.T) {
 // the servers of the other sets hold theirs.
 func TestSharedFiles(t *testing.T) {
 	a := generate(600, 5)
-	dir := t.TempDir()
-	file := func(name string) string { return filepath.Join(dir, name) }
-	if err := a.writeSnapshot(file("snapshot.json")); err != nil {
-		t.Fatal(err)
-	}
-	st, err := ec2fake.ReadState(file("snapshot.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, file := snapshotBack(t, a)
 	if len(st.Subnets) == 0 || !reflect.DeepEqual(st.Subnets, a.Subnets) {
 		t.Errorf("the snapshot holds %d subnets, want the %d generated", len(st.Subnets), len(a.Subnets))
 	}
@@ -142,6 +125,22 @@ func TestSharedFiles(t *testing.T) {
 			}
 		}
 	}
+}
+
+// snapshotBack writes a's snapshot into a new directory and reads it back as the EC2 fake's
+// state file (strict: unknown fields fail); file is the path of a file in that directory.
+func snapshotBack(t *testing.T, a account) (st ec2fake.State, file func(string) string) {
+	t.Helper()
+	dir := t.TempDir()
+	file = func(name string) string { return filepath.Join(dir, name) }
+	if err := a.writeSnapshot(file("snapshot.json")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ec2fake.ReadState(file("snapshot.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, file
 }
 
 // TestMutator: the refresh-under-load run's changes reach the EC2 fake, each a new first

@@ -241,10 +241,10 @@ const sharedBand = 250
 // p%every == 0 and private DNS, and its group has a member below n.
 func leads(i, n, every int) bool {
 	p := i % sharedBand
-	return every > 0 && p < 50 && p%every == 0 && i%5 != 4 && groupSize(i, every) > 1 && i+50 < n
+	return every > 0 && p < 50 && p%every == 0 && i%5 != 4 && i+50 < n
 }
 
-// groupSize is the members of the group endpoint i would lead, before n cuts it: 2 to 5,
+// groupSize is how many endpoints the group i would lead has, before n cuts it: 2 to 5,
 // varying from group to group and from one five of VPCs to the next.
 func groupSize(i, every int) int {
 	g := 0 // the groups before i's in its five

@@ -70,7 +70,7 @@ func simulateFleet(ctx context.Context, o options) (*fleetResult, error) {
 	res := &fleetResult{readers: o.fleet, endpoints: o.fleetEndpoints, check: o.fleetCheck, duration: o.fleetDuration}
 	cpu0 := testkit.CPUTime()
 
-	a := generate(o.fleetEndpoints)
+	a := generate(o.fleetEndpoints, 0)
 	inv := &inventory.Inventory{VpcEndpoints: a.VpcEndpoints, NetworkInterfaces: a.NetworkInterfaces}
 	markers := []string{aws.ToString(inv.NetworkInterfaces[0].PrivateIpAddress), "10.255.0.1", "10.255.0.2"}
 	s3 := awsapi.Account{Region: "us-east-1", Endpoint: fake.URL}

@@ -12,10 +12,14 @@ import (
 
 // account is the generated account of internal/synth (its package documentation says what it
 // holds; it is the one plugin/vpce's Go benchmarks measure), with the fields AWS returns that
-// the plugin does not read, so that the EC2 fake serves what AWS would.
+// the plugin does not read, so that the EC2 fake serves what AWS would. sharedEvery > 0 offers
+// some private names in several VPCs (synth.Options.SharedEvery); its Names, and so the files
+// written from them, hold each such name once, with the answer of a client outside the VPCs.
 type account struct{ *synth.Account }
 
-func generate(n int) account { return account{synth.Generate(n, synth.Options{AllFields: true})} }
+func generate(n, sharedEvery int) account {
+	return account{synth.Generate(n, synth.Options{AllFields: true, SharedEvery: sharedEvery})}
+}
 
 // writeSnapshot writes the inventory as a snapshot file (also the EC2 fake's state file): the
 // SDK's types in their JSON encoding, the AWS CLI's form.

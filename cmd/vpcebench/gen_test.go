@@ -21,17 +21,8 @@ import (
 // TestGeneratedFiles: the snapshot is the EC2 fake's state file too, the zone file holds every
 // name's records, the hosts and query files every queried name.
 func TestGeneratedFiles(t *testing.T) {
-	a := generate(30)
-	dir := t.TempDir()
-	file := func(name string) string { return filepath.Join(dir, name) }
-
-	if err := a.writeSnapshot(file("snapshot.json")); err != nil {
-		t.Fatal(err)
-	}
-	st, err := ec2fake.ReadState(file("snapshot.json")) // strict: unknown fields fail
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := generate(30, 0)
+	st, file := snapshotBack(t, a)
 	if !reflect.DeepEqual(st.VpcEndpoints, a.VpcEndpoints) || !reflect.DeepEqual(st.NetworkInterfaces, a.NetworkInterfaces) {
 		t.Error("the snapshot does not read back as the generated inventory")
 	}
@@ -83,10 +74,79 @@ func TestGeneratedFiles(t *testing.T) {
 	}
 }
 
+// TestSharedFiles: a set with shared names has its subnets in the snapshot, and its hosts and
+// query files hold each shared name once, with the answer of a client outside the VPCs, as
+// the servers of the other sets hold theirs.
+func TestSharedFiles(t *testing.T) {
+	a := generate(600, 5)
+	st, file := snapshotBack(t, a)
+	if len(st.Subnets) == 0 || !reflect.DeepEqual(st.Subnets, a.Subnets) {
+		t.Errorf("the snapshot holds %d subnets, want the %d generated", len(st.Subnets), len(a.Subnets))
+	}
+	shared := map[string][]string{} // query -> the default's addresses
+	for _, nm := range a.Names {
+		if len(nm.Others) > 0 {
+			shared[nm.Query] = nm.V4
+		}
+	}
+	if len(shared) == 0 {
+		t.Fatal("no shared name")
+	}
+	if err := a.writeHosts(file("hosts")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.writeQueries(file("queries"), -1); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"hosts", "queries"} {
+		data, err := os.ReadFile(file(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for line := range strings.Lines(string(data)) {
+			if seen[line] {
+				t.Errorf("%s: %q twice", f, line)
+			}
+			seen[line] = true
+		}
+		for q, v4 := range shared {
+			want := []string{q + " A\n"}
+			if f == "hosts" {
+				want = nil
+				for _, ip := range v4 {
+					want = append(want, ip+" "+q+"\n")
+				}
+			}
+			for _, w := range want {
+				if !seen[w] {
+					t.Errorf("%s: no %q", f, w)
+				}
+			}
+		}
+	}
+}
+
+// snapshotBack writes a's snapshot into a new directory and reads it back as the EC2 fake's
+// state file (strict: unknown fields fail); file is the path of a file in that directory.
+func snapshotBack(t *testing.T, a account) (st ec2fake.State, file func(string) string) {
+	t.Helper()
+	dir := t.TempDir()
+	file = func(name string) string { return filepath.Join(dir, name) }
+	if err := a.writeSnapshot(file("snapshot.json")); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ec2fake.ReadState(file("snapshot.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, file
+}
+
 // TestMutator: the refresh-under-load run's changes reach the EC2 fake, each a new first
 // interface, with a new address, of the mutated endpoint.
 func TestMutator(t *testing.T) {
-	a := generate(4)
+	a := generate(4, 0)
 	fake := ec2fake.New()
 	fake.Load(a.VpcEndpoints, a.NetworkInterfaces, nil, nil)
 	testkit.ServeFake(t, fake)

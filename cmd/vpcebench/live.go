@@ -29,7 +29,7 @@ func refreshUnderLoad(ctx context.Context, o options, out, coredns string) ([]*s
 	if err := run(ctx, "go", "build", "-o", fakeBin, "./cmd/ec2fake"); err != nil {
 		return nil, err
 	}
-	a := generate(o.live)
+	a := generate(o.live, 0)
 	state := filepath.Join(out, fmt.Sprintf("ec2fake-state-%d.json", o.live))
 	if err := a.writeSnapshot(state); err != nil {
 		return nil, err

@@ -11,8 +11,11 @@
 // dnsperf against each in turn, alternating the order round by round. It prints one table:
 // QPS (median, min, max over the rounds), average latency, lost queries, the server's CPU time
 // per query (/proc/PID/stat) and its RSS at rest and after the load (/proc/PID/status), then
-// the target ratios of every round. Every process it starts is stopped before it exits, also
-// on failure or ^C. It talks to 127.0.0.1 only (but for apt-get, when dnsperf is missing).
+// the target ratios of every round. The large set is served a second time with about 5% of its
+// private names offered in 2 to 5 VPCs (vpce-<large>-shared, -shared), asked from 127.0.0.1, a
+// client in none of them: what shared names cost the clients that get the default. Every
+// process it starts is stopped before it exits, also on failure or ^C. It talks to 127.0.0.1
+// only (but for apt-get, when dnsperf is missing).
 package main
 
 import (
@@ -37,6 +40,7 @@ type options struct {
 	duration     time.Duration
 	small, mid   int
 	large        int
+	shared       int  // SharedEvery of the large set's vpce-<large>-shared, 0 for none
 	compareLarge bool // hosts and file with the large set too
 	live         int
 	liveDuration time.Duration
@@ -62,6 +66,7 @@ func main() {
 	flag.IntVar(&o.small, "small", 20, "endpoints of the small set (vpce, hosts, file, whoami)")
 	flag.IntVar(&o.mid, "mid", 100, "endpoints of the middle set (vpce), 0 for none")
 	flag.IntVar(&o.large, "large", 100_000, "endpoints of the large set")
+	flag.IntVar(&o.shared, "shared", 5, "serve the large set with shared names too, as vpce-<large>-shared: internal/synth's SharedEvery (5: about 5% of the private names offered in 2 to 5 VPCs); 0 to leave it out")
 	flag.BoolVar(&o.compareLarge, "compare-large", true, "serve the large set with hosts and file too")
 	flag.IntVar(&o.live, "live", 5000, "endpoints in the EC2 fake for the refresh-under-load run, 0 to skip it")
 	flag.DurationVar(&o.liveDuration, "live-duration", 15*time.Second, "length of one refresh-under-load run")
@@ -75,7 +80,7 @@ func main() {
 	flag.IntVar(&o.fleetEndpoints, "fleet-endpoints", 200, "endpoints of the fleet's snapshot")
 	flag.DurationVar(&o.fleetCheck, "fleet-check", 10*time.Second, "how often the fleet's readers check the object (snapshot_refresh) and the exporter writes")
 	flag.DurationVar(&o.fleetDuration, "fleet-duration", 2*time.Minute, "length of the fleet simulation; the view changes at a third and two thirds of it")
-	flag.DurationVar(&o.timeout, "timeout", 12*time.Minute, "give up after this long")
+	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
 	flag.Parse()
 
 	code := 0
@@ -281,31 +286,33 @@ func prepare(o options, out string) ([]*server, error) {
 		queries string
 		lines   int
 	}
-	sets := map[int]*set{}
-	getSet := func(n int) (*set, error) {
-		if s, ok := sets[n]; ok {
+	type setKey struct{ n, shared int }
+	sets := map[setKey]*set{}
+	getSet := func(k setKey) (*set, error) {
+		if s, ok := sets[k]; ok {
 			return s, nil
 		}
 		t0 := time.Now()
-		s := &set{a: generate(n), queries: filepath.Join(out, fmt.Sprintf("queries-%d.txt", n))}
-		if err := s.a.writeSnapshot(filepath.Join(out, fmt.Sprintf("snapshot-%d.json", n))); err != nil {
+		s := &set{a: generate(k.n, k.shared), queries: filepath.Join(out, fmt.Sprintf("queries-%d%s.txt", k.n, sharedSuffix(k.shared)))}
+		if err := s.a.writeSnapshot(filepath.Join(out, fmt.Sprintf("snapshot-%d%s.json", k.n, sharedSuffix(k.shared)))); err != nil {
 			return nil, err
 		}
 		var err error
 		if s.lines, err = s.a.writeQueries(s.queries, -1); err != nil {
 			return nil, err
 		}
-		progress("generated %d endpoints, %d names, %d queries (%.1fs)", n, len(s.a.Names), s.lines, time.Since(t0).Seconds())
-		sets[n] = s
+		progress("generated %d endpoints%s, %d names, %d queries (%.1fs)", k.n, sharedSuffix(k.shared), len(s.a.Names), s.lines, time.Since(t0).Seconds())
+		sets[k] = s
 		return s, nil
 	}
-	add := func(plugin string, n int) error {
-		st, err := getSet(n)
+	add := func(plugin string, k setKey) error {
+		st, err := getSet(k)
 		if err != nil {
 			return err
 		}
+		n := k.n
 		s := &server{
-			name: fmt.Sprintf("%s-%s", plugin, sizeName(n)), plugin: plugin, size: n, names: len(st.a.Names),
+			name: fmt.Sprintf("%s-%s%s", plugin, sizeName(n), sharedSuffix(k.shared)), plugin: plugin, size: n, names: len(st.a.Names),
 			port: nextPort(), queries: st.queries, probe: st.a.probe(),
 		}
 		if plugin == "whoami" {
@@ -314,7 +321,7 @@ func prepare(o options, out string) ([]*server, error) {
 		var body string
 		switch plugin {
 		case "vpce":
-			s.served = filepath.Join(out, fmt.Sprintf("snapshot-%d.json", n))
+			s.served = filepath.Join(out, fmt.Sprintf("snapshot-%d%s.json", n, sharedSuffix(k.shared)))
 			body = fmt.Sprintf("vpce {\n        snapshot %s\n    }", s.served)
 		case "whoami":
 			body = "whoami"
@@ -341,22 +348,33 @@ func prepare(o options, out string) ([]*server, error) {
 	}
 	type step struct {
 		plugin string
-		n      int
+		set    setKey
 	}
-	steps := []step{{"vpce", o.small}, {"whoami", o.small}, {"hosts", o.small}, {"file", o.small}}
+	steps := []step{{"vpce", setKey{o.small, 0}}, {"whoami", setKey{o.small, 0}}, {"hosts", setKey{o.small, 0}}, {"file", setKey{o.small, 0}}}
 	if o.mid > 0 {
-		steps = append(steps, step{"vpce", o.mid})
+		steps = append(steps, step{"vpce", setKey{o.mid, 0}})
 	}
-	steps = append(steps, step{"vpce", o.large})
+	steps = append(steps, step{"vpce", setKey{o.large, 0}})
+	if o.shared > 0 {
+		steps = append(steps, step{"vpce", setKey{o.large, o.shared}})
+	}
 	if o.compareLarge {
-		steps = append(steps, step{"hosts", o.large}, step{"file", o.large})
+		steps = append(steps, step{"hosts", setKey{o.large, 0}}, step{"file", setKey{o.large, 0}})
 	}
 	for _, st := range steps {
-		if err := add(st.plugin, st.n); err != nil {
+		if err := add(st.plugin, st.set); err != nil {
 			return nil, err
 		}
 	}
 	return servers, nil
+}
+
+// sharedSuffix marks the names of a set with shared names, of its files and its server.
+func sharedSuffix(sharedEvery int) string {
+	if sharedEvery > 0 {
+		return "-shared"
+	}
+	return ""
 }
 
 // writeCorefile writes s's Corefile: one server block on 127.0.0.1 at s.port with body, and

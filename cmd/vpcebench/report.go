@@ -119,6 +119,9 @@ func (r *report) String() string {
 	if o.mid > 0 {
 		ratios = append(ratios, ratio{"vpce-" + sizeName(o.mid), "vpce-" + small, 0.95})
 	}
+	if o.shared > 0 { // shared names cost the unplaced client no more than 5%
+		ratios = append(ratios, ratio{"vpce-" + large + sharedSuffix(o.shared), "vpce-" + large, 0.95})
+	}
 	byName := map[string]*server{}
 	for _, s := range r.servers {
 		byName[s.name] = s

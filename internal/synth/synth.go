@@ -17,10 +17,26 @@
 //
 // Endpoint i is dualstack (an IPv6 address on every interface) if i%4 == 3, IPv4 only
 // otherwise.
+//
+// With Options.SharedEvery k > 0, some private DNS names are offered in several VPCs, as a
+// service's name is when each of several VPCs has its own endpoint of it: the VPCs are taken
+// five at a time (250 endpoints), and in the first VPC of each five, the endpoint at position
+// p (i%50) leads a group if p%k == 0 and its private DNS is enabled; the g-th group of the
+// b-th five has 2+(g+b)%4 members, the leader and the endpoints at p of the next VPCs, which
+// take the leader's private name (and, for s3, its wildcard) in place of their own. n, the
+// endpoints and their interfaces stay as they are; only those entries change. With k = 5, 10
+// of the 175 private names of a full five (5.7%) are shared, by 35 of its 200 endpoints with
+// private DNS. The leader, the oldest (CreationTimestamp grows with i), is what clients of
+// other VPCs get; Name.Others lists what the members' VPCs' clients get. The account then
+// has Subnets, from which the plugin places clients: VPC v's subnet j (its interfaces'
+// subnet in AZ j) is the j-th /26 of 10.128.0.0/9's v-th /24 (room for 32,768 VPCs). The
+// interfaces' addresses, numbered across the account, are outside them: the blocks are for
+// clients.
 package synth
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -36,6 +52,9 @@ type Options struct {
 	// AllFields adds what AWS returns but the plugin does not read: every endpoint's SubnetIds
 	// and OwnerId, every interface's RequesterManaged. The EC2 fake serves them on the wire.
 	AllFields bool
+	// SharedEvery, if > 0, has private DNS names offered in several VPCs (the package
+	// documentation says which), and the account's subnets listed.
+	SharedEvery int
 }
 
 // Kind is what a served name stands for.
@@ -56,8 +75,19 @@ type Name struct {
 	// Name itself, or for a wildcard a name below X that no entry holds (bucket-<i>.X for a
 	// regional or zonal wildcard, my-bucket.X for a private one).
 	Query    string
-	Endpoint int      // its endpoint's index in VpcEndpoints
+	Endpoint int      // its endpoint's index in VpcEndpoints: for a shared name, the oldest's
 	V4, V6   []string // its A and AAAA records' addresses, in interface order
+	// Others are the other VPCs' offers of a shared name, in endpoint order: what clients in
+	// their subnets get. Clients elsewhere get the records above.
+	Others []Offer
+}
+
+// Offer is one VPC's endpoint offering a shared name, and the addresses it answers with.
+type Offer struct {
+	VPC      string
+	Client   string // an address in the VPC's subnets, whose queries get this offer
+	Endpoint int
+	V4, V6   []string
 }
 
 // Account is a generated inventory and the names it serves. Its JSON encoding is a snapshot
@@ -65,6 +95,7 @@ type Name struct {
 type Account struct {
 	VpcEndpoints      []types.VpcEndpoint
 	NetworkInterfaces []types.NetworkInterface
+	Subnets           []types.Subnet `json:",omitempty"` // with SharedEvery only
 	// Names are in the order of the endpoints and, within one, of its DnsEntries.
 	Names []Name `json:"-"`
 }
@@ -80,7 +111,9 @@ func Generate(n int, opts Options) *Account {
 	}
 	created := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	eniNum := 0
+	sharedAt := map[string]int{} // a group's entries (the leader's private ones), by their Names index
 	for i := range n {
+		lead := leader(i, n, opts.SharedEvery)
 		svc := Services[i%len(Services)]
 		id := fmt.Sprintf("vpce-0%016x", uint64(i+1)*0x9e3779b97f4a7c15)
 		label := id + "-" + randLabel(i)
@@ -94,7 +127,7 @@ func Generate(n int, opts Options) *Account {
 		ep := types.VpcEndpoint{
 			VpcEndpointId:     aws.String(id),
 			VpcEndpointType:   types.VpcEndpointTypeInterface,
-			VpcId:             aws.String(fmt.Sprintf("vpc-0%016x", uint64(i/50+1)*0x2545f4914f6cdd1d)),
+			VpcId:             aws.String(vpcID(i / 50)),
 			ServiceName:       aws.String("com.amazonaws.us-east-1." + svc),
 			State:             "available", // as the wire has it; the SDK's constant is "Available"
 			IpAddressType:     types.IpAddressType(ipType),
@@ -146,6 +179,15 @@ func Generate(n int, opts Options) *Account {
 				}
 			}
 			ep.DnsEntries = append(ep.DnsEntries, types.DnsEntry{DnsName: aws.String(entry), HostedZoneId: aws.String(hostedZone)})
+			if kind == Private && lead != i {
+				// A member's offer: a client elsewhere gets the leader's, listed already.
+				nm := &a.Names[sharedAt[entry]]
+				nm.Others = append(nm.Others, Offer{VPC: aws.ToString(ep.VpcId), Client: clientIn(i / 50), Endpoint: i, V4: v4, V6: v6})
+				return
+			}
+			if kind == Private && lead == i && leads(i, n, opts.SharedEvery) {
+				sharedAt[entry] = len(a.Names)
+			}
 			a.Names = append(a.Names, Name{Name: name, Wildcard: wildcard, Kind: kind, Query: query, Endpoint: i, V4: v4, V6: v6})
 		}
 		s3 := svc == "s3"
@@ -162,7 +204,7 @@ func Generate(n int, opts Options) *Account {
 			add(name, Zonal, false, zonal[j][0], zonal[j][1])
 		}
 		if aws.ToBool(ep.PrivateDnsEnabled) {
-			private := fmt.Sprintf("%s-%d.us-east-1.amazonaws.com", strings.ReplaceAll(svc, ".", "-"), i)
+			private := fmt.Sprintf("%s-%d.us-east-1.amazonaws.com", strings.ReplaceAll(svc, ".", "-"), lead)
 			add(private, Private, false, v4, v6)
 			if s3 {
 				add(private, Private, true, v4, v6)
@@ -170,7 +212,72 @@ func Generate(n int, opts Options) *Account {
 		}
 		a.VpcEndpoints = append(a.VpcEndpoints, ep)
 	}
+	if opts.SharedEvery > 0 {
+		// Every VPC has an even endpoint first, so an interface in each of the three AZs.
+		for v := range (n + 49) / 50 {
+			for j, az := range []string{"us-east-1a", "us-east-1b", "us-east-1c"} {
+				a.Subnets = append(a.Subnets, types.Subnet{
+					SubnetId:         aws.String(fmt.Sprintf("subnet-0%016x", uint64(v*3+j+1))),
+					VpcId:            aws.String(vpcID(v)),
+					AvailabilityZone: aws.String(az),
+					CidrBlock:        aws.String(subnetBlock(v, j).String()),
+					State:            types.SubnetStateAvailable,
+				})
+			}
+		}
+	}
 	return a
+}
+
+// vpcID is the id of the account's v-th VPC (from 0), which holds endpoints 50v to 50v+49.
+func vpcID(v int) string { return fmt.Sprintf("vpc-0%016x", uint64(v+1)*0x2545f4914f6cdd1d) }
+
+// sharedBand is how many endpoints the VPCs that one group of shared names spans hold: five
+// VPCs of 50.
+const sharedBand = 250
+
+// leads reports whether endpoint i leads a group of endpoints sharing its private name (the
+// package documentation says which): it is in the first VPC of its five, at a position p with
+// p%every == 0 and private DNS, and its group has a member below n.
+func leads(i, n, every int) bool {
+	p := i % sharedBand
+	return every > 0 && p < 50 && p%every == 0 && i%5 != 4 && i+50 < n
+}
+
+// groupSize is how many endpoints the group i would lead has, before n cuts it: 2 to 5,
+// varying from group to group and from one five of VPCs to the next.
+func groupSize(i, every int) int {
+	g := 0 // the groups before i's in its five
+	for p := 0; p < i%sharedBand; p += every {
+		if p%5 != 4 {
+			g++
+		}
+	}
+	return 2 + (g+i/sharedBand)%4
+}
+
+// leader is the endpoint whose private name endpoint i offers: i itself, or its group's leader.
+func leader(i, n, every int) int {
+	if every <= 0 {
+		return i
+	}
+	l := i - i%sharedBand + i%50 // the endpoint at i's position in the first VPC of its five
+	if l == i || !leads(l, n, every) || (i-l)/50 >= groupSize(l, every) {
+		return i
+	}
+	return l
+}
+
+// subnetBlock is the CIDR block of VPC v's subnet j.
+func subnetBlock(v, j int) netip.Prefix {
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(128 + v>>8), byte(v), byte(j * 64)}), 26)
+}
+
+// clientIn is an address in VPC v's first subnet, past the first four, which AWS reserves.
+func clientIn(v int) string {
+	b := subnetBlock(v, 0).Addr().As4()
+	b[3] += 10
+	return netip.AddrFrom4(b).String()
 }
 
 // Interfaces returns the network interfaces of endpoint i, in its NetworkInterfaceIds' order.

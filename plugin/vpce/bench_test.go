@@ -12,6 +12,7 @@ import (
 	"net"
 	"runtime"
 	"runtime/metrics"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -33,16 +34,32 @@ type benchNames struct {
 	wildcard []string // names below a wildcard entry (none of them exact), A
 	v4only   []string // regional names of ipv4-only endpoints: AAAA gets NODATA
 	dual     []string // regional names of dualstack endpoints, which have AAAA records
-	total    int      // names the index holds (exact and wildcard entries)
+	// Names offered in several VPCs (exact and below a wildcard), A; placed pairs each with a
+	// client in one of the VPCs other than the default's, once per such VPC.
+	shared []string
+	placed []placedName
+	total  int // names the index holds (exact and wildcard entries)
+}
+
+// placedName is a question from a client placed in a VPC.
+type placedName struct {
+	name   string
+	client net.Addr
 }
 
 // benchInventory is internal/synth's account of n endpoints, with its served names sorted by
 // the kind of query they make.
-func benchInventory(n int) (*inventory.Inventory, benchNames) {
-	acct := synth.Generate(n, synth.Options{})
+func benchInventory(n int, opts synth.Options) (*inventory.Inventory, benchNames) {
+	acct := synth.Generate(n, opts)
 	var names benchNames
 	for _, nm := range acct.Names {
 		q := nm.Query + "."
+		if len(nm.Others) > 0 {
+			names.shared = append(names.shared, q)
+			for _, o := range nm.Others {
+				names.placed = append(names.placed, placedName{q, &net.UDPAddr{IP: net.ParseIP(o.Client), Port: 40000}})
+			}
+		}
 		switch {
 		case nm.Wildcard:
 			names.wildcard = append(names.wildcard, q)
@@ -60,20 +77,29 @@ func benchInventory(n int) (*inventory.Inventory, benchNames) {
 		}
 	}
 	names.total = len(acct.Names)
-	return &inventory.Inventory{VpcEndpoints: acct.VpcEndpoints, NetworkInterfaces: acct.NetworkInterfaces}, names
+	return &inventory.Inventory{VpcEndpoints: acct.VpcEndpoints, NetworkInterfaces: acct.NetworkInterfaces, Subnets: acct.Subnets}, names
 }
 
 // discardWriter is a ResponseWriter that drops what it is given: the benchmarks measure lookup
-// and answer construction, not packing and the socket.
-type discardWriter struct{ written atomic.Int64 }
+// and answer construction, not packing and the socket. Its client is benchRemote, unplaced,
+// unless remote is set.
+type discardWriter struct {
+	written atomic.Int64
+	remote  net.Addr
+}
 
 var (
 	benchLocal  = &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 53}
 	benchRemote = &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 )
 
-func (w *discardWriter) LocalAddr() net.Addr         { return benchLocal }
-func (w *discardWriter) RemoteAddr() net.Addr        { return benchRemote }
+func (w *discardWriter) LocalAddr() net.Addr { return benchLocal }
+func (w *discardWriter) RemoteAddr() net.Addr {
+	if w.remote != nil {
+		return w.remote
+	}
+	return benchRemote
+}
 func (w *discardWriter) WriteMsg(*dns.Msg) error     { w.written.Add(1); return nil }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) Close() error                { return nil }
@@ -90,9 +116,9 @@ func (discardNext) ServeDNS(context.Context, dns.ResponseWriter, *dns.Msg) (int,
 }
 
 // benchVPCE serves the index of a generated inventory of n endpoints in the root zone.
-func benchVPCE(tb testing.TB, n int) (*VPCE, benchNames) {
+func benchVPCE(tb testing.TB, n int, opts synth.Options) (*VPCE, benchNames) {
 	tb.Helper()
-	inv, names := benchInventory(n)
+	inv, names := benchInventory(n, opts)
 	ix, report := index.Build(inventory.NewCompact(inv), index.Options{TTL: 60})
 	if len(report.Conflicts)+len(report.Skipped) > 0 {
 		tb.Fatalf("generated inventory: %d conflicts, %d skipped: %v %v", len(report.Conflicts), len(report.Skipped),
@@ -123,6 +149,7 @@ type benchQuery struct {
 	rcode   int
 	answers bool // answer records expected (else NODATA, or nothing written for pass-through)
 	written bool
+	clients []net.Addr // each name's client, if placed (else benchRemote, unplaced)
 }
 
 func benchQueries(names benchNames, n int) []benchQuery {
@@ -146,40 +173,83 @@ func benchQueries(names benchNames, n int) []benchQuery {
 	}
 }
 
-// benchMsgs makes up to 8192 questions of kind q, drawn at random over all its names, so that
-// lookups spread over the whole index as dnsperf's do.
-func benchMsgs(q benchQuery) []*dns.Msg {
-	rng := rand.New(rand.NewPCG(1, uint64(len(q.names))))
-	msgs := make([]*dns.Msg, min(len(q.names), 8192))
-	for i := range msgs {
-		name := q.names[i]
-		if len(q.names) > len(msgs) {
-			name = q.names[rng.IntN(len(q.names))]
-		}
-		m := new(dns.Msg)
-		m.SetQuestion(name, q.qtype)
-		m.SetEdns0(1232, false)
-		msgs[i] = m
+// sharedQueries are the questions for names offered in several VPCs: from an unplaced client,
+// which gets the default, and from a client in one of the other VPCs, which gets its VPC's.
+func sharedQueries(names benchNames) []benchQuery {
+	placed := benchQuery{kind: "shared-placed", qtype: dns.TypeA, answers: true, written: true}
+	for _, p := range names.placed {
+		placed.names = append(placed.names, p.name)
+		placed.clients = append(placed.clients, p.client)
 	}
-	return msgs
+	return []benchQuery{
+		{kind: "shared-unplaced", names: names.shared, qtype: dns.TypeA, answers: true, written: true},
+		placed,
+	}
 }
 
+// benchMsgs makes up to 8192 questions of kind q, drawn at random over all its names, so that
+// lookups spread over the whole index as dnsperf's do, and their clients if q places them.
+func benchMsgs(q benchQuery) ([]*dns.Msg, []net.Addr) {
+	rng := rand.New(rand.NewPCG(1, uint64(len(q.names))))
+	msgs := make([]*dns.Msg, min(len(q.names), 8192))
+	var clients []net.Addr
+	if q.clients != nil {
+		clients = make([]net.Addr, len(msgs))
+	}
+	for i := range msgs {
+		k := i
+		if len(q.names) > len(msgs) {
+			k = rng.IntN(len(q.names))
+		}
+		m := new(dns.Msg)
+		m.SetQuestion(q.names[k], q.qtype)
+		m.SetEdns0(1232, false)
+		msgs[i] = m
+		if clients != nil {
+			clients[i] = q.clients[k]
+		}
+	}
+	return msgs, clients
+}
+
+// benchShared is the SharedEvery of the benchmarks' account with shared names: about 5% of
+// its private names offered in 2 to 5 VPCs, as vpcebench's vpce-100k-shared.
+const benchShared = 5
+
 // BenchmarkServeDNS is the query path, lookup and answer construction, for each kind of query
-// over indexes of 20 and 100,000 endpoints. Besides ns/op it reports cpu-ns/op, the process's
-// CPU time per query, garbage collection included.
+// over indexes of 20 and 100,000 endpoints, and 100,000 with shared names: there, the same
+// kinds (every name, shared or not, asked from outside the VPCs), then the shared names alone,
+// asked from outside and from within. Besides ns/op it reports cpu-ns/op, the process's CPU
+// time per query, garbage collection included.
 func BenchmarkServeDNS(b *testing.B) {
-	for _, n := range []int{20, 100_000} {
-		v, names := benchVPCE(b, n)
-		for _, q := range benchQueries(names, n) {
-			msgs := benchMsgs(q)
-			b.Run(fmt.Sprintf("endpoints=%d/%s", n, q.kind), func(b *testing.B) {
+	type set struct {
+		n      int
+		opts   synth.Options
+		suffix string
+	}
+	for _, st := range []set{{20, synth.Options{}, ""}, {100_000, synth.Options{}, ""}, {100_000, synth.Options{SharedEvery: benchShared}, "-shared"}} {
+		v, names := benchVPCE(b, st.n, st.opts)
+		queries := benchQueries(names, st.n)
+		if st.opts.SharedEvery > 0 {
+			queries = append(queries, sharedQueries(names)...)
+		}
+		for _, q := range queries {
+			msgs, clients := benchMsgs(q)
+			b.Run(fmt.Sprintf("endpoints=%d%s/%s", st.n, st.suffix, q.kind), func(b *testing.B) {
 				w := &discardWriter{}
 				ctx := context.Background()
 				b.ReportAllocs()
 				cpu0 := testkit.CPUTime()
 				b.ResetTimer()
-				for i := range b.N {
-					v.ServeDNS(ctx, w, msgs[i%len(msgs)])
+				if clients == nil {
+					for i := range b.N {
+						v.ServeDNS(ctx, w, msgs[i%len(msgs)])
+					}
+				} else { // a loop of its own, so that the unplaced cases' stays as it was
+					for i := range b.N {
+						w.remote = clients[i%len(clients)]
+						v.ServeDNS(ctx, w, msgs[i%len(msgs)])
+					}
 				}
 				b.StopTimer()
 				// CPU time, GC on the other core included: steadier than ns/op on a shared machine.
@@ -207,9 +277,17 @@ func BenchmarkServeDNS(b *testing.B) {
 //	inventory-MB   heap held by the Compact (the input)
 //	index-MB       heap held by one built view
 //	B/name         index-MB per served name
-func BenchmarkBuildIndex(b *testing.B) {
+func BenchmarkBuildIndex(b *testing.B) { benchmarkBuild(b, synth.Options{}) }
+
+// BenchmarkBuildIndexShared is BenchmarkBuildIndex with shared names (benchShared) and the
+// VPCs' subnets, from which the build makes the client table.
+func BenchmarkBuildIndexShared(b *testing.B) {
+	benchmarkBuild(b, synth.Options{SharedEvery: benchShared})
+}
+
+func benchmarkBuild(b *testing.B, gen synth.Options) {
 	const n = 100_000
-	inv, names := benchInventory(n)
+	inv, names := benchInventory(n, gen)
 	kept := inventory.NewCompact(inv) // what a source hands over
 	inv = nil
 	opts := index.Options{TTL: 60}
@@ -299,13 +377,27 @@ func (s *heapSampler) stop() uint64 {
 
 // TestBenchInventory checks that the generator's names answer as the benchmarks expect.
 func TestBenchInventory(t *testing.T) {
-	v, names := benchVPCE(t, 40)
-	if len(names.wildcard) == 0 || len(names.dual) == 0 || len(names.private) == 0 {
-		t.Fatalf("generator gives no wildcard, dualstack or private names: %+v", names)
+	v, names := benchVPCE(t, 40, synth.Options{})
+	if len(names.wildcard) == 0 || len(names.dual) == 0 || len(names.private) == 0 || len(names.shared) > 0 {
+		t.Fatalf("generator gives no wildcard, dualstack or private names, or shared ones: %+v", names)
 	}
-	for _, q := range benchQueries(names, 40) {
-		for _, m := range benchMsgs(q) {
+	checkBenchQueries(t, v, benchQueries(names, 40))
+	v, names = benchVPCE(t, 600, synth.Options{SharedEvery: benchShared})
+	if len(names.shared) == 0 || len(names.placed) <= len(names.shared) {
+		t.Fatalf("generator gives %d shared names, %d placed questions", len(names.shared), len(names.placed))
+	}
+	checkBenchQueries(t, v, append(benchQueries(names, 600), sharedQueries(names)...))
+}
+
+func checkBenchQueries(t *testing.T, v *VPCE, queries []benchQuery) {
+	t.Helper()
+	for _, q := range queries {
+		msgs, clients := benchMsgs(q)
+		for i, m := range msgs {
 			rec := &recordingWriter{}
+			if clients != nil {
+				rec.remote = clients[i]
+			}
 			if _, err := v.ServeDNS(context.Background(), rec, m); err != nil {
 				t.Fatalf("%s %s: %v", q.kind, m.Question[0].Name, err)
 			}
@@ -330,3 +422,46 @@ type recordingWriter struct {
 }
 
 func (w *recordingWriter) WriteMsg(m *dns.Msg) error { w.msg = m; return nil }
+
+// TestBenchSharedAnswers: the plugin answers the generator's shared names as the generator
+// says, the oldest endpoint's addresses to an unplaced client and each other VPC's to a client
+// in its subnets, so that the shared cases measure the answers they are meant to.
+func TestBenchSharedAnswers(t *testing.T) {
+	const n = 600
+	v, _ := benchVPCE(t, n, synth.Options{SharedEvery: benchShared})
+	ask := func(name string, client net.Addr, want []string) {
+		t.Helper()
+		m := new(dns.Msg)
+		m.SetQuestion(name+".", dns.TypeA)
+		rec := &recordingWriter{}
+		rec.remote = client
+		if _, err := v.ServeDNS(context.Background(), rec, m); err != nil || rec.msg == nil {
+			t.Fatalf("%s from %v: %v, no answer", name, client, err)
+		}
+		var got []string
+		for _, rr := range rec.msg.Answer {
+			if a, ok := rr.(*dns.A); ok {
+				got = append(got, a.A.String())
+			}
+		}
+		slices.Sort(got)
+		want = slices.Sorted(slices.Values(want))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s from %v: %v, want %v", name, client, got, want)
+		}
+	}
+	shared := 0
+	for _, nm := range synth.Generate(n, synth.Options{SharedEvery: benchShared}).Names {
+		if len(nm.Others) == 0 {
+			continue
+		}
+		shared++
+		ask(nm.Query, nil, nm.V4)
+		for _, o := range nm.Others {
+			ask(nm.Query, &net.UDPAddr{IP: net.ParseIP(o.Client), Port: 40000}, o.V4)
+		}
+	}
+	if shared == 0 {
+		t.Fatal("no shared name")
+	}
+}

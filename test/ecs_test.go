@@ -120,6 +120,30 @@ func TestECSOnTheWire(t *testing.T) {
 	}
 }
 
+// subnetcacheUnbound starts Unbound with its subnetcache forwarding amazonaws.com to vpce with
+// each client's /24 in the Client Subnet option, and waits until it answers probe (another
+// name than the test's, which is not cached yet).
+func subnetcacheUnbound(t *testing.T, vpce, probe string) string {
+	t.Helper()
+	host, port, err := net.SplitHostPort(vpce)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unbound := hybridUnbound(t, `    module-config: "subnetcache iterator"
+    send-client-subnet: `+host+`
+    max-client-subnet-ipv4: 24`, `forward-zone:
+    name: "amazonaws.com"
+    forward-addr: `+host+`@`+port)
+	testkit.Eventually(t, 15*time.Second, func() error {
+		r, err := hybridAsk(unbound, probe, dns.TypeA)
+		if err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 {
+			return fmt.Errorf("%s through Unbound: %v %v", probe, err, r)
+		}
+		return nil
+	})
+	return unbound
+}
+
 // TestECSBehindUnbound: Unbound's subnetcache forwards each client's /24 to coredns-vpce and
 // caches the answers by the scope they come back with. Clients in two AZs' ranges each get
 // their own AZ's interface, the first time from coredns-vpce and then from Unbound's cache;
@@ -127,24 +151,8 @@ func TestECSOnTheWire(t *testing.T) {
 // answer for everyone.
 func TestECSBehindUnbound(t *testing.T) {
 	vpce, _, prom := startECSServer(t, "127.0.42.2")
-	vpceHost, vpcePort, err := net.SplitHostPort(vpce)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unbound := hybridUnbound(t, `    module-config: "subnetcache iterator"
-    send-client-subnet: `+vpceHost+`
-    max-client-subnet-ipv4: 24`, `forward-zone:
-    name: "amazonaws.com"
-    forward-addr: `+vpceHost+`@`+vpcePort)
-
-	// Unbound is up once it answers (another name, so that the test's name is not cached yet).
-	testkit.Eventually(t, 15*time.Second, func() error {
-		r, err := hybridAsk(unbound, ecsZonal, dns.TypeA)
-		if err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) == 0 {
-			return fmt.Errorf("%s through Unbound: %v %v", ecsZonal, err, r)
-		}
-		return nil
-	})
+	unbound := subnetcacheUnbound(t, vpce, ecsZonal)
+	vpceHost, _, _ := net.SplitHostPort(vpce)
 
 	for round := range 2 {
 		for _, c := range []struct{ src, want string }{

@@ -114,7 +114,7 @@ func (c *CustomName) targetFor(vpc string) string {
 type customTable struct {
 	names         map[string]*CustomName
 	authoritative bool // NXDOMAIN below a custom name, as its private hosted zone answers
-	stats         map[string]*RegionStats
+	stats         Stats // by region only: count adds them to the index's
 }
 
 // customClaim is one association's offer of a custom name, while the table is built.
@@ -199,12 +199,12 @@ func buildCustomNames(inv *inventory.Compact, opts Options, unknown *unknownEnum
 	if len(claims) == 0 {
 		return nil
 	}
-	t := &customTable{names: make(map[string]*CustomName, len(claims)), authoritative: opts.Authoritative, stats: map[string]*RegionStats{}}
+	t := &customTable{names: make(map[string]*CustomName, len(claims)), authoritative: opts.Authoritative, stats: newStats()}
 	served := map[*inventory.Endpoint]bool{}
 	serve := func(c customClaim) {
 		if !served[c.ep] {
 			served[c.ep] = true
-			t.region(c.region).Endpoints[c.typ]++
+			t.stats.region(c.region).Endpoints[c.typ]++
 		}
 	}
 	for _, name := range names {
@@ -219,7 +219,7 @@ func buildCustomNames(inv *inventory.Compact, opts Options, unknown *unknownEnum
 			serve(o.data)
 		}
 		t.names[name] = cn
-		t.region(s.def.data.region).Names[Resource]++
+		t.stats.region(s.def.data.region).Names[Resource]++
 		serve(s.def.data)
 	}
 	return t
@@ -262,18 +262,10 @@ func dnsEntryName(e *types.DnsEntry) *string {
 	return e.DnsName
 }
 
-func (t *customTable) region(r string) *RegionStats {
-	rs, ok := t.stats[r]
-	if !ok {
-		rs = &RegionStats{}
-		t.stats[r] = rs
-	}
-	return rs
-}
 
 // count adds the table's names and endpoints to an index's statistics.
 func (t *customTable) count(s *Stats) {
-	for r, cs := range t.stats {
+	for r, cs := range t.stats.Regions {
 		rs := s.region(r)
 		for k := range NumKinds {
 			rs.Names[k] += cs.Names[k]

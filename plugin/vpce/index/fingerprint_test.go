@@ -79,7 +79,7 @@ func dumpIndex(ix *Index) string {
 		for name, c := range ix.custom.names {
 			lines = append(lines, fmt.Sprintf("custom %s -> %s zone=%s", name, c.target, c.zone))
 		}
-		for region, rs := range ix.custom.stats {
+		for region, rs := range ix.custom.stats.Regions {
 			lines = append(lines, fmt.Sprintf("custom stats %s %+v", region, *rs))
 		}
 	}

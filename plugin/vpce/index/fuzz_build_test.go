@@ -503,7 +503,7 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts Options, ix 
 	}
 	served := ix.stats.Endpoints
 	if ix.custom != nil { // Resource and ServiceNetwork endpoints: checkCustomNames
-		for _, rs := range ix.custom.stats {
+		for _, rs := range ix.custom.stats.Regions {
 			for _, n := range rs.Endpoints {
 				served -= n
 			}

@@ -61,7 +61,7 @@ func TestMetrics(t *testing.T) {
 	block := server + `,view="",zones="."` // no view plugin in this block
 	want := []string{
 		`coredns_vpce_endpoints{region="us-west-1",` + server + `,type="Interface",view="",zones="."} 2`, // vpce-02 serves vpc-2's clients
-		`coredns_vpce_conflicts{` + block + `} 0`,                                               // two VPCs, no conflict
+		`coredns_vpce_conflicts{` + block + `} 0`,                                                        // two VPCs, no conflict
 		`coredns_vpce_names{kind="regional",region="us-west-1",` + block + `} 1`,
 		`coredns_vpce_names{kind="zonal",region="us-west-1",` + block + `} 1`,
 		`coredns_vpce_names{kind="private",region="us-west-1",` + block + `} 1`,

@@ -113,7 +113,7 @@ func (c *CustomName) targetFor(vpc string) string {
 // published.
 type customTable struct {
 	names         map[string]*CustomName
-	authoritative bool // NXDOMAIN below a custom name, as its private hosted zone answers
+	authoritative bool  // NXDOMAIN below a custom name, as its private hosted zone answers
 	stats         Stats // by region only: count adds them to the index's
 }
 
@@ -261,7 +261,6 @@ func dnsEntryName(e *types.DnsEntry) *string {
 	}
 	return e.DnsName
 }
-
 
 // count adds the table's names and endpoints to an index's statistics.
 func (t *customTable) count(s *Stats) {

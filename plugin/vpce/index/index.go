@@ -336,4 +336,3 @@ func (ix *Index) PerClient(rs *RRset, qtype uint16) bool {
 	return (qtype == dns.TypeA || qtype == dns.TypeANY) && severalAZs(ix.v4az[rs.a:rs.a+uint32(rs.nA)]) ||
 		(qtype == dns.TypeAAAA || qtype == dns.TypeANY) && severalAZs(ix.v6az[rs.aaaa:rs.aaaa+uint32(rs.nAAAA)])
 }
-

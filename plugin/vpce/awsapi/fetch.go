@@ -36,7 +36,7 @@ func fetch(ctx context.Context, api API, q Query, prev *inventory.Compact, whole
 	k := inventory.NewCompactor()
 	timeout := q.pageTimeout()
 
-	epFilters := []types.Filter{{Name: aws.String("vpc-endpoint-type"), Values: servedTypes}}
+	epFilters := []types.Filter{{Name: aws.String("vpc-endpoint-type"), Values: inventory.ServedTypes}}
 	epFilters = append(epFilters, q.Filters...)
 	if len(q.VPCs) > 0 {
 		epFilters = append(epFilters, types.Filter{Name: aws.String("vpc-id"), Values: q.VPCs})
@@ -120,9 +120,6 @@ func fetch(ctx context.Context, api API, q Query, prev *inventory.Compact, whole
 	}
 	return k.Compact, nil
 }
-
-// servedTypes are the endpoint types whose names the plugin serves.
-var servedTypes = []string{string(types.VpcEndpointTypeInterface), string(types.VpcEndpointTypeResource), string(types.VpcEndpointTypeServiceNetwork)}
 
 // associationPage is the largest page DescribeVpcEndpointAssociations allows.
 const associationPage = 100

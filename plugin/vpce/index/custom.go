@@ -21,8 +21,7 @@ import (
 
 // servedType reports whether the plugin serves endpoints of type t (compared ignoring case).
 func servedType(t string) bool {
-	return slices.ContainsFunc([]types.VpcEndpointType{types.VpcEndpointTypeInterface, types.VpcEndpointTypeResource,
-		types.VpcEndpointTypeServiceNetwork}, func(s types.VpcEndpointType) bool { return strings.EqualFold(t, string(s)) })
+	return slices.ContainsFunc(inventory.ServedTypes, func(s string) bool { return strings.EqualFold(t, s) })
 }
 
 // EndpointType is the type label of the endpoints gauge.

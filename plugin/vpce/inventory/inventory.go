@@ -11,6 +11,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
+// ServedTypes are the endpoint types whose names the plugin serves: the DNS entries of
+// Interface endpoints, the custom names of Resource and ServiceNetwork endpoints' associations.
+var ServedTypes = []string{string(types.VpcEndpointTypeInterface), string(types.VpcEndpointTypeResource), string(types.VpcEndpointTypeServiceNetwork)}
+
 // Inventory is an account's endpoint state as the EC2 API describes it. Every source delivers
 // one: a snapshot file holds it in the AWS CLI's JSON form (the field names of the SDK's types),
 // the API source fills it from Describe calls, so both feed the same view builder.

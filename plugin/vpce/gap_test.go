@@ -1,0 +1,72 @@
+package vpce
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
+	"github.com/miekg/dns"
+)
+
+func TestGapReport(t *testing.T) {
+	for _, tc := range []struct{ name, service, region string }{
+		{"ec2.us-east-1.amazonaws.com.", "ec2", "us-east-1"},
+		{"my-bucket.s3.eu-west-1.amazonaws.com.", "s3", "eu-west-1"},
+		{"dkr.ecr.ap-northeast-1.amazonaws.com.", "ecr", "ap-northeast-1"},
+		{"sts.us-west-2.api.aws.", "sts", "us-west-2"},
+		{"ec2.moon-base-1.amazonaws.com.", "", ""}, // no such region
+		{"s3.amazonaws.com.", "", ""},              // global
+		{"example.com.", "", ""},
+	} {
+		service, region, ok := awsServiceName([]byte(tc.name))
+		if ok != (tc.service != "") || string(service) != tc.service || region != tc.region {
+			t.Errorf("awsServiceName(%s) = %q %q %v, want %q %q", tc.name, service, region, ok, tc.service, tc.region)
+		}
+	}
+
+	v := newTestVPCE(t, "testdata/affinity.json", index.Options{TTL: 60})
+	v.gaps = newGapReport("dns://:53")
+	for _, name := range []string{"ec2.us-east-1.amazonaws.com.", "ec2.us-east-1.amazonaws.com.", "logs.us-east-1.amazonaws.com.",
+		"ssm.us-east-1.amazonaws.com.", "example.org."} { // ssm is served: no gap
+		answerFrom(t, v, name, dns.TypeA, "10.1.1.5", "")
+	}
+	if got := v.gaps.take(); got != "ec2.us-east-1 2, logs.us-east-1 1" {
+		t.Errorf("gap summary %q", got)
+	}
+	if got := v.gaps.take(); got != "" {
+		t.Errorf("summary not reset: %q", got)
+	}
+	// Distinct services are capped, so the metric's labels stay bounded.
+	g := newGapReport("dns://:53")
+	for i := range maxGapServices + 10 {
+		g.observe([]byte("svc" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + string(rune('a'+i/26)) + ".us-east-1.amazonaws.com."))
+	}
+	if len(g.services) != maxGapServices || !strings.Contains(g.take(), "other.us-east-1 10") {
+		t.Errorf("%d services counted, want the cap %d and the rest as other", len(g.services), maxGapServices)
+	}
+}
+
+// TestGapReportCopiesNames checks that the gap report keeps copies of the names it counts, not
+// the query's buffer, which the next queries overwrite.
+func TestGapReportCopiesNames(t *testing.T) {
+	v := newTestVPCE(t, "testdata/affinity.json", index.Options{TTL: 60})
+	const server = "dns://:5301"
+	v.gaps = newGapReport(server)
+	for _, name := range []string{"EC2.US-EAST-1.AmazonAWS.com.", "SQS.EU-WEST-1.AmazonAWS.com.", "XYZ.US-WEST-2.AmazonAWS.com."} {
+		answerFrom(t, v, name, dns.TypeA, "10.1.1.5", "")
+	}
+	if got := v.gaps.take(); got != "ec2.us-east-1 1, sqs.eu-west-1 1, xyz.us-west-2 1" {
+		t.Errorf("gap summary %q", got)
+	}
+	for service := range v.gaps.services {
+		if service != "ec2" && service != "sqs" && service != "xyz" {
+			t.Errorf("service %q recorded", service)
+		}
+	}
+	for _, sr := range [][2]string{{"ec2", "us-east-1"}, {"sqs", "eu-west-1"}, {"xyz", "us-west-2"}} {
+		if got := testkit.Counted(t, "gap_queries_total", "server", server, "service", sr[0], "region", sr[1]); got != 1 {
+			t.Errorf("gap_queries_total %v = %v, want 1", sr, got)
+		}
+	}
+}

@@ -8,6 +8,7 @@ package test
 
 import (
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -38,122 +39,31 @@ const (
 	vpceAddrs = "172.20.128.22 172.20.144.169"
 )
 
-// vpceSnapshotBlock is the vpce block added to each distribution's Corefile: the example view,
-// as a file in the Corefile's directory (a ConfigMap's key beside the Corefile in a pod).
-const vpceSnapshotBlock = `vpce {
-            snapshot /etc/coredns/snapshot.json
-        }`
+// clusterDistributions are the distributions whose Corefiles testdata/clusterdns/ holds, one
+// directory each: the Corefile as the distribution ships it with a vpce block added (serving the
+// example view, snapshot.json beside the Corefile), and the other files it reads, as they are
+// in the pod's /etc/coredns/.
+var clusterDistributions = []string{"kubeadm", "eks-addon", "k3s", "tuned-autopath"}
 
-// clusterDistributions are the default Corefiles of the distributions, with the vpce block
-// added, and the other files their Corefiles read (paths relative to /etc/coredns/).
-var clusterDistributions = []struct {
-	name     string
-	corefile string
-	files    map[string]string
-	autopath bool // a pod's search-path expansions are answered at once
-}{
-	// kubeadm's (cmd/kubeadm/app/phases/addons/dns/manifests.go in kubernetes/kubernetes, with
-	// the cluster domain cluster.local).
-	{name: "kubeadm", corefile: `.:53 {
-        errors
-        health {
-           lameduck 5s
-        }
-        ready
-        kubernetes cluster.local in-addr.arpa ip6.arpa {
-           pods insecure
-           fallthrough in-addr.arpa ip6.arpa
-           ttl 30
-        }
-        prometheus :9153
-        ` + vpceSnapshotBlock + `
-        forward . /etc/resolv.conf {
-           max_concurrent 1000
-        }
-        cache 30 {
-           disable success cluster.local
-           disable denial cluster.local
-        }
-        loop
-        reload
-        loadbalance
-    }`},
-	// The EKS CoreDNS add-on's default (its ConfigMap coredns in kube-system; the same as in
-	// deploy/kubernetes/stub/eks-addon-configuration.yaml).
-	{name: "eks-addon", corefile: `.:53 {
-        errors
-        health {
-            lameduck 5s
-        }
-        ready
-        kubernetes cluster.local in-addr.arpa ip6.arpa {
-            pods insecure
-            fallthrough in-addr.arpa ip6.arpa
-        }
-        prometheus :9153
-        ` + vpceSnapshotBlock + `
-        forward . /etc/resolv.conf
-        cache 30
-        loop
-        reload
-        loadbalance
-    }`},
-	// k3s's (manifests/coredns.yaml in k3s-io/k3s), unchanged: k3s rewrites it at every start.
-	// Its extension points are the files of the optional ConfigMap coredns-custom, mounted at
-	// /etc/coredns/custom: *.override files go into the main server block (the vpce block goes
-	// there; plugin.cfg, not the file's place, sets its order), *.server files are server
-	// blocks of their own. NodeHosts is k3s's list of the nodes' addresses.
-	{name: "k3s", corefile: `.:53 {
-        errors
-        health
-        ready
-        kubernetes cluster.local in-addr.arpa ip6.arpa {
-          pods insecure
-          fallthrough in-addr.arpa ip6.arpa
-        }
-        hosts /etc/coredns/NodeHosts {
-          ttl 60
-          reload 15s
-          fallthrough
-        }
-        prometheus :9153
-        forward . /etc/resolv.conf
-        cache 30
-        loop
-        reload
-        loadbalance
-        import /etc/coredns/custom/*.override
-    }
-    import /etc/coredns/custom/*.server`, files: map[string]string{
-		"NodeHosts":              "10.0.0.11 k3s-server-0\n",
-		"custom/vpce.override":   vpceSnapshotBlock + "\n",
-		"custom/internal.server": "corp.internal:53 {\n    errors\n    hosts {\n        10.20.0.5 db.corp.internal\n    }\n}\n",
-	}},
-	// A tuned cluster DNS: kubeadm's with autopath, which answers a pod's search-path expansion
-	// of a name in one reply (a CNAME to the name and its records) instead of the pod asking
-	// each expansion in turn; autopath needs the pods' namespaces (pods verified).
-	{name: "tuned-autopath", autopath: true, corefile: `.:53 {
-        errors
-        health {
-           lameduck 5s
-        }
-        ready
-        autopath @kubernetes
-        kubernetes cluster.local in-addr.arpa ip6.arpa {
-           pods verified
-           fallthrough in-addr.arpa ip6.arpa
-           ttl 30
-        }
-        prometheus :9153
-        ` + vpceSnapshotBlock + `
-        forward . /etc/resolv.conf {
-           max_concurrent 1000
-        }
-        cache 30
-        loop
-        reload
-        loadbalance
-    }`},
+// readDistribution returns the files of a distribution's directory, by their paths relative to
+// it.
+func readDistribution(t *testing.T, name string) map[string]string {
+	t.Helper()
+	root := filepath.Join("testdata", "clusterdns", name)
+	files := map[string]string{}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(root, path)
+		files[filepath.ToSlash(rel)] = string(data)
+		return err
+	})
+	if err != nil || files["Corefile"] == "" {
+		t.Fatalf("%s: %v (files %d, want a Corefile)", root, err, len(files))
+	}
+	return files
 }
 
 // exampleCluster serves a cluster from a fake on 127.0.0.1 and returns its URL: the namespaces
@@ -203,11 +113,11 @@ func localCorefile(t *testing.T, corefile string, port int, readyAddr, apiURL, u
 	return strings.ReplaceAll(corefile, "/var/lib/coredns/", dir+"/")
 }
 
-// startClusterDNS runs the built binary bin with corefile (as written for a pod) and its files
-// (relative to /etc/coredns/), adapted by localCorefile, and waits until it is ready: the
-// kubernetes plugin has synced and vpce has its view. It fails the test if something the pod
-// needs was left unadapted.
-func startClusterDNS(t *testing.T, bin, corefile string, files map[string]string, apiURL, upstream string) clusterServer {
+// startClusterDNS runs the built binary bin with the files of a pod's /etc/coredns/ (the
+// Corefile and what it reads, by relative path), adapted by localCorefile, and the example
+// view as snapshot.json, and waits until it serves: the kubernetes plugin has synced and vpce
+// has its view. It fails the test if something of the pod's was left unadapted.
+func startClusterDNS(t *testing.T, bin string, files map[string]string, apiURL, upstream string) clusterServer {
 	t.Helper()
 	dir := t.TempDir()
 	port, readyAddr := testkit.FreePort(t), testkit.FreeAddr(t)
@@ -221,9 +131,11 @@ func startClusterDNS(t *testing.T, bin, corefile string, files map[string]string
 			t.Fatal(err)
 		}
 	}
-	write("Corefile", local(corefile))
+	var all strings.Builder
 	for rel, content := range files {
-		write(rel, local(content))
+		content = local(content)
+		write(rel, content)
+		all.WriteString(content)
 	}
 	if snap, err := os.ReadFile("../example/snapshot.json"); err != nil {
 		t.Fatal(err)
@@ -231,8 +143,8 @@ func startClusterDNS(t *testing.T, bin, corefile string, files map[string]string
 		write("snapshot.json", string(snap))
 	}
 	for _, left := range []string{":53 {", "/etc/resolv.conf", ":9153", "/etc/coredns", "/var/lib/coredns"} {
-		if all := local(corefile + strings.Join(mapValues(files), "\n")); strings.Contains(all, left) {
-			t.Fatalf("%q left in the adapted Corefile:\n%s", left, all)
+		if strings.Contains(all.String(), left) {
+			t.Fatalf("%q left in the adapted Corefile:\n%s", left, all.String())
 		}
 	}
 	logs := testkit.StartProcess(t, userEnv(t), bin, "-conf", filepath.Join(dir, "Corefile"))
@@ -249,14 +161,6 @@ func startClusterDNS(t *testing.T, bin, corefile string, files map[string]string
 	return clusterServer{addr: addr, dir: dir}
 }
 
-func mapValues(m map[string]string) []string {
-	var vs []string
-	for _, v := range m {
-		vs = append(vs, v)
-	}
-	return vs
-}
-
 // expectAnswer asks name (A) over UDP from src ("": 127.0.0.1) and compares testkit.SortedAnswer
 // of the reply with want.
 func expectAnswer(t *testing.T, addr, src, name, want string) {
@@ -271,17 +175,18 @@ func expectAnswer(t *testing.T, addr, src, name, want string) {
 func TestClusterDNSDistributions(t *testing.T) {
 	bin := testkit.BuildCommand(t, "../cmd/coredns")
 	apiURL, upstream := exampleCluster(t), testkit.StartUpstream(t)
-	for _, d := range clusterDistributions {
-		t.Run(d.name, func(t *testing.T) {
+	for _, name := range clusterDistributions {
+		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s := startClusterDNS(t, bin, d.corefile, d.files, apiURL, upstream)
+			files := readDistribution(t, name)
+			s := startClusterDNS(t, bin, files, apiURL, upstream)
 			checkClusterDNS(t, s.addr)
-			if d.files["NodeHosts"] != "" {
+			if files["NodeHosts"] != "" {
 				// k3s: its hosts file, and a server block of coredns-custom.
 				expectAnswer(t, s.addr, "", "k3s-server-0.", "10.0.0.11")
 				expectAnswer(t, s.addr, "", "db.corp.internal.", "10.20.0.5")
 			}
-			if d.autopath {
+			if strings.Contains(files["Corefile"], "autopath @kubernetes") {
 				checkAutopath(t, s.addr)
 			}
 		})

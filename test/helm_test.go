@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -153,9 +154,11 @@ func TestHelmValues(t *testing.T) {
 	corefile = strings.Replace(corefile, "region us-east-1", "region ap-northeast-1", 1)
 	s := startClusterDNS(t, bin, map[string]string{"Corefile": corefile}, exampleCluster(t), testkit.StartUpstream(t))
 	checkClusterDNS(t, s.addr)
-	if _, err := os.Stat(filepath.Join(s.dir, filepath.Base(caches[0]))); err != nil {
-		t.Errorf("vpce wrote no cache file: %v", err)
-	}
+	// The view is kept in the cache volume: a restarted container serves it at once.
+	testkit.Eventually(t, 10*time.Second, func() error {
+		_, err := os.Stat(filepath.Join(s.dir, filepath.Base(caches[0])))
+		return err
+	})
 }
 
 // emptyDirMounted tells whether an emptyDir volume of pod is mounted at dir in container c.

@@ -49,7 +49,7 @@ TOOLS := unbound:unbound unbound-checkconf:unbound named:bind9 named-checkconf:b
          dnsmasq:dnsmasq-base dnsperf:dnsperf qemu-aarch64-static:qemu-user-static \
          dpkg:dpkg rpm:rpm systemd-analyze:systemd
 # Helm, for test/helm_test.go's rendering of deploy/helm/values.yaml with the official chart: run
-# with go run (test/helm_test.go's helmCommand, the same version), so that it is neither a
+# with go run (helmCommand of test/tools_test.go, the same version), so that it is neither a
 # package to install nor a dependency in go.mod; make tools builds it into Go's cache once, outside
 # this module, so that the test does not wait for the build.
 HELM  := helm.sh/helm/v4/cmd/helm@v4.3.2

@@ -101,7 +101,7 @@ const (
 )
 
 // requireChart returns the chart's absolute path. When it is absent the test skips, or fails
-// if VPCE_REQUIRE_TOOLS is set (to anything but 0), as for a missing program (tools_test.go).
+// if VPCE_REQUIRE_TOOLS is set (to anything but 0), as requireTool does for a missing program.
 func requireChart(t *testing.T) string {
 	t.Helper()
 	dir, err := filepath.Abs(helmChart)

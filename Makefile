@@ -48,6 +48,11 @@ demo: build
 TOOLS := unbound:unbound unbound-checkconf:unbound named:bind9 named-checkconf:bind9 \
          dnsmasq:dnsmasq-base dnsperf:dnsperf qemu-aarch64-static:qemu-user-static \
          dpkg:dpkg rpm:rpm systemd-analyze:systemd
+# Helm, for test/helm_test.go's rendering of deploy/helm/values.yaml with the official chart: run
+# with go run (helmCommand of test/tools_test.go, the same version), so that it is neither a
+# package to install nor a dependency in go.mod; make tools builds it into Go's cache once, outside
+# this module, so that the test does not wait for the build.
+HELM  := helm.sh/helm/v4/cmd/helm@v4.3.2
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 tools:
 	@set -e; missing=; \
@@ -64,6 +69,8 @@ tools:
 	if [ -n "$$install" ]; then \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$install; \
 	fi
+	@echo "make tools: $(HELM)"; d=$$(mktemp -d); trap 'rm -rf "$$d"' EXIT; \
+	cd "$$d" && $(GO) run $(HELM) version --short
 
 # govulncheck: the known vulnerabilities of the code, its modules and Go's standard library. At
 # the symbol level (-scan symbol) it fails (exit 3) on one the code reaches, a vulnerable

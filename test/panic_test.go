@@ -144,7 +144,7 @@ func TestLivePanics(t *testing.T) {
 	r := strings.NewReplacer("PROM", prom, "SWITCH", t.Name(), "EC2", fake.URL(), "CACHE", cache)
 	udp, _ := startServer(t, r.Replace(panicCorefile))
 	testkit.Eventually(t, 10*time.Second, func() error { return seedAnswered(t, udp) })
-	const failed = `coredns_vpce_refreshes_total{region="ap-northeast-1",result="failed"}`
+	const failed = `coredns_vpce_refreshes_total{account="default",region="ap-northeast-1",result="failed"}`
 	cached := func(name string) bool {
 		data, err := os.ReadFile(cache)
 		return err == nil && strings.Contains(string(data), name)

@@ -72,6 +72,12 @@ func hybridCheckConf(t *testing.T, tool string, args ...string) {
 	}
 }
 
+// unboundHardening drops private addresses from answers outside private-domain, as a hardened
+// resolver does: the guide's private-domain lines must let the endpoints' answers through.
+const unboundHardening = `    private-address: 10.0.0.0/8
+    private-address: 172.16.0.0/12
+    private-address: 192.168.0.0/16`
+
 // hybridUnbound starts Unbound on a loopback port, with options added to its server clause
 // and clauses (forward zones, say) after it; names that they do not forward go nowhere. It
 // returns Unbound's address.
@@ -194,10 +200,7 @@ func TestHybridGuide(t *testing.T) {
 	})
 
 	t.Run("unbound", func(t *testing.T) {
-		unbound := hybridUnbound(t, `    # A hardened resolver: private addresses are dropped from answers outside private-domain.
-    private-address: 10.0.0.0/8
-    private-address: 172.16.0.0/12
-    private-address: 192.168.0.0/16`, hybridServers(t, hybridSnippet(t, "unbound"), "127.0.0.1@"+vpcePort))
+		unbound := hybridUnbound(t, unboundHardening, hybridServers(t, hybridSnippet(t, "unbound"), "127.0.0.1@"+vpcePort))
 		hybridCheck(t, unbound, vpce)
 	})
 

@@ -1,8 +1,9 @@
 package test
 
 // The programs beyond Go that some tests run: Unbound, BIND's named and dnsmasq (the guide's
-// snippets, test/hybrid_test.go), from Debian's packages; Helm (helm_test.go), with go run, and
-// the official CoreDNS chart beside the clone. `make test` needs Go only: a test
+// snippets, test/hybrid_test.go), kdig and dig (test/encrypted_test.go), from Debian's
+// packages; Helm (helm_test.go), with go run, and the official CoreDNS chart beside the clone.
+// `make test` needs Go only: a test
 // whose program is missing skips, and says which program and package. VPCE_REQUIRE_TOOLS=1
 // turns that skip into a failure: .ci/run installs the programs (make tools) and sets it, so
 // that CI cannot pass on a test that did not run.

@@ -105,7 +105,7 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 }
 
 // locate places the query's client in ix's client table: by its address, or by the Client
-// Subnet option of a trusted forwarder. When the answer depends on the Place (perClient) and
+// Subnet option of a trusted forwarder. When the answer depends on the place (perClient) and
 // the option placed the client, scope is the option's scope for it, else 0.
 func (v *VPCE) locate(ix *index.Index, w dns.ResponseWriter, ecs *dns.EDNS0_SUBNET, perClient bool) (pl index.Place, known bool, scope uint8) {
 	addr, fromECS := clientAddr(w, ecs, v.trusted)

@@ -12,7 +12,7 @@ func TestScopeIsExact(t *testing.T) {
 	table := &clientTable{}
 	for _, s := range []string{"10.0.0.0/26", "10.0.0.64/27", "10.0.0.128/25", "10.0.0.200/30", "10.0.0.7/32", "10.0.1.0/24"} {
 		p := netip.MustParsePrefix(s)
-		table.add(p, Place{az: azKey{name: s}}) // a Place per range: any other match is another answer
+		table.add(p, Place{az: azKey{name: s}}) // a place per range: any other match is another answer
 	}
 	sameUnder := func(p netip.Prefix, want Place, wantOK bool) bool {
 		for a := p.Masked().Addr(); p.Contains(a); a = a.Next() {

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Stats counts what an index serves, for logs and metrics (recordIndex turns them into
+// Stats counts what an index serves, for logs and metrics (the plugin turns them into
 // the gauges).
 type Stats struct {
 	Endpoints int // endpoints that serve at least one name

@@ -228,8 +228,8 @@ func addressingChanged(a, b *inventory.Endpoint) bool {
 // subnetsNeeded lists the VPCs whose subnets tell where clients are: every served VPC with
 // affinity; else those of endpoints that answer only clients from outside their VPC, and those
 // whose endpoints offer a name that another VPC's endpoint offers too (each VPC's clients get
-// their own). A name is known by the service that offers it, or by itself: a private name in
-// DnsEntries, a custom name of an association.
+// their own). A name is known by itself (a private name in DnsEntries, a custom name of an
+// association) or, under private_dns all, by the service whose names hub endpoints serve.
 func subnetsNeeded(c *inventory.Compact, q Query) []string {
 	need := map[string]bool{}
 	first := map[string]string{} // a name's key -> the first VPC offering it
@@ -250,8 +250,8 @@ func subnetsNeeded(c *inventory.Compact, q Query) []string {
 		if q.Subnets || ep.InboundOnly {
 			need[ep.VPC] = true
 		}
-		if ep.Service != "" && (ep.PrivateDNS || q.Services) {
-			offers("service "+ep.Service, ep.VPC)
+		if ep.Service != "" && q.Services {
+			offers("service "+ep.Service, ep.VPC) // hub endpoints' names are the service's
 		}
 		if !ep.PrivateDNS {
 			continue

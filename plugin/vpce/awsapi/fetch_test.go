@@ -222,29 +222,37 @@ func TestSubnetsForSharedNames(t *testing.T) {
 		{SubnetId: aws.String("subnet-1"), VpcId: aws.String("vpc-1"), CidrBlock: aws.String("10.1.0.0/24")},
 		{SubnetId: aws.String("subnet-2"), VpcId: aws.String("vpc-2"), CidrBlock: aws.String("10.2.0.0/24")},
 	}
+	hub := func(n int, vpc string) {
+		fake.AddEndpoint(ec2fake.Endpoint{ID: fmt.Sprintf("vpce-%017x", n), VPC: vpc, Service: "com.amazonaws.us-east-1.ssm",
+			Addrs: []string{fmt.Sprintf("10.%d.0.10", n)}})
+	}
 	for _, tc := range []struct {
 		name      string
+		q         Query
 		endpoints func()
 		want      string // the vpc-id filter of DescribeSubnets; "" for no call
 	}{
-		{"one VPC per name", func() {
+		{"one VPC per name", Query{}, func() {
 			testkit.PutEndpoint(fake, 1, "vpc-1", ssm, "10.1.0.10")
 			testkit.PutEndpoint(fake, 2, "vpc-2", logs, "10.2.0.10")
 		}, ""},
-		{"a name in two VPCs", func() {
+		{"a name in two VPCs", Query{}, func() {
 			testkit.PutEndpoint(fake, 1, "vpc-1", ssm, "10.1.0.10")
 			testkit.PutEndpoint(fake, 2, "vpc-2", ssm, "10.2.0.10")
 			testkit.PutEndpoint(fake, 3, "vpc-3", logs, "10.3.0.10")
 		}, "vpc-1,vpc-2"},
-		{"private DNS off: no name offered", func() {
+		{"private DNS off: no name offered", Query{}, func() {
 			testkit.PutEndpoint(fake, 1, "vpc-1", "", "10.1.0.10")
 			testkit.PutEndpoint(fake, 2, "vpc-2", "", "10.2.0.10")
 		}, ""},
+		// Hub endpoints serve their service's names: one service in two VPCs is one name.
+		{"private_dns all: a service in two VPCs", Query{Services: true}, func() { hub(1, "vpc-1"); hub(2, "vpc-2") }, "vpc-1,vpc-2"},
+		{"private_dns enabled: hub endpoints serve no name", Query{}, func() { hub(1, "vpc-1"); hub(2, "vpc-2") }, ""},
 	} {
 		fake.Load(nil, nil, nil, subnets)
 		tc.endpoints()
 		fake.ResetCalls()
-		inv, err := fetchInventory(context.Background(), client, Query{}, nil)
+		inv, err := fetchInventory(context.Background(), client, tc.q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

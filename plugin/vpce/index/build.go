@@ -300,7 +300,7 @@ func (b *builder) az(k azKey) uint16 {
 		i = uint16(len(b.ix.azs))
 		b.azs[k] = i
 		b.lastAZ = i
-		b.ix.azs = append(b.ix.azs, k)
+		b.ix.azs = append(b.ix.azs, k.clone())
 	}
 	return i
 }
@@ -311,7 +311,7 @@ func (b *builder) vpc(id string) uint32 {
 	if !ok {
 		i = uint32(len(b.ix.vpcs))
 		b.vpcs[id] = i
-		b.ix.vpcs = append(b.ix.vpcs, id)
+		b.ix.vpcs = append(b.ix.vpcs, strings.Clone(id)) // not the inventory's memory: see Clone
 	}
 	return i
 }

@@ -15,6 +15,11 @@ import (
 // both sides have one.
 type azKey struct{ name, id string }
 
+// clone is k in memory of its own. What an index keeps must not be a part of the inventory's
+// strings: a Compact holds them in large blocks, and one kept string would keep its block, and
+// with it the memory of every other string there, long after the inventory is dropped.
+func (k azKey) clone() azKey { return azKey{strings.Clone(k.name), strings.Clone(k.id)} }
+
 func (k azKey) matches(o azKey) bool {
 	if k.id != "" && o.id != "" {
 		return k.id == o.id
@@ -149,7 +154,8 @@ func buildClients(inv *inventory.Compact, ranges []AZRange, vpcRanges []VPCRange
 	t := &clientTable{}
 	ids := map[string]string{} // AZ name -> ID
 	for _, sn := range inv.Subnets {
-		pl := Place{vpc: aws.ToString(sn.VpcId), az: azKey{name: strings.ToLower(aws.ToString(sn.AvailabilityZone)), id: strings.ToLower(aws.ToString(sn.AvailabilityZoneId))}}
+		az := azKey{name: strings.ToLower(aws.ToString(sn.AvailabilityZone)), id: strings.ToLower(aws.ToString(sn.AvailabilityZoneId))}
+		pl := Place{vpc: strings.Clone(aws.ToString(sn.VpcId)), az: az.clone()}
 		if pl.az.id != "" {
 			ids[pl.az.name] = pl.az.id
 		}
@@ -182,7 +188,7 @@ func buildClients(inv *inventory.Compact, ranges []AZRange, vpcRanges []VPCRange
 	}
 	for _, r := range vpcRanges {
 		for _, p := range r.Prefixes {
-			t.add(p, Place{vpc: r.VPC})
+			t.add(p, Place{vpc: strings.Clone(r.VPC)})
 		}
 	}
 	if len(t.prefixes) == 0 {

@@ -214,7 +214,7 @@ func buildCustomNames(inv *inventory.Compact, opts Options, unknown *unknownEnum
 		report.Conflicts = append(report.Conflicts, s.conflicts...)
 		cn := &CustomName{target: s.def.data.target, zone: name}
 		for _, o := range s.perVPC {
-			cn.perVPC = append(cn.perVPC, vpcTarget{vpc: o.vpc, target: o.data.target})
+			cn.perVPC = append(cn.perVPC, vpcTarget{vpc: strings.Clone(o.vpc), target: o.data.target})
 			serve(o.data)
 		}
 		t.names[name] = cn

@@ -17,7 +17,7 @@ func (b *builder) endpointRegion(ep *inventory.Endpoint) string {
 	}
 	r, ok := b.regions[region]
 	if !ok {
-		r = region
+		r = strings.Clone(region) // kept by the index's statistics
 		if !regionPattern.MatchString(region) {
 			r = "other"
 		}
@@ -53,7 +53,7 @@ func latticeRegion(ep *inventory.Endpoint) string {
 		arn = ep.ServiceNetworkARN
 	}
 	if parts := strings.SplitN(arn, ":", 5); len(parts) == 5 && regionPattern.MatchString(parts[3]) {
-		return parts[3]
+		return strings.Clone(parts[3]) // kept by the index's statistics
 	}
 	return "other"
 }

@@ -291,7 +291,7 @@ func (s Source) InjectFault(h fault.Hook) Source {
 	return s
 }
 
-// Run hands to every inventory of the account until ctx ends.
+// Run hands every new inventory of the account to to, until ctx ends.
 func (s Source) Run(ctx context.Context, to inventory.Sink) {
 	p := acquirePoller(s.Account, s.Query, s.Refresh, s.fetch)
 	sub := p.subscribe(to)

@@ -18,9 +18,9 @@ var log = clog.NewWithPlugin("vpce")
 const snapshotPoll = time.Second
 
 // Files is the source of snapshot files: it serves them, merged, and re-reads them when one
-// changes. A file that
-// turns bad (unreadable, invalid, deleted), or a read that panics, is logged once and the
-// last good index stays; the files are read again every poll until a read succeeds.
+// changes. A file that turns bad (unreadable, invalid, deleted), or a read that panics, is
+// logged once and the last good index stays; the files are read again every poll until a read
+// succeeds.
 type Files struct {
 	// Initial is the files' inventory as NewFiles read it, so that a bad file stops CoreDNS
 	// from starting.

@@ -15,9 +15,9 @@ import (
 // Interface endpoints, the custom names of Resource and ServiceNetwork endpoints' associations.
 var ServedTypes = []string{string(types.VpcEndpointTypeInterface), string(types.VpcEndpointTypeResource), string(types.VpcEndpointTypeServiceNetwork)}
 
-// Inventory is an account's endpoint state as the EC2 API describes it. Every source delivers
-// one: a snapshot file holds it in the AWS CLI's JSON form (the field names of the SDK's types),
-// the API source fills it from Describe calls, so both feed the same view builder.
+// Inventory is an account's endpoint state as the EC2 API describes it, in the SDK's types: what
+// a snapshot file holds in the AWS CLI's JSON form (the field names of the SDK's types), and what
+// an export writes. Sources hand over its Compact form (compact.go), which the index is built from.
 type Inventory struct {
 	VpcEndpoints      []types.VpcEndpoint      `json:",omitempty"`
 	NetworkInterfaces []types.NetworkInterface `json:",omitempty"`

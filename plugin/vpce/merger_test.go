@@ -1,6 +1,9 @@
 package vpce
 
 import (
+	"context"
+	"net"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+	"github.com/miekg/dns"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -162,5 +166,68 @@ func TestSharedNamesLoggedOnce(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "Conflict: ssm.us-east-1.amazonaws.com."); n != 3 {
 		t.Errorf("ssm's conflict logged %d times in 3 builds, want every build", n)
+	}
+}
+
+// idleSource is a source the test speaks for: it never runs.
+type idleSource string
+
+func (s idleSource) Run(context.Context, inventory.Sink) {}
+func (s idleSource) String() string                      { return string(s) }
+
+// TestMergerSourcesAndCacheFile: the cache file's view serves until every source has
+// delivered, under the sources' fresher copies; once all have, it is dropped, the view is the
+// sources' alone, and the cache file holds it.
+func TestMergerSourcesAndCacheFile(t *testing.T) {
+	testkit.CaptureLog(t)
+	const old, stale, fresh, other = "old.example.com.", "stale.example.com.", "fresh.example.com.", "other.example.com."
+	path := filepath.Join(t.TempDir(), "vpce.json")
+	cache := inventory.NewCacheFile(path, inventory.DefaultLimits)
+	cached := inventory.MergeCompact(inventoryNamed(1, old, "10.0.0.1"), inventoryNamed(2, stale, "10.0.0.2"))
+	if err := cache.Save(cached); err != nil {
+		t.Fatal(err)
+	}
+	var served *index.Index
+	m := &merger{opts: index.Options{TTL: 60}, build: index.Build, publish: func(ix *index.Index) { served = ix },
+		sources: []inventory.Source{idleSource("a"), idleSource("b")}, cache: cache}
+	answers := func(names ...string) string {
+		var out []string
+		for _, n := range names {
+			set, _, res := served.Lookup([]byte(n))
+			if res != index.Answer {
+				out = append(out, n+" -")
+				continue
+			}
+			served.Addrs(served.RRset(set), dns.TypeA, 0, nil, func(ip net.IP) { out = append(out, n+" "+ip.String()) })
+		}
+		return strings.Join(out, ", ")
+	}
+	all := []string{old, stale, fresh, other}
+
+	m.loadCache()
+	if got, want := answers(all...), "old.example.com. 10.0.0.1, stale.example.com. 10.0.0.2, fresh.example.com. -, other.example.com. -"; got != want {
+		t.Errorf("from the cache file: %s\nwant %s", got, want)
+	}
+	// Source a's endpoint 1 has moved; b has not delivered: the cache file's endpoint 2 serves on.
+	if err := m.update(0, inventory.MergeCompact(inventoryNamed(1, old, "10.1.0.1"), inventoryNamed(3, fresh, "10.1.0.3"))); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := answers(all...), "old.example.com. 10.1.0.1, stale.example.com. 10.0.0.2, fresh.example.com. 10.1.0.3, other.example.com. -"; got != want {
+		t.Errorf("a delivered: %s\nwant %s", got, want)
+	}
+	if err := m.update(1, inventoryNamed(4, other, "10.2.0.4")); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := answers(all...), "old.example.com. 10.1.0.1, stale.example.com. -, fresh.example.com. 10.1.0.3, other.example.com. 10.2.0.4"; got != want {
+		t.Errorf("both delivered: %s\nwant %s", got, want)
+	}
+	kept, err := cache.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, _ := index.Build(kept, index.Options{TTL: 60})
+	served = ix
+	if got, want := answers(all...), "old.example.com. 10.1.0.1, stale.example.com. -, fresh.example.com. 10.1.0.3, other.example.com. 10.2.0.4"; got != want {
+		t.Errorf("the cache file written: %s\nwant %s", got, want)
 	}
 }

@@ -33,8 +33,9 @@ type merger struct {
 	publish func(*index.Index)
 	cache   *inventory.CacheFile // nil without cache_file
 
-	server string // the metrics' server label
-	zones  string // the metrics' zones label: the block's zones, comma-separated
+	releaseMemory bool   // release_memory: return a large inventory's memory after its build
+	server        string // the metrics' server label
+	zones         string // the metrics' zones label: the block's zones, comma-separated
 
 	// building is held from reading the parts to publishing the index built from them, so that
 	// an index is never replaced by one built from older parts. It guards the four fields
@@ -138,7 +139,7 @@ func (m *merger) update(i int, inv *inventory.Compact) error {
 	if complete && m.cache != nil {
 		m.saveCache(parts)
 	}
-	if len(inv.Endpoints) >= releaseAt {
+	if m.releaseMemory && len(inv.Endpoints) >= releaseAt {
 		time.AfterFunc(releaseAfter, debug.FreeOSMemory)
 	}
 	return nil
@@ -146,8 +147,10 @@ func (m *merger) update(i int, inv *inventory.Compact) error {
 
 // A large inventory is garbage soon after its build: once its source has moved on (a second is
 // ample). The heap grew to hold it, and Go would collect it only when the heap doubled again, so
-// a resolver at rest would keep the memory of its last read. It is collected then and returned
-// to the operating system instead: at rest the process holds the index, little more.
+// a resolver at rest would keep the memory of its last read. With release_memory (the default)
+// it is collected then and returned to the operating system instead: at rest the process holds
+// the index, little more (BENCHMARKS.md: 105 MB instead of 423 MB at 100,000 endpoints). It is a
+// collection of the whole process, which a build that embeds the plugin may not want.
 const (
 	releaseAt    = 10_000 // endpoints in an inventory
 	releaseAfter = time.Second

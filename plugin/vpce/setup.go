@@ -55,6 +55,9 @@ type settings struct {
 	apiOption string // the first API option seen, to name it if snapshot is set too
 	trusted   []netip.Prefix
 	limits    inventory.Limits
+	// releaseMemory returns a large inventory's memory to the operating system after its
+	// build (release_memory).
+	releaseMemory bool
 
 	// S3 and URL snapshots (setup_remote.go).
 	remote       remote.Options
@@ -96,7 +99,8 @@ func newVPCE(s *settings) (*VPCE, error) {
 	v.zones, v.dotted = normalizeZones(s.zones)
 	v.trusted = s.trusted
 	v.gaps = newGapReport(s.server)
-	v.merger = &merger{opts: s.build, build: index.Build, publish: v.index.Store, server: s.server, zones: strings.Join(v.zones, ",")}
+	v.merger = &merger{opts: s.build, build: index.Build, publish: v.index.Store, server: s.server, zones: strings.Join(v.zones, ","),
+		releaseMemory: s.releaseMemory}
 	if f := s.acct.CredFile; f != "" {
 		if _, err := os.Stat(f); err != nil {
 			return nil, fmt.Errorf("credentials %s %s: %w", s.acct.Profile, f, err)
@@ -166,7 +170,7 @@ func parse(c *caddy.Controller) (*settings, error) {
 // parseBlock reads one vpce block from c; relative paths are taken from root, and the zones
 // default to the server block's keys.
 func parseBlock(c *caddyfile.Dispenser, root string, keys []string) (*settings, error) {
-	s := &settings{build: index.Options{TTL: defaultTTL}, refresh: awsapi.DefaultRefresh, limits: inventory.DefaultLimits}
+	s := &settings{build: index.Options{TTL: defaultTTL}, refresh: awsapi.DefaultRefresh, limits: inventory.DefaultLimits, releaseMemory: true}
 	for i := 0; c.Next(); i++ {
 		if i > 0 {
 			return nil, plugin.ErrOnce
@@ -255,6 +259,8 @@ func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 		return nil
 	case "private_dns":
 		return choose(c, option, args, &s.build.PrivateDNS, []string{"enabled", "all", "off"}, []index.PrivateDNSMode{index.PrivateDNSEnabled, index.PrivateDNSAll, index.PrivateDNSOff})
+	case "release_memory":
+		return choose(c, option, args, &s.releaseMemory, []string{"on", "off"}, []bool{true, false})
 	case "affinity":
 		return choose(c, option, args, &s.build.Affinity, []string{"prefer", "only"}, []index.Affinity{index.AffinityPrefer, index.AffinityOnly})
 	case "zone":

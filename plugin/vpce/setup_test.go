@@ -87,6 +87,7 @@ func TestSetup(t *testing.T) {
 		{"vpce {\n zone us-east-1a 10.0.0.0/33\n}", `zone us-east-1a: "10.0.0.0/33" is not a CIDR`},
 		{"vpce {\n client_vpc vpc-0b 10.100.0.0/16 fd00::/8\n client_vpc vpc-0c 192.168.1.1\n}", ""},
 		{"vpce {\n client_vpc vpc-0b\n}", "client_vpc needs a VPC id and at least one CIDR"},
+		{"vpce {\n release_memory sometimes\n}", "release_memory needs one of on, off"},
 		{"vpce {\n client_vpc 10.0.0.0/8\n}", "client_vpc needs a VPC id and at least one CIDR"},
 		{"vpce {\n client_vpc vpc-0b 10.0.0.0/40\n}", `client_vpc vpc-0b: "10.0.0.0/40" is not a CIDR`},
 		{"vpce {\n trusted_forwarder\n}", "trusted_forwarder needs at least one CIDR"},
@@ -177,6 +178,13 @@ func TestSetupAPIOptions(t *testing.T) {
 	}
 	if len(s.trusted) != 1 || s.trusted[0].String() != "169.254.20.10/32" {
 		t.Errorf("trusted forwarders: %v", s.trusted)
+	}
+
+	// The memory of a large inventory is returned after its build, unless release_memory off.
+	for input, want := range map[string]bool{"vpce": true, "vpce {\n release_memory on\n}": true, "vpce {\n release_memory off\n}": false} {
+		if s, err = parse(caddy.NewTestController("dns", input)); err != nil || s.releaseMemory != want {
+			t.Errorf("%q: release_memory %v (%v), want %v", input, s.releaseMemory, err, want)
+		}
 	}
 
 	// A scheme in capitals is the same scheme, for the options that go with it too.

@@ -80,23 +80,24 @@ func TestThrottledForFiveMinutes(t *testing.T) {
 // without its interfaces (the plugin's TestEndpointWithoutInterfaces: not served), and the
 // refresh does not fail.
 func TestEndpointGoneMidRefresh(t *testing.T) {
-	fake, acct := fakeAccount(t)
-	testkit.PutEndpoint(fake, 1, "vpc-1", "stays.example.com", "10.0.0.1")
-	testkit.PutEndpoint(fake, 2, "vpc-1", "goes.example.com", "10.0.0.2")
-	client, err := NewClient(context.Background(), acct)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake.Inject(ec2fake.Fault{Action: "DescribeNetworkInterfaces", Kind: ec2fake.Slow, Delay: 300 * time.Millisecond, Count: 1})
-	go func() {
-		time.Sleep(100 * time.Millisecond) // DescribeVpcEndpoints has answered
+	fake, acct := fakeAccountWith(t, func(fake *ec2fake.Server, r ec2fake.Request) {
+		if r.Action != "DescribeVpcEndpoints" {
+			return
+		}
+		// Answered, before the interfaces are asked for: the endpoint goes, with its interfaces.
 		for _, ni := range fake.Snapshot().NetworkInterfaces {
 			if strings.HasPrefix(*ni.NetworkInterfaceId, "eni-vpce-00000000000000002") {
 				fake.DeleteInterface(*ni.NetworkInterfaceId)
 			}
 		}
 		fake.DeleteEndpoint("vpce-00000000000000002")
-	}()
+	})
+	testkit.PutEndpoint(fake, 1, "vpc-1", "stays.example.com", "10.0.0.1")
+	testkit.PutEndpoint(fake, 2, "vpc-1", "goes.example.com", "10.0.0.2")
+	client, err := NewClient(context.Background(), acct)
+	if err != nil {
+		t.Fatal(err)
+	}
 	inv, err := fetchInventory(context.Background(), client, Query{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +111,12 @@ func TestEndpointGoneMidRefresh(t *testing.T) {
 // DescribeVpcEndpoints and DescribeVpcEndpointAssociations, whose id the latter refuses, does
 // not fail the refresh: its batch is read again by filter, which leaves it out.
 func TestAssociationsEndpointGoneMidRefresh(t *testing.T) {
-	fake, acct := fakeAccount(t)
+	fake, acct := fakeAccountWith(t, func(fake *ec2fake.Server, r ec2fake.Request) {
+		if r.Action == "DescribeVpcEndpoints" { // answered, before the associations are asked for
+			fake.DeleteAssociation("vpce-0goes-asc")
+			fake.DeleteEndpoint("vpce-0goes")
+		}
+	})
 	for _, id := range []string{"vpce-0stays", "vpce-0goes"} {
 		fake.PutEndpoint(types.VpcEndpoint{VpcEndpointId: aws.String(id), VpcEndpointType: "ServiceNetwork", State: "Available"})
 		fake.PutAssociation(types.VpcEndpointAssociation{Id: aws.String(id + "-asc"), VpcEndpointId: aws.String(id)})
@@ -119,12 +125,6 @@ func TestAssociationsEndpointGoneMidRefresh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake.Inject(ec2fake.Fault{Action: "DescribeVpcEndpointAssociations", Kind: ec2fake.Slow, Delay: 300 * time.Millisecond, Count: 1})
-	go func() {
-		time.Sleep(100 * time.Millisecond) // DescribeVpcEndpoints has answered
-		fake.DeleteAssociation("vpce-0goes-asc")
-		fake.DeleteEndpoint("vpce-0goes")
-	}()
 	inv, err := fetchInventory(context.Background(), client, Query{}, nil)
 	if err != nil {
 		t.Fatal(err)

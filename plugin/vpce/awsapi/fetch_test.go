@@ -19,7 +19,20 @@ import (
 // no shared configuration or instance metadata.
 func fakeAccount(t testing.TB) (*ec2fake.Server, Account) {
 	t.Helper()
-	fake := testkit.StartFake(t)
+	return fakeAccountWith(t, nil)
+}
+
+// fakeAccountWith is fakeAccount with a hook that the fake calls as each request is answered,
+// before the client reads the answer: a test changes the account between two calls of a
+// refresh.
+func fakeAccountWith(t testing.TB, answered func(*ec2fake.Server, ec2fake.Request)) (*ec2fake.Server, Account) {
+	t.Helper()
+	testkit.SetClientEnv(t)
+	fake := ec2fake.New()
+	if answered != nil {
+		fake.OnRequest(func(r ec2fake.Request) { answered(fake, r) })
+	}
+	testkit.ServeFake(t, fake)
 	return fake, Account{Region: "us-east-1", Endpoint: fake.URL(), Retries: 1} // every call counted is one the plugin made
 }
 

@@ -375,7 +375,7 @@ type endpointNames struct {
 	ipType    types.DnsRecordIpType
 	private   bool   // its private names are served
 	inboundIn uint32 // see rrset
-	placed    bool   // its addresses are in the index
+	copied    bool   // its addresses are in the index
 	all4      addrRun
 	all6      addrRun
 }
@@ -404,12 +404,12 @@ func (e *endpointNames) add(raw string) {
 	b.add(name, wildcard, e.ord, d)
 }
 
-// place copies the endpoint's addresses into the index, interface by interface, once.
-func (e *endpointNames) place() {
-	if e.placed {
+// copyAddrs copies the endpoint's addresses into the index, interface by interface, once.
+func (e *endpointNames) copyAddrs() {
+	if e.copied {
 		return
 	}
-	e.placed = true
+	e.copied = true
 	b, ix, sc := e.b, e.b.ix, &e.b.scratch
 	e.all4.off, e.all6.off = uint32(len(ix.v4)), uint32(len(ix.v6))
 	for _, k := range sc.ifaces {
@@ -442,7 +442,7 @@ func (e *endpointNames) records(kind Kind, az []byte) rrsetData {
 	case types.DnsRecordIpTypeServiceDefined:
 		wantAAAA = kind != Private
 	}
-	e.place()
+	e.copyAddrs()
 	v4, v6 := e.all4, e.all6
 	if kind == Zonal {
 		v4, v6 = e.zonal(az)

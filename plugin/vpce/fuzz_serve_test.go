@@ -129,7 +129,7 @@ type servedView struct {
 
 func viewOf(ix *index.Index) servedView {
 	v := servedView{exact: map[string]index.Entry{}, wild: map[string]index.Entry{}, apexes: map[string]bool{}}
-	for _, e := range ix.Entries() {
+	for e := range ix.Entries() {
 		if e.Wildcard {
 			v.wild[e.Name] = e
 		} else {

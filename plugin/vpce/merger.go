@@ -31,7 +31,10 @@ type merger struct {
 	sources []inventory.Source
 	build   func(*inventory.Compact, index.Options) (*index.Index, index.Report) // Build, or a test's fault around it
 	publish func(*index.Index)
-	cache   *inventory.CacheFile // nil without cache_file
+	// follow sees each published index after publish, outside mu and in publishing order: the
+	// Response Policy Zone's (rpz.go), which walks the whole view. nil without the rpz option.
+	follow func(*index.Index)
+	cache  *inventory.CacheFile // nil without cache_file
 
 	releaseMemory bool   // release_memory: return a large inventory's memory after its build
 	server        string // the metrics' server label
@@ -106,6 +109,7 @@ func (m *merger) loadCache() {
 	m.fallback, m.fallbackAt = kept, m.cache.ModTime()
 	m.mu.Unlock()
 	logView("cache file "+m.cache.Path, ix)
+	m.followView(ix)
 }
 
 // update replaces source i's inventory and publishes the rebuilt index. If the build fails,
@@ -136,6 +140,7 @@ func (m *merger) update(i int, inv *inventory.Compact) error {
 	m.parts, m.delivered, m.fallback, m.confirmed[i] = kept, delivered, fallback, time.Now()
 	m.mu.Unlock()
 	logView(m.sources[i].String(), ix)
+	m.followView(ix)
 	if complete && m.cache != nil {
 		m.saveCache(parts)
 	}
@@ -227,6 +232,13 @@ func (m *merger) rebuild(parts []*inventory.Compact) (*index.Index, error) {
 func (m *merger) swap(ix *index.Index) {
 	m.publish(ix)
 	m.last, m.lastAt = ix.Stats(), time.Now()
+}
+
+// followView hands ix to follow, if set. m.building is held.
+func (m *merger) followView(ix *index.Index) {
+	if m.follow != nil {
+		m.follow(ix)
+	}
 }
 
 func logView(cause string, ix *index.Index) {

@@ -26,6 +26,7 @@ import (
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
+	"github.com/coredns/coredns/plugin/transfer"
 	"github.com/miekg/dns"
 )
 
@@ -44,6 +45,8 @@ type settings struct {
 	zones     []string
 	build     index.Options
 	snapshots []string
+	rpz       string   // the Response Policy Zone's origin (rpz ZONE), or ""
+	blockKeys []string // the server block's zones, which its queries are for
 
 	// The EC2 API source, used when there are no snapshots.
 	regions   []string
@@ -79,6 +82,13 @@ func setup(c *caddy.Controller) error {
 	}
 	conf := dnsserver.GetConfig(c)
 	c.OnStartup(func() error {
+		if v.rpz != nil { // the transfer plugin is set up after vpce: look for it now
+			t, ok := conf.Handler("transfer").(*transfer.Transfer)
+			if !ok {
+				return plugin.Error(pluginName, fmt.Errorf("rpz %s: this server block has no transfer plugin to serve it: add `transfer %s { to ADDRESS... }`", s.rpz, s.rpz))
+			}
+			v.rpz.xfr = t
+		}
 		v.merger.setView(conf.ViewName)
 		return v.start()
 	})
@@ -101,6 +111,10 @@ func newVPCE(s *settings) (*VPCE, error) {
 	v.gaps = newGapReport(s.server)
 	v.merger = &merger{opts: s.build, build: index.Build, publish: v.index.Store, server: s.server, zones: strings.Join(v.zones, ","),
 		releaseMemory: s.releaseMemory}
+	if s.rpz != "" {
+		v.rpz = newRPZ(s.rpz, rpzSerialFile(s.cacheFile), func(name string) bool { return v.inZones([]byte(name)) })
+		v.merger.follow = v.rpz.follow
+	}
 	if f := s.acct.CredFile; f != "" {
 		if _, err := os.Stat(f); err != nil {
 			return nil, fmt.Errorf("credentials %s %s: %w", s.acct.Profile, f, err)
@@ -148,6 +162,10 @@ func (v *VPCE) start() error {
 	v.cancel = cancel
 	v.merger.run(ctx, &v.running)
 	v.running.Go(func() { v.gaps.summarize(ctx) })
+	if v.rpz != nil {
+		v.rpz.announce() // secondaries learn of a restart's serial now rather than at their refresh
+		v.running.Go(func() { v.rpz.notify(ctx) })
+	}
 	views.add(v.merger)
 	return nil
 }
@@ -176,6 +194,7 @@ func parseBlock(c *caddyfile.Dispenser, root string, keys []string) (*settings, 
 			return nil, plugin.ErrOnce
 		}
 		s.zones = plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), keys)
+		s.blockKeys = plugin.OriginsFromArgsOrServerBlock(nil, keys)
 		for c.NextBlock() {
 			if err := parseOption(c, s, root); err != nil {
 				return nil, err
@@ -307,6 +326,22 @@ func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 			s.limits.Endpoints = int(n)
 		}
 		return nil
+	case "rpz":
+		if len(args) != 1 {
+			return c.Errf("rpz needs one zone name, such as vpce.rpz")
+		}
+		if s.rpz != "" {
+			return c.Errf("rpz given twice")
+		}
+		zone := strings.ToLower(dns.Fqdn(args[0]))
+		if _, ok := dns.IsDomainName(zone); !ok || zone == "." {
+			return c.Errf("rpz %q: want a zone name, such as vpce.rpz", args[0])
+		}
+		if len(s.blockKeys) > 0 && plugin.Zones(s.blockKeys).Matches(zone) == "" {
+			return c.Errf("rpz %s: the server block (%s) is not asked for it: add %s to its zones", zone, strings.Join(s.blockKeys, " "), zone)
+		}
+		s.rpz = zone
+		return nil
 	case "vpc":
 		if len(args) == 0 {
 			return c.Errf("vpc needs at least one VPC id")
@@ -390,6 +425,15 @@ func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 		return c.Errf("unknown property %q", option)
 	}
 	return nil
+}
+
+// rpzSerialFile is where the rpz zone's serial is kept across restarts: beside the cache file,
+// which keeps the view across them. Without one the clock keeps serials growing.
+func rpzSerialFile(cacheFile string) string {
+	if cacheFile == "" {
+		return ""
+	}
+	return cacheFile + ".rpz-serial"
 }
 
 // serverLabel is the server label CoreDNS's metrics give queries of this server block: its

@@ -31,6 +31,7 @@ type VPCE struct {
 	qc      atomic.Pointer[queryCounters]
 	gaps    *gapReport
 	merger  *merger
+	rpz     *rpzZone // rpz ZONE: the view as a Response Policy Zone (rpz.go); nil without
 	cancel  context.CancelFunc
 	running sync.WaitGroup
 }
@@ -51,6 +52,9 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 	q := r.Question[0]
 	var buf [index.NameBuf]byte
 	name := lowerName(&buf, q.Name) // the question itself keeps its case: answers echo it
+	if v.rpz != nil && v.rpz.holds(name) {
+		return v.serveRPZ(ctx, qc, w, r, name)
+	}
 	if !v.inZones(name) {
 		return v.passOn(ctx, qc, w, r)
 	}

@@ -1,5 +1,7 @@
 package index
 
+import "iter"
+
 // Entry is one name an index serves, for whoever walks a whole view rather than asks for names.
 type Entry struct {
 	Name     string // lower-case FQDN; for a wildcard, the apex below which it answers
@@ -9,9 +11,9 @@ type Entry struct {
 	PerVPC map[string]*RRset
 }
 
-// Entries lists the names the index serves, in no particular order.
-func (ix *Index) Entries() []Entry {
-	var out []Entry
+// Entries yields the names the index serves, in no particular order, without holding them
+// all: a view can have hundreds of thousands.
+func (ix *Index) Entries() iter.Seq[Entry] {
 	entry := func(name string, wildcard bool, set uint32) Entry {
 		e := Entry{Name: name, Wildcard: wildcard, RRset: &ix.rrsets[set-1]}
 		if run, ok := ix.altsOf[set-1]; ok {
@@ -22,15 +24,16 @@ func (ix *Index) Entries() []Entry {
 		}
 		return e
 	}
-	for i, nd := range ix.nodes {
-		if nd.exact != 0 {
-			out = append(out, entry(ix.nodeName(i), false, nd.exact))
-		}
-		if nd.wild != 0 {
-			out = append(out, entry(ix.nodeName(i), true, nd.wild))
+	return func(yield func(Entry) bool) {
+		for i, nd := range ix.nodes {
+			if nd.exact != 0 && !yield(entry(ix.nodeName(i), false, nd.exact)) {
+				return
+			}
+			if nd.wild != 0 && !yield(entry(ix.nodeName(i), true, nd.wild)) {
+				return
+			}
 		}
 	}
-	return out
 }
 
 // Apexes lists the private zones the index answers NXDOMAIN below (authoritative).

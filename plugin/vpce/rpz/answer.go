@@ -33,18 +33,10 @@ func (z *Zone) Answer(name, owner string, qtype uint16) (rcode int, answer, auth
 	if res != index.Answer {
 		return dns.RcodeNameError, nil, []dns.RR{z.SOA()}
 	}
-	rs := z.ix.RRset(set)
-	found := false
-	for _, t := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
-		z.ix.Addrs(rs, t, 0, nil, func(ip net.IP) {
-			found = true
-			if t == qtype {
-				answer = append(answer, z.rrNamed(&record{rrtype: t, ip: ip}, owner))
-			}
+	if qtype == dns.TypeA || qtype == dns.TypeAAAA {
+		z.ix.Addrs(z.ix.RRset(set), qtype, 0, nil, func(ip net.IP) {
+			answer = append(answer, z.rrNamed(&record{rrtype: qtype, ip: ip}, owner))
 		})
-	}
-	if !found {
-		return dns.RcodeSuccess, []dns.RR{z.rrNamed(&record{rrtype: dns.TypeCNAME, target: nodata}, owner)}, nil
 	}
 	if len(answer) == 0 {
 		return dns.RcodeSuccess, nil, []dns.RR{z.SOA()}

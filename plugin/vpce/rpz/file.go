@@ -40,8 +40,8 @@ func WriteFile(path string, z *Zone) (bool, error) {
 	case !errors.Is(err, os.ErrNotExist):
 		return false, err
 	}
-	z.SetSerial(next(last, time.Now()))
-	return true, inventory.WriteFile(path, append([]byte(z.SOA().String()+"\n"), body.Bytes()...))
+	soa := z.soa(next(last, time.Now()))
+	return true, inventory.WriteFile(path, append([]byte(soa.String()+"\n"), body.Bytes()...))
 }
 
 // writeRecords writes the zone's NS and records, one per line, sorted.

@@ -23,10 +23,6 @@ const (
 	soaExpire  = 7 * 24 * 3600
 )
 
-// nodata is the RPZ policy "the name exists, with no data" (a CNAME to the root's wildcard,
-// RFC draft-vixie-dnsop-dns-rpz, 3.3): an endpoint without an interface yet.
-const nodata = "*."
-
 // Zone is one index as a Response Policy Zone with a serial.
 type Zone struct {
 	origin string // lower-case FQDN
@@ -55,14 +51,17 @@ func (z *Zone) SetSerial(serial uint32) { z.serial = serial }
 // Digest identifies the zone's content, serial aside: equal digests, equal records.
 func (z *Zone) Digest() uint64 { return z.digest }
 
-// SOA is the zone's SOA record. Its names are localhost, as RPZ zones' conventionally are: the
-// zone is never delegated, only transferred.
-func (z *Zone) SOA() *dns.SOA {
+// SOA is the zone's SOA record.
+func (z *Zone) SOA() *dns.SOA { return z.soa(z.serial) }
+
+// soa is the zone's SOA record with serial. Its names are localhost, as RPZ zones'
+// conventionally are: the zone is never delegated, only transferred.
+func (z *Zone) soa(serial uint32) *dns.SOA {
 	return &dns.SOA{
 		Hdr:     dns.RR_Header{Name: z.origin, Rrtype: dns.TypeSOA, Class: dns.ClassINET, Ttl: z.ix.TTL()},
 		Ns:      "localhost.",
 		Mbox:    "hostmaster.localhost.",
-		Serial:  z.serial,
+		Serial:  serial,
 		Refresh: soaRefresh,
 		Retry:   soaRetry,
 		Expire:  soaExpire,
@@ -95,7 +94,7 @@ func (r *record) owner(origin string) string {
 
 // walk calls emit with every record of the zone but its SOA and NS: each served name's
 // addresses as a client the plugin cannot place gets them (the default endpoint of a name
-// offered in several VPCs, every AZ's), a CNAME to "*." for a name without any, and each custom
+// offered in several VPCs, every AZ's; the index holds no name without any), and each custom
 // name's CNAME to its default target. Names that would be too long under the origin are left
 // out and counted.
 func (z *Zone) walk(emit func(*record)) (tooLong int) {
@@ -116,18 +115,12 @@ func (z *Zone) walk(emit func(*record)) (tooLong int) {
 			continue
 		}
 		r = record{name: e.Name, wildcard: e.Wildcard}
-		found := false
 		for _, t := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
 			r.rrtype = t
 			z.ix.Addrs(e.RRset, t, 0, nil, func(ip net.IP) {
 				r.ip = ip
 				emit(&r)
-				found = true
 			})
-		}
-		if !found {
-			r.rrtype, r.ip, r.target = dns.TypeCNAME, nil, nodata
-			emit(&r)
 		}
 	}
 	for name, c := range z.ix.CustomNames() {

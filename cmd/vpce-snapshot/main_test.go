@@ -15,6 +15,8 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/rpz"
+	"github.com/miekg/dns"
 )
 
 func TestExportWritesASnapshot(t *testing.T) {
@@ -24,7 +26,7 @@ func TestExportWritesASnapshot(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "snapshot.json")
 	options := []string{"region us-east-1", "aws_endpoint " + fake.URL(), "vpc vpc-1"}
-	if err := run(context.Background(), options, out, awsapi.Account{}, 0, time.Minute); err != nil {
+	if err := run(context.Background(), options, "snapshot", out, awsapi.Account{}, 0, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(out)
@@ -42,7 +44,7 @@ func TestExportWritesASnapshot(t *testing.T) {
 
 	// A failing export leaves the last good file in place.
 	fake.Inject(ec2fake.Fault{Kind: ec2fake.Unauthorized})
-	if err := run(context.Background(), options, out, awsapi.Account{}, 0, time.Minute); err == nil || !strings.Contains(err.Error(), "UnauthorizedOperation") {
+	if err := run(context.Background(), options, "snapshot", out, awsapi.Account{}, 0, time.Minute); err == nil || !strings.Contains(err.Error(), "UnauthorizedOperation") {
 		t.Errorf("export during a fault: %v", err)
 	}
 	if after, _ := os.ReadFile(out); string(after) != s {
@@ -50,7 +52,7 @@ func TestExportWritesASnapshot(t *testing.T) {
 	}
 
 	for _, bad := range [][]string{{"snapshot x.json"}, {"bogus 1"}, {"region"}} {
-		if err := run(context.Background(), bad, out, awsapi.Account{}, 0, time.Minute); err == nil {
+		if err := run(context.Background(), bad, "snapshot", out, awsapi.Account{}, 0, time.Minute); err == nil {
 			t.Errorf("options %q accepted", bad)
 		}
 	}
@@ -67,7 +69,7 @@ func TestExportWritesAnS3Object(t *testing.T) {
 	bucket := awsapi.Account{Region: "us-east-1", Endpoint: s3.URL}
 	puts := func() int { return s3.Counts().Puts }
 	for i, wantPuts := range []int{1, 1} {
-		if err := run(context.Background(), options, out, bucket, 0, time.Minute); err != nil {
+		if err := run(context.Background(), options, "snapshot", out, bucket, 0, time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		if puts() != wantPuts {
@@ -79,7 +81,7 @@ func TestExportWritesAnS3Object(t *testing.T) {
 		t.Fatalf("object: %v", err)
 	}
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-02", VPC: "vpc-1", Addrs: []string{"10.0.1.2"}, Names: []string{"vpce-02-abc.ssm.us-east-1.vpce.amazonaws.com"}})
-	if err := run(context.Background(), options, out, bucket, 0, time.Minute); err != nil {
+	if err := run(context.Background(), options, "snapshot", out, bucket, 0, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	if puts() != 2 {
@@ -101,4 +103,60 @@ func gunzip(t *testing.T, data []byte) []byte {
 		t.Fatal(err)
 	}
 	return plain
+}
+
+// -format rpz: the view as a Response Policy Zone file, rewritten only when a record changed.
+func TestExportWritesAZone(t *testing.T) {
+	fake := testkit.StartFake(t)
+	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1", "10.0.2.1"},
+		Names: []string{"vpce-01-abc.ssm.us-east-1.vpce.amazonaws.com", "ssm.us-east-1.amazonaws.com"}})
+	out := filepath.Join(t.TempDir(), "vpce.rpz")
+	options := []string{"region us-east-1", "aws_endpoint " + fake.URL(), "rpz vpce.rpz"}
+	export := func() (soa *dns.SOA, owners map[string][]string) {
+		t.Helper()
+		if err := run(context.Background(), options, "rpz", out, awsapi.Account{}, 0, time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owners = map[string][]string{}
+		zp := dns.NewZoneParser(bytes.NewReader(data), "", out)
+		for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+			if s, ok := rr.(*dns.SOA); ok {
+				soa = s
+				continue
+			}
+			owners[rr.Header().Name] = append(owners[rr.Header().Name], strings.TrimPrefix(rr.String(), rr.Header().String()))
+		}
+		if zp.Err() != nil || soa == nil {
+			t.Fatalf("not a zone: %v\n%s", zp.Err(), data)
+		}
+		return soa, owners
+	}
+	soa, owners := export()
+	if got := strings.Join(owners["ssm.us-east-1.amazonaws.com.vpce.rpz."], " "); got != "10.0.1.1 10.0.2.1" {
+		t.Errorf("ssm: %q", got)
+	}
+	if again, _ := export(); again.Serial != soa.Serial {
+		t.Errorf("an unchanged view: serial %d, then %d", soa.Serial, again.Serial)
+	}
+	fake.DeleteEndpoint("vpce-01")
+	if after, owners := export(); !rpz.Older(soa.Serial, after.Serial) || len(owners) != 1 {
+		t.Errorf("after a deletion: serial %d then %d, names %q", soa.Serial, after.Serial, owners)
+	}
+
+	for _, tc := range []struct{ out, want string }{
+		{out, "-format rpz needs the option -o 'rpz ZONE'"},
+		{"s3://bucket/vpce.rpz", "-format rpz writes a file"},
+	} {
+		opts := options
+		if tc.out == out {
+			opts = options[:2]
+		}
+		if err := run(context.Background(), opts, "rpz", tc.out, awsapi.Account{}, 0, time.Minute); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %q: %v, want %q", tc.out, opts, err, tc.want)
+		}
+	}
 }

@@ -8,7 +8,9 @@ import (
 	"github.com/coredns/caddy/caddyfile"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/rpz"
 )
 
 // Exporter reads the EC2 API view of one vpce configuration, with the plugin's own option
@@ -16,6 +18,9 @@ import (
 type Exporter struct {
 	accounts []awsapi.Account
 	query    awsapi.Query
+	build    index.Options
+	zones    []string // the names answered in: the vpce line's zones, else all
+	rpz      string   // the rpz option's zone, or ""
 }
 
 // NewExporter takes the option lines of a vpce block ("region us-east-1", "vpc vpc-1", ...),
@@ -29,11 +34,26 @@ func NewExporter(options []string) (*Exporter, error) {
 	if len(s.snapshots) > 0 {
 		return nil, errors.New("snapshot: the exporter reads the EC2 API")
 	}
-	return &Exporter{accounts: s.accounts(), query: s.query}, nil
+	if len(s.zones) == 0 {
+		s.zones = []string{"."}
+	}
+	return &Exporter{accounts: s.accounts(), query: s.query, build: s.build, zones: s.zones, rpz: s.rpz}, nil
 }
 
 // Fetch reads every account and region once and merges them. It fails whole if any fails:
 // an exported snapshot is never partial.
 func (e *Exporter) Fetch(ctx context.Context) (*inventory.Inventory, error) {
 	return awsapi.Export(ctx, e.accounts, e.query)
+}
+
+// ZoneName is the rpz option's zone, or "".
+func (e *Exporter) ZoneName() string { return e.rpz }
+
+// Zone is inv's view as the Response Policy Zone of the rpz option (ZoneName), as the plugin
+// publishes it.
+func (e *Exporter) Zone(inv *inventory.Inventory) *rpz.Zone {
+	ix, _ := index.Build(inventory.NewCompact(inv), e.build)
+	v := &VPCE{}
+	v.zones, v.dotted = normalizeZones(e.zones)
+	return rpz.New(e.rpz, ix, func(name string) bool { return v.inZones([]byte(name)) })
 }

@@ -90,6 +90,12 @@ func TestSetup(t *testing.T) {
 		{"vpce {\n release_memory sometimes\n}", "release_memory needs one of on, off"},
 		{"vpce {\n client_vpc 10.0.0.0/8\n}", "client_vpc needs a VPC id and at least one CIDR"},
 		{"vpce {\n client_vpc vpc-0b 10.0.0.0/40\n}", `client_vpc vpc-0b: "10.0.0.0/40" is not a CIDR`},
+		{"vpce {\n snapshot testdata/answers.json\n rpz vpce.rpz\n}", ""},
+		{"vpce {\n rpz\n}", "Testfile:2 - Error during parsing: rpz needs one zone name"},
+		{"vpce {\n rpz a.rpz b.rpz\n}", "rpz needs one zone name"},
+		{"vpce {\n rpz a.rpz\n rpz b.rpz\n}", "Testfile:3 - Error during parsing: rpz given twice"},
+		{"vpce {\n rpz .\n}", `rpz ".": want a zone name`},
+		{"vpce {\n rpz a..rpz\n}", `rpz "a..rpz": want a zone name`},
 		{"vpce {\n trusted_forwarder\n}", "trusted_forwarder needs at least one CIDR"},
 		{"vpce {\n trusted_forwarder nodelocal\n}", `trusted_forwarder: "nodelocal" is not a CIDR`},
 		{"vpce {\n private_dns\n}", "private_dns needs one of enabled, all, off"},
@@ -120,6 +126,22 @@ func TestSetup(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 			t.Errorf("%q: error = %v, want it to contain %q", tc.input, err, tc.wantErr)
+		}
+	}
+}
+
+// The rpz zone must be one the server block is asked for, or no transfer reaches the plugin.
+func TestSetupRPZ(t *testing.T) {
+	for keys, wantErr := range map[string]string{
+		".:53":                         "",
+		"amazonaws.com:53 vpce.rpz:53": "",
+		"amazonaws.com:53":             "rpz vpce.rpz.: the server block (amazonaws.com.) is not asked for it: add vpce.rpz. to its zones",
+	} {
+		c := caddy.NewTestController("dns", "vpce {\n snapshot testdata/answers.json\n rpz VPCE.RPZ.\n}")
+		c.ServerBlockKeys = strings.Fields(keys)
+		s, err := parse(c)
+		if wantErr == "" && (err != nil || s.rpz != "vpce.rpz.") || wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)) {
+			t.Errorf("block %s: %v, want %q", keys, err, wantErr)
 		}
 	}
 }

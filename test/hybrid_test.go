@@ -83,9 +83,14 @@ const unboundHardening = `    private-address: 10.0.0.0/8
 // returns Unbound's address.
 func hybridUnbound(t *testing.T, options, clauses string) string {
 	t.Helper()
+	return hybridUnboundOn(t, testkit.FreePort(t), options, clauses)
+}
+
+// hybridUnboundOn is hybridUnbound on port.
+func hybridUnboundOn(t *testing.T, port int, options, clauses string) string {
+	t.Helper()
 	unbound := requireTool(t, "unbound", "unbound")
 	dir := t.TempDir()
-	port := testkit.FreePort(t)
 	conf := fmt.Sprintf(`server:
     interface: 127.0.0.1
     port: %d

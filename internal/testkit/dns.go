@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/miekg/dns"
 )
 
@@ -18,20 +17,55 @@ const UpstreamAddr = "192.0.2.53"
 // StartUpstream starts a stub for the resolver behind forward, for the rest of the test: it
 // answers every A query with UpstreamAddr, so that a test can tell which queries went on. It
 // returns its address.
-func StartUpstream(t testing.TB) string {
+func StartUpstream(t testing.TB) string { return startUpstream(t, false) }
+
+// UpstreamAddr6 is the AAAA record of StartDualUpstream.
+const UpstreamAddr6 = "2001:db8::53"
+
+// StartDualUpstream is StartUpstream that answers every AAAA query too, with UpstreamAddr6:
+// a test of a name without AAAA records can tell an empty answer from one that went on.
+func StartDualUpstream(t testing.TB) string { return startUpstream(t, true) }
+
+// startUpstream serves on 127.0.0.1, UDP and TCP on one port, with a handler of its own:
+// dnstest.NewServer's are registered on miekg/dns's global mux, so that the last one started
+// would answer for every server of the test.
+func startUpstream(t testing.TB, aaaa bool) string {
 	t.Helper()
-	s := dnstest.NewServer(func(w dns.ResponseWriter, r *dns.Msg) {
+	h := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
 		m := new(dns.Msg)
 		m.SetReply(r)
 		m.RecursionAvailable = true
-		if r.Question[0].Qtype == dns.TypeA {
-			rr, _ := dns.NewRR(r.Question[0].Name + " 30 IN A " + UpstreamAddr)
+		switch q := r.Question[0]; {
+		case q.Qtype == dns.TypeA:
+			rr, _ := dns.NewRR(q.Name + " 30 IN A " + UpstreamAddr)
+			m.Answer = []dns.RR{rr}
+		case q.Qtype == dns.TypeAAAA && aaaa:
+			rr, _ := dns.NewRR(q.Name + " 30 IN AAAA " + UpstreamAddr6)
 			m.Answer = []dns.RR{rr}
 		}
 		w.WriteMsg(m)
 	})
-	t.Cleanup(s.Close)
-	return s.Addr
+	for range 10 { // the UDP port may be taken for TCP
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err != nil {
+			pc.Close()
+			continue
+		}
+		for _, s := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: ln, Handler: h}} {
+			started := make(chan struct{})
+			s.NotifyStartedFunc = func() { close(started) }
+			go s.ActivateAndServe()
+			<-started
+			t.Cleanup(func() { s.Shutdown() })
+		}
+		return pc.LocalAddr().String()
+	}
+	t.Fatal("no port free for UDP and TCP")
+	return ""
 }
 
 // Ask sends m to addr over network ("udp" or "tcp"), from the local address src unless it is
@@ -75,7 +109,8 @@ func Query(t testing.TB, network, addr, name string, qtype uint16) *dns.Msg {
 
 // Answer sums a reply up in one string, for a test to compare with the one it wants:
 //   - the rcode's name ("SERVFAIL", "NXDOMAIN") for anything but NOERROR;
-//   - "upstream" when an A record holds UpstreamAddr: the query went on;
+//   - "upstream" when an A record holds UpstreamAddr (an AAAA record UpstreamAddr6): the query
+//     went on;
 //   - "record " and the record, for a record other than A and AAAA;
 //   - otherwise the addresses of the A and AAAA records in order, separated by spaces ("" for
 //     none: NODATA).
@@ -95,6 +130,9 @@ func answer(m *dns.Msg, sorted bool) string {
 				return "upstream"
 			}
 		case *dns.AAAA:
+			if rr.AAAA.String() == UpstreamAddr6 {
+				return "upstream"
+			}
 		default:
 			return "record " + rr.String()
 		}

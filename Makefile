@@ -39,14 +39,14 @@ demo: build
 	$(GO) build -o ec2fake ./cmd/ec2fake
 	./example/demo.sh
 
-# The programs some tests run (Unbound, BIND's named, dnsmasq: docs/hybrid-dns.md's snippets,
-# test/hybrid_test.go; Knot's kdig and BIND's dig: DNS over TLS and HTTPS,
+# The programs some tests run (Unbound, BIND's named, dnsmasq, PowerDNS Recursor:
+# docs/hybrid-dns.md's snippets, test/hybrid_test.go and test/rpz_test.go; Knot's kdig and BIND's dig: DNS over TLS and HTTPS,
 # test/encrypted_test.go; QEMU's user-mode arm64 emulator, dpkg, rpm and systemd-analyze: the
 # release's binaries and packages, test/release_test.go) and make bench's dnsperf, from Debian's
 # packages (program:package),
 # installed when missing; a package this Debian lacks is reported and left out. Needs root (or
 # sudo) and apt-get; make test does not need them. (/usr/sbin is not on every PATH.)
-TOOLS := unbound:unbound unbound-checkconf:unbound named:bind9 named-checkconf:bind9 \
+TOOLS := unbound:unbound unbound-checkconf:unbound named:bind9 named-checkconf:bind9 pdns_recursor:pdns-recursor \
          dnsmasq:dnsmasq-base dnsperf:dnsperf qemu-aarch64-static:qemu-user-static \
          dpkg:dpkg rpm:rpm systemd-analyze:systemd kdig:knot-dnsutils dig:bind9-dnsutils
 # Helm, for test/helm_test.go's rendering of deploy/helm/values.yaml with the official chart: run
@@ -106,18 +106,19 @@ image:
 bench:
 	$(GO) run ./cmd/vpcebench $(BENCHFLAGS)
 
-# Fuzzes each fuzz target of plugin/vpce for FUZZTIME (make test runs only their seed corpora,
-# testdata/fuzz/<target>/). A failing input is written there: keep it as a regression seed. Go
+# Fuzzes each fuzz target (package:target) for FUZZTIME (make test runs only their seed corpora,
+# the package's testdata/fuzz/<target>/). A failing input is written there: keep it as a regression seed. Go
 # 1.26's fuzz coordinator may fail a run at its deadline with "context deadline exceeded" and no
 # failing input (golang/go#75804): that is reported, not counted as a failure.
 FUZZTIME         ?= 30s
 FUZZMINIMIZETIME ?= 10s
 FUZZPARALLEL     ?= 2
-FUZZ_TARGETS     := FuzzServeDNS FuzzSnapshot FuzzBuild
+FUZZ_TARGETS     := ./plugin/vpce:FuzzServeDNS ./plugin/vpce/index:FuzzSnapshot ./plugin/vpce/index:FuzzBuild \
+                    ./plugin/vpce/inventory:FuzzCompactFast ./plugin/vpce/rpz:FuzzZone
 fuzz:
-	@for f in $(FUZZ_TARGETS); do \
-	  echo "== $$f for $(FUZZTIME)"; log=$$(mktemp); \
-	  ( $(GO) test ./plugin/vpce -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) \
+	@for pf in $(FUZZ_TARGETS); do pkg=$${pf%%:*}; f=$${pf#*:}; \
+	  echo "== $$pf for $(FUZZTIME)"; log=$$(mktemp); \
+	  ( $(GO) test $$pkg -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) \
 	      -fuzzminimizetime $(FUZZMINIMIZETIME) -parallel $(FUZZPARALLEL); echo $$? >$$log.rc ) 2>&1 | tee $$log; \
 	  rc=$$(cat $$log.rc); \
 	  if [ "$$rc" != 0 ]; then \

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,12 +60,19 @@ func rpzReplace(t *testing.T, snippet string, pairs ...string) string {
 // forwarding everything else to upstream, with the guide's options and zone.
 func rpzBind(t *testing.T, port, primaryPort int, upstream string) string {
 	t.Helper()
+	zone := rpzReplace(t, hybridSnippet(t, "rpz-bind-zone"),
+		"primaries { 10.0.0.53; 10.0.1.53; };", fmt.Sprintf("primaries port %d { 127.0.0.1; };", primaryPort),
+		"/var/cache/bind/vpce.rpz", filepath.Join(t.TempDir(), "vpce.rpz"))
+	return rpzBindWith(t, port, upstream, zone)
+}
+
+// rpzBindWith starts BIND on port with the guide's policy options and the zone clause zone,
+// forwarding everything else to upstream.
+func rpzBindWith(t *testing.T, port int, upstream, zone string) string {
+	t.Helper()
 	named := requireTool(t, "named", "bind9")
 	dir := t.TempDir()
 	host, upPort, _ := net.SplitHostPort(upstream)
-	zone := rpzReplace(t, hybridSnippet(t, "rpz-bind-zone"),
-		"primaries { 10.0.0.53; 10.0.1.53; };", fmt.Sprintf("primaries port %d { 127.0.0.1; };", primaryPort),
-		"/var/cache/bind/vpce.rpz", filepath.Join(dir, "vpce.rpz"))
 	conf := fmt.Sprintf(`options {
     directory "%s";
     pid-file "%s/named.pid";
@@ -98,9 +106,15 @@ logging { category rpz { default_stderr; }; };
 // primary on primaryPort, and the AWS zones forwarded to upstream.
 func rpzUnbound(t *testing.T, port, primaryPort int, upstream string) string {
 	t.Helper()
+	return rpzUnboundWith(t, port, upstream, rpzReplace(t, hybridSnippet(t, "rpz-unbound"),
+		"primary: 10.0.0.53\n    primary: 10.0.1.53", fmt.Sprintf("primary: 127.0.0.1@%d", primaryPort)))
+}
+
+// rpzUnboundWith starts Unbound, hardened, with the rpz clause clause and the AWS zones
+// forwarded to upstream.
+func rpzUnboundWith(t *testing.T, port int, upstream, clause string) string {
+	t.Helper()
 	up := strings.Replace(upstream, ":", "@", 1)
-	clause := rpzReplace(t, hybridSnippet(t, "rpz-unbound"),
-		"primary: 10.0.0.53\n    primary: 10.0.1.53", fmt.Sprintf("primary: 127.0.0.1@%d", primaryPort))
 	for _, zone := range []string{"amazonaws.com", "on.aws"} {
 		clause += fmt.Sprintf("\nforward-zone:\n    name: %q\n    forward-addr: %s\n", zone, up)
 	}
@@ -387,4 +401,24 @@ func TestRPZTransfer(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "rpz vpce.rpz.: this server block has no transfer plugin") {
 		t.Errorf("rpz without transfer: %v", err)
 	}
+}
+
+// vpce-snapshot -format rpz writes a zone that BIND and Unbound load as the policy from a file.
+func TestRPZFile(t *testing.T) {
+	bin := testkit.BuildCommand(t, "../cmd/vpce-snapshot")
+	fake := exampleAccount(t)
+	file := filepath.Join(t.TempDir(), "vpce.rpz")
+	cmd := exec.Command(bin, "-format", "rpz", "-out", file, "-o", "region ap-northeast-1", "-o", "aws_endpoint "+fake.URL(), "-o", "rpz vpce.rpz")
+	cmd.Env = userEnv(t)
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("vpce-snapshot: %v\n%s", err, msg)
+	}
+	upstream := testkit.StartDualUpstream(t)
+	t.Run("bind", func(t *testing.T) {
+		rpzCheck(t, rpzBindWith(t, testkit.FreePort(t), upstream,
+			fmt.Sprintf("zone \"vpce.rpz\" {\n    type primary;\n    file %q;\n    allow-query { localhost; };\n};", file)))
+	})
+	t.Run("unbound", func(t *testing.T) {
+		rpzCheck(t, rpzUnboundWith(t, testkit.FreePort(t), upstream, fmt.Sprintf("rpz:\n    name: vpce.rpz.\n    zonefile: %q\n", file)))
+	})
 }

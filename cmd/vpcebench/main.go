@@ -2,7 +2,9 @@
 // serve endpoint names with (whoami as the floor, hosts, file), with dnsperf over UDP on
 // 127.0.0.1, the cost of refreshing a live view under load against the EC2 fake, and what a
 // fleet of resolvers reading one exporter's S3 object costs (fleet.go: in this process, against
-// gofakes3). It is what `make bench` runs; BENCHMARKS.md holds the results of one run.
+// gofakes3), and the plugin's Response Policy Zone side by side with the resolvers that would
+// serve it (rpz.go: BIND and Unbound as secondaries of the zone, and forwarding to coredns-vpce).
+// It is what `make bench` runs; BENCHMARKS.md holds the results of one run.
 //
 //	go run ./cmd/vpcebench [-rounds 3] [-duration 10s] [-out bench-out]
 //
@@ -52,6 +54,9 @@ type options struct {
 	mutateEvery  time.Duration
 	timeout      time.Duration
 
+	rpz    int  // endpoints of the Response Policy Zone side by side (rpz.go), 0 to skip it
+	rpzLog bool // the secondaries log every rewrite
+
 	fleet          int // readers of the fleet simulation (fleet.go), 0 to skip it
 	fleetEndpoints int
 	fleetCheck     time.Duration
@@ -71,16 +76,18 @@ func main() {
 	flag.IntVar(&o.live, "live", 5000, "endpoints in the EC2 fake for the refresh-under-load run, 0 to skip it")
 	flag.DurationVar(&o.liveDuration, "live-duration", 15*time.Second, "length of one refresh-under-load run")
 	flag.IntVar(&o.liveRounds, "live-rounds", 1, "rounds of the refresh-under-load runs (each: static, then refreshing)")
-	flag.IntVar(&o.basePort, "port", 25350, "first of the 127.0.0.1 ports to use (a dozen)")
+	flag.IntVar(&o.basePort, "port", 25350, "first of the 127.0.0.1 ports to use (it uses up to 40 from it)")
 	flag.BoolVar(&o.build, "build", true, "build ./coredns with make build first")
 	flag.BoolVar(&o.goBench, "gobench", true, "run the plugin's Go benchmarks too (go test -bench ./plugin/vpce/...)")
 	flag.BoolVar(&o.pprof, "pprof", false, "serve CoreDNS's pprof on 127.0.0.1, port + 100 + the server's offset, for profiling by hand")
 	flag.DurationVar(&o.mutateEvery, "mutate-every", time.Second, "how often the refresh-under-load run changes 1% of the EC2 fake's endpoints")
+	flag.IntVar(&o.rpz, "rpz", 2000, "endpoints of the Response Policy Zone side by side (coredns-vpce direct; BIND and Unbound as secondaries of its zone, and forwarding to it); 0 to skip it. It also transfers the large set's zone once and times BIND's start as its secondary")
+	flag.BoolVar(&o.rpzLog, "rpz-log", false, "have BIND and Unbound log every rewrite of the side by side, as the guide's Unbound configuration does")
 	flag.IntVar(&o.fleet, "fleet", 1000, "readers of the fleet simulation (one exporter, S3 fake), 0 to skip it")
 	flag.IntVar(&o.fleetEndpoints, "fleet-endpoints", 200, "endpoints of the fleet's snapshot")
 	flag.DurationVar(&o.fleetCheck, "fleet-check", 10*time.Second, "how often the fleet's readers check the object (snapshot_refresh) and the exporter writes")
 	flag.DurationVar(&o.fleetDuration, "fleet-duration", 2*time.Minute, "length of the fleet simulation; the view changes at a third and two thirds of it")
-	flag.DurationVar(&o.timeout, "timeout", 15*time.Minute, "give up after this long")
+	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up after this long")
 	flag.Parse()
 
 	code := 0
@@ -228,6 +235,19 @@ func benchmark(o options) error {
 		}
 	}
 
+	var rpzRes *rpzResult
+	if o.rpz > 0 && o.rounds > 0 {
+		var large *server
+		for _, s := range servers {
+			if s.plugin == "vpce" && s.size == o.large && !strings.HasSuffix(s.name, sharedSuffix(1)) {
+				large = s
+			}
+		}
+		if rpzRes, err = rpzSideBySide(ctx, o, out, coredns, large); err != nil {
+			return err
+		}
+	}
+
 	var live []*server
 	if o.live > 0 {
 		live, err = refreshUnderLoad(ctx, o, out, coredns)
@@ -251,7 +271,7 @@ func benchmark(o options) error {
 		}
 	}
 
-	rep := &report{o: o, servers: servers, live: live, fleet: fleet, gobench: gobench, load: [2]string{load0, load1}, took: time.Since(began)}
+	rep := &report{o: o, servers: servers, rpz: rpzRes, live: live, fleet: fleet, gobench: gobench, load: [2]string{load0, load1}, took: time.Since(began)}
 	text := rep.String()
 	fmt.Print(text)
 	return os.WriteFile(filepath.Join(out, "report.txt"), []byte(text), 0o644)

@@ -10,6 +10,7 @@ import (
 type report struct {
 	o       options
 	servers []*server
+	rpz     *rpzResult
 	live    []*server
 	fleet   *fleetResult
 	gobench string
@@ -199,6 +200,9 @@ func (r *report) String() string {
 			fmt.Fprintf(&b, "\nRefresh under load (%d endpoints from the EC2 fake): %s / %s = %.3f of the QPS\n",
 				o.live, rf.name, st.name, q(rf)/q(st))
 		}
+	}
+	if r.rpz != nil {
+		r.rpz.write(&b, o)
 	}
 	if r.fleet != nil {
 		r.fleet.write(&b)

@@ -264,8 +264,8 @@ func subnetsNeeded(c *inventory.Compact, q Query) []string {
 	}
 	for i := range c.Associations {
 		as := &c.Associations[i]
-		if vpc, ok := vpcOf[aws.ToString(as.VpcEndpointId)]; ok && as.PrivateDnsEntry != nil {
-			offers("name "+strings.ToLower(strings.TrimSuffix(aws.ToString(as.PrivateDnsEntry.DnsName), ".")), vpc)
+		if vpc, ok := vpcOf[as.EndpointID]; ok && as.PrivateDNSName != "" {
+			offers("name "+strings.ToLower(strings.TrimSuffix(as.PrivateDNSName, ".")), vpc)
 		}
 	}
 	return slices.Sorted(maps.Keys(need))

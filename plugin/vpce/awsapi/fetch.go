@@ -37,7 +37,9 @@ func fetch(ctx context.Context, api API, q Query, prev *inventory.Compact, whole
 	timeout := q.pageTimeout()
 
 	epFilters := []types.Filter{{Name: aws.String("vpc-endpoint-type"), Values: inventory.ServedTypes}}
-	epFilters = append(epFilters, q.Filters...)
+	for _, f := range q.Filters {
+		epFilters = append(epFilters, types.Filter{Name: aws.String(f.Name), Values: f.Values})
+	}
 	if len(q.VPCs) > 0 {
 		epFilters = append(epFilters, types.Filter{Name: aws.String("vpc-id"), Values: q.VPCs})
 	}

@@ -19,8 +19,6 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/remote"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/coredns/caddy"
 	"github.com/coredns/caddy/caddyfile"
 	"github.com/coredns/coredns/core/dnsserver"
@@ -369,7 +367,7 @@ func parseOption(c *caddyfile.Dispenser, s *settings, root string) error {
 		if len(args) < 2 {
 			return c.Errf("filter needs a name and at least one value")
 		}
-		s.query.Filters = append(s.query.Filters, types.Filter{Name: aws.String(args[0]), Values: args[1:]})
+		s.query.Filters = append(s.query.Filters, awsapi.Filter{Name: args[0], Values: args[1:]})
 	case "credentials":
 		if len(args) < 1 || len(args) > 2 {
 			return c.Errf("credentials needs a profile and optionally a file")

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns/caddy"
@@ -177,9 +175,9 @@ func TestSetupAPIOptions(t *testing.T) {
 	if got := s.accounts(); !reflect.DeepEqual(got, want) {
 		t.Errorf("accounts:\n%+v\nwant\n%+v", got, want)
 	}
-	wantQuery := awsapi.Query{VPCs: []string{"vpc-1", "vpc-2"}, MaxEndpoints: 200000, Filters: []types.Filter{
-		{Name: aws.String("tag:env"), Values: []string{"prod", "staging"}},
-		{Name: aws.String("service-name"), Values: []string{"com.amazonaws.us-east-1.s3"}}}}
+	wantQuery := awsapi.Query{VPCs: []string{"vpc-1", "vpc-2"}, MaxEndpoints: 200000, Filters: []awsapi.Filter{
+		{Name: "tag:env", Values: []string{"prod", "staging"}},
+		{Name: "service-name", Values: []string{"com.amazonaws.us-east-1.s3"}}}}
 	if !reflect.DeepEqual(s.query, wantQuery) {
 		t.Errorf("query %+v, want %+v", s.query, wantQuery)
 	}

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
 // Account says where to call: one account, through its credentials or a role, in one region.
@@ -26,7 +23,7 @@ const defaultRetries = 3
 
 // Query says what to ask of an account.
 type Query struct {
-	Filters      []types.Filter // extra DescribeVpcEndpoints filters
+	Filters      []Filter // extra DescribeVpcEndpoints filters
 	VPCs         []string
 	MaxEndpoints int  // refuse a result of more endpoints (max_endpoints)
 	Subnets      bool // always learn the VPCs' subnets (affinity), not only for inbound-only endpoints
@@ -37,6 +34,12 @@ type Query struct {
 	// FullRefreshEvery is how often a refresh lists every network interface: the others list
 	// the endpoints and only the interfaces that can have changed. 0: defaultFullRefresh.
 	FullRefreshEvery int
+}
+
+// Filter is a filter of DescribeVpcEndpoints: the values one of the endpoints' fields may have.
+type Filter struct {
+	Name   string
+	Values []string
 }
 
 const (
@@ -68,7 +71,7 @@ func key(a Account, q Query) string {
 		parts = append(parts, "+services")
 	}
 	for _, f := range q.Filters {
-		parts = append(parts, aws.ToString(f.Name)+"="+strings.Join(f.Values, ","))
+		parts = append(parts, f.Name+"="+strings.Join(f.Values, ","))
 	}
 	return fmt.Sprintf("%q", parts)
 }

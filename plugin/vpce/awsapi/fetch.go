@@ -37,7 +37,9 @@ func fetch(ctx context.Context, api API, q Query, prev *inventory.Compact, whole
 	timeout := q.pageTimeout()
 
 	epFilters := []types.Filter{{Name: aws.String("vpc-endpoint-type"), Values: inventory.ServedTypes}}
-	epFilters = append(epFilters, q.Filters...)
+	for _, f := range q.Filters {
+		epFilters = append(epFilters, types.Filter{Name: aws.String(f.Name), Values: f.Values})
+	}
 	if len(q.VPCs) > 0 {
 		epFilters = append(epFilters, types.Filter{Name: aws.String("vpc-id"), Values: q.VPCs})
 	}
@@ -264,8 +266,8 @@ func subnetsNeeded(c *inventory.Compact, q Query) []string {
 	}
 	for i := range c.Associations {
 		as := &c.Associations[i]
-		if vpc, ok := vpcOf[aws.ToString(as.VpcEndpointId)]; ok && as.PrivateDnsEntry != nil {
-			offers("name "+strings.ToLower(strings.TrimSuffix(aws.ToString(as.PrivateDnsEntry.DnsName), ".")), vpc)
+		if vpc, ok := vpcOf[as.EndpointID]; ok && as.PrivateDNSName != "" {
+			offers("name "+strings.ToLower(strings.TrimSuffix(as.PrivateDNSName, ".")), vpc)
 		}
 	}
 	return slices.Sorted(maps.Keys(need))

@@ -38,7 +38,7 @@ func fakeAccountWith(t testing.TB, answered func(*ec2fake.Server, ec2fake.Reques
 
 func TestFetchCallCounts(t *testing.T) {
 	fake, acct := fakeAccount(t)
-	q := Query{VPCs: []string{"vpc-1", "vpc-2"}, Filters: []types.Filter{{Name: aws.String("tag-key"), Values: []string{"team"}}}}
+	q := Query{VPCs: []string{"vpc-1", "vpc-2"}, Filters: []Filter{{Name: "tag-key", Values: []string{"team"}}}}
 	client, err := NewClient(context.Background(), acct)
 	if err != nil {
 		t.Fatal(err)

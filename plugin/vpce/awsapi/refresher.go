@@ -6,7 +6,6 @@ import (
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
@@ -32,7 +31,7 @@ type Refresher struct {
 	last     *inventory.Compact // nil until a listing succeeds
 	partials int                // partial listings since the last full one
 
-	services    []types.ServiceDetail
+	services    []inventory.Service
 	servicesFor []string
 	servicesAge int
 	servicesErr error // of the last read of the services, nil once one succeeds
@@ -72,10 +71,7 @@ func (r *Refresher) Refresh(ctx context.Context, whole *inventory.Inventory) (*i
 		r.partials = 0
 	}
 	if r.q.Services {
-		r.refreshServices(ctx, kept)
-		if whole != nil {
-			whole.ServiceDetails = r.services
-		}
+		r.refreshServices(ctx, kept, whole)
 	}
 	// What the index is built from, and what a partial listing reuses and compares, is kept
 	// until the next refresh, compact: the rest (policy documents, tags...) and the SDK's
@@ -85,21 +81,27 @@ func (r *Refresher) Refresh(ctx context.Context, whole *inventory.Inventory) (*i
 }
 
 // refreshServices attaches the hub services' private names to kept: read again every
-// servicesEvery refreshes or when a new service appears, else the ones read before.
-func (r *Refresher) refreshServices(ctx context.Context, kept *inventory.Compact) {
+// servicesEvery refreshes, when a new service appears or for whole (an export, which gets
+// them as they are read), else the ones read before.
+func (r *Refresher) refreshServices(ctx context.Context, kept *inventory.Compact, whole *inventory.Inventory) {
 	needed := hubServices(kept.Endpoints)
 	r.servicesAge++
-	if r.servicesAge >= servicesEvery || !isSubset(needed, r.servicesFor) {
+	if r.servicesAge >= servicesEvery || !isSubset(needed, r.servicesFor) || whole != nil {
 		details, err := fetchServices(ctx, r.api, needed, r.q.pageTimeout())
 		r.servicesErr = err
 		if err != nil {
 			// The endpoints are fresh: serve them, with the service names read before.
 			log.Warningf("Private DNS names of hub endpoints' services not refreshed from %s: %v", r.acct, err)
 		} else {
-			r.services, r.servicesFor, r.servicesAge = details, needed, 0
+			k := inventory.NewCompactor()
+			k.AddServices(details)
+			r.services, r.servicesFor, r.servicesAge = k.Services, needed, 0
+			if whole != nil {
+				whole.ServiceDetails = details
+			}
 		}
 	}
-	kept.Services = r.services // few: kept as they are
+	kept.Services = r.services // few: shared by the inventories until read again
 }
 
 // Close closes the client's idle connections: a refresher done with leaves no connection (and

@@ -10,9 +10,6 @@ import (
 	"strings"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
 // Options are the parts of the configuration that shape an index.
@@ -329,8 +326,8 @@ func (b *builder) addEndpoint(ep *inventory.Endpoint) {
 		b.unknown.add(field, value, id)
 		return
 	}
-	if !strings.EqualFold(ep.Type, string(types.VpcEndpointTypeInterface)) ||
-		!strings.EqualFold(ep.State, string(types.StateAvailable)) {
+	if !strings.EqualFold(ep.Type, inventory.InterfaceEndpoint) ||
+		!strings.EqualFold(ep.State, inventory.StateAvailable) {
 		return
 	}
 	rank := len(b.opts.VPCs)
@@ -372,7 +369,7 @@ func (b *builder) addEndpoint(ep *inventory.Endpoint) {
 type endpointNames struct {
 	b         *builder
 	ord       int32 // in b.eps
-	ipType    types.DnsRecordIpType
+	ipType    inventory.RecordIPType
 	private   bool   // its private names are served
 	inboundIn uint32 // see rrset
 	copied    bool   // its addresses are in the index
@@ -435,11 +432,11 @@ func (e *endpointNames) copyAddrs() {
 func (e *endpointNames) records(kind Kind, az []byte) rrsetData {
 	wantA, wantAAAA := true, false
 	switch e.ipType {
-	case types.DnsRecordIpTypeIpv6:
+	case inventory.RecordIPv6:
 		wantA, wantAAAA = false, true
-	case types.DnsRecordIpTypeDualstack:
+	case inventory.RecordDualstack:
 		wantAAAA = true
-	case types.DnsRecordIpTypeServiceDefined:
+	case inventory.RecordServiceDefined:
 		wantAAAA = kind != Private
 	}
 	e.copyAddrs()
@@ -503,31 +500,28 @@ func (e *endpointNames) zonal(az []byte) (v4, v6 addrRun) {
 // servicePrivateNames maps service names to the private DNS names their endpoints may serve:
 // PrivateDnsNames (or PrivateDnsName), for services of other owners only once the owner has
 // verified the domain, as AWS requires before it serves them.
-func servicePrivateNames(sds []types.ServiceDetail) map[string][]string {
+func servicePrivateNames(services []inventory.Service) map[string][]string {
 	m := map[string][]string{}
-	for _, sd := range sds {
-		if aws.ToString(sd.Owner) != "amazon" && !strings.EqualFold(string(sd.PrivateDnsNameVerificationState), string(types.DnsNameStateVerified)) {
+	for _, s := range services {
+		if s.Owner != "amazon" && !strings.EqualFold(s.Verification, inventory.NameVerified) {
 			continue
 		}
-		var names []string
-		for _, d := range sd.PrivateDnsNames {
-			names = append(names, aws.ToString(d.PrivateDnsName))
+		names := s.PrivateNames
+		if len(names) == 0 && s.PrivateName != "" {
+			names = []string{s.PrivateName}
 		}
-		if len(names) == 0 && sd.PrivateDnsName != nil {
-			names = append(names, *sd.PrivateDnsName)
-		}
-		m[aws.ToString(sd.ServiceName)] = names
+		m[s.Name] = names
 	}
 	return m
 }
 
 // recordIPType is the endpoint's DnsRecordIpType, defaulting to its IpAddressType.
-func recordIPType(ep *inventory.Endpoint) types.DnsRecordIpType {
+func recordIPType(ep *inventory.Endpoint) inventory.RecordIPType {
 	t := ep.IPAddressType
 	if ep.RecordIPType != "" {
-		t = ep.RecordIPType
+		t = string(ep.RecordIPType)
 	}
-	return types.DnsRecordIpType(strings.ToLower(t))
+	return inventory.RecordIPType(strings.ToLower(t))
 }
 
 // add records endpoint ord's claim on name; where endpoints collide, settleOffers (offers.go)

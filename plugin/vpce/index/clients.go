@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
@@ -153,17 +152,18 @@ func (t *clientTable) scope(addr netip.Addr, source uint8) uint8 {
 func buildClients(inv *inventory.Compact, ranges []AZRange, vpcRanges []VPCRange) *clientTable {
 	t := &clientTable{}
 	ids := map[string]string{} // AZ name -> ID
-	for _, sn := range inv.Subnets {
-		az := azKey{name: strings.ToLower(aws.ToString(sn.AvailabilityZone)), id: strings.ToLower(aws.ToString(sn.AvailabilityZoneId))}
-		pl := Place{vpc: strings.Clone(aws.ToString(sn.VpcId)), az: az.clone()}
+	for i := range inv.Subnets {
+		sn := &inv.Subnets[i]
+		az := azKey{name: strings.ToLower(sn.AZ), id: strings.ToLower(sn.AZID)}
+		pl := Place{vpc: strings.Clone(sn.VPC), az: az.clone()}
 		if pl.az.id != "" {
 			ids[pl.az.name] = pl.az.id
 		}
-		if p, err := netip.ParsePrefix(aws.ToString(sn.CidrBlock)); err == nil {
+		if p, err := netip.ParsePrefix(sn.CIDR); err == nil {
 			t.add(p, pl)
 		}
-		for _, a := range sn.Ipv6CidrBlockAssociationSet {
-			if p, err := netip.ParsePrefix(aws.ToString(a.Ipv6CidrBlock)); err == nil {
+		for _, cidr := range sn.IPv6CIDRs {
+			if p, err := netip.ParsePrefix(cidr); err == nil {
 				t.add(p, pl)
 			}
 		}

@@ -5,9 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
@@ -153,40 +150,35 @@ func buildCustomNames(inv *inventory.Compact, opts Options, unknown *unknownEnum
 	assocSeen := map[string]bool{}
 	for i := range inv.Associations {
 		as := &inv.Associations[i]
-		id := aws.ToString(as.Id)
-		if assocSeen[id] {
+		if assocSeen[as.ID] {
 			continue
 		}
-		assocSeen[id] = true
-		ep, ok := eps[strings.ToLower(aws.ToString(as.VpcEndpointId))]
+		assocSeen[as.ID] = true
+		ep, ok := eps[strings.ToLower(as.EndpointID)]
 		if !ok {
 			continue
 		}
-		switch acc := aws.ToString(as.AssociatedResourceAccessibility); {
-		case strings.EqualFold(acc, accessible):
-		case strings.EqualFold(acc, inaccessible):
+		switch {
+		case strings.EqualFold(as.Accessibility, accessible):
+		case strings.EqualFold(as.Accessibility, inaccessible):
 			continue
 		default:
-			unknown.add("AssociatedResourceAccessibility", acc, id)
+			unknown.add("AssociatedResourceAccessibility", as.Accessibility, as.ID)
 			continue
 		}
-		if as.PrivateDnsEntry == nil || aws.ToString(as.PrivateDnsEntry.DnsName) == "" {
+		if as.PrivateDNSName == "" {
 			continue // no custom name: the default name is public
 		}
-		name, wild1, ok1 := canonicalString(aws.ToString(as.PrivateDnsEntry.DnsName))
-		var target string
-		var wild2, ok2 bool
-		if as.DnsEntry != nil {
-			target, wild2, ok2 = canonicalString(aws.ToString(as.DnsEntry.DnsName))
-		}
+		name, wild1, ok1 := canonicalString(as.PrivateDNSName)
+		target, wild2, ok2 := canonicalString(as.DNSName)
 		if !ok1 || !ok2 || wild1 || wild2 || name == target {
-			report.Skipped = append(report.Skipped, fmt.Sprintf("%s: custom name %q with default name %q is not servable", id,
-				aws.ToString(as.PrivateDnsEntry.DnsName), aws.ToString(dnsEntryName(as.DnsEntry))))
+			report.Skipped = append(report.Skipped, fmt.Sprintf("%s: custom name %q with default name %q is not servable",
+				as.ID, as.PrivateDNSName, as.DNSName))
 			continue
 		}
-		c := offer[customClaim]{vpc: ep.VPC, id: id, data: customClaim{ep: ep, target: target, region: latticeRegion(ep)}}
+		c := offer[customClaim]{vpc: ep.VPC, id: as.ID, data: customClaim{ep: ep, target: target, region: latticeRegion(ep)}}
 		c.data.typ, _ = latticeType(ep.Type)
-		c.prec = precedence{len(opts.VPCs), ep.Dated, ep.Created, id}
+		c.prec = precedence{len(opts.VPCs), ep.Dated, ep.Created, as.ID}
 		if i := slices.Index(opts.VPCs, c.vpc); i >= 0 {
 			c.prec.rank = i
 		}
@@ -235,9 +227,9 @@ func canonicalString(raw string) (string, bool, bool) {
 // case); false for other types.
 func latticeType(t string) (EndpointType, bool) {
 	switch {
-	case strings.EqualFold(t, string(types.VpcEndpointTypeResource)):
+	case strings.EqualFold(t, inventory.ResourceEndpoint):
 		return TypeResource, true
-	case strings.EqualFold(t, string(types.VpcEndpointTypeServiceNetwork)):
+	case strings.EqualFold(t, inventory.ServiceNetworkEndpoint):
 		return TypeServiceNetwork, true
 	}
 	return 0, false
@@ -250,15 +242,8 @@ func servesCustomNames(ep *inventory.Endpoint, opts Options) bool {
 	if field, _ := unknownEnum(ep); field != "" {
 		return false
 	}
-	return strings.EqualFold(ep.State, string(types.StateAvailable)) && ep.PrivateDNS &&
+	return strings.EqualFold(ep.State, inventory.StateAvailable) && ep.PrivateDNS &&
 		(len(opts.VPCs) == 0 || slices.Contains(opts.VPCs, ep.VPC))
-}
-
-func dnsEntryName(e *types.DnsEntry) *string {
-	if e == nil {
-		return nil
-	}
-	return e.DnsName
 }
 
 // count adds the table's names and endpoints to an index's statistics.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
@@ -14,29 +13,21 @@ import (
 // Gateway endpoint, or one being deleted, is left out in silence whatever the rest holds.
 func unknownEnum(ep *inventory.Endpoint) (field, value string) {
 	switch {
-	case !inventory.KnownEnum(types.VpcEndpointType(ep.Type), endpointTypes):
+	case !inventory.KnownEnum(ep.Type, inventory.EndpointTypes):
 		return "VpcEndpointType", ep.Type
 	case !servedType(ep.Type):
 		return "", ""
-	case !inventory.KnownEnum(types.State(ep.State), states):
+	case !inventory.KnownEnum(ep.State, inventory.States):
 		return "State", ep.State
-	case !strings.EqualFold(ep.State, string(types.StateAvailable)):
+	case !strings.EqualFold(ep.State, inventory.StateAvailable):
 		return "", ""
-	case ep.IPAddressType != "" && !inventory.KnownEnum(types.IpAddressType(ep.IPAddressType), ipAddressTypes):
+	case ep.IPAddressType != "" && !inventory.KnownEnum(ep.IPAddressType, inventory.IPAddressTypes):
 		return "IpAddressType", ep.IPAddressType
-	case ep.RecordIPType != "" && !inventory.KnownEnum(types.DnsRecordIpType(ep.RecordIPType), dnsRecordIPTypes):
-		return "DnsOptions.DnsRecordIpType", ep.RecordIPType
+	case ep.RecordIPType != "" && !inventory.KnownEnum(ep.RecordIPType, inventory.RecordIPTypes):
+		return "DnsOptions.DnsRecordIpType", string(ep.RecordIPType)
 	}
 	return "", ""
 }
-
-// The values the SDK lists, read once: Values() makes a new slice each time.
-var (
-	endpointTypes    = types.VpcEndpointType("").Values()
-	states           = types.State("").Values()
-	ipAddressTypes   = types.IpAddressType("").Values()
-	dnsRecordIPTypes = types.DnsRecordIpType("").Values()
-)
 
 // unknownEnums collects the endpoints left out for an enum value the SDK does not list, by
 // field and value, so that a build reports each distinct value once, naming the first

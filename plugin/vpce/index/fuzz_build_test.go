@@ -394,7 +394,7 @@ func checkContributors(t *testing.T, inv *inventory.Inventory, opts Options, ix 
 			enis[id] = ni
 		}
 	}
-	services := servicePrivateNames(inv.ServiceDetails) // its owner check is TestPrivateDNSModes's
+	services := servicePrivateNames(inventory.NewCompact(inv).Services) // its owner check is TestPrivateDNSModes's
 	type offer struct {
 		private bool
 		vpc     string

@@ -4,8 +4,6 @@ import (
 	"testing"
 	"unsafe"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 )
 
@@ -32,9 +30,9 @@ func TestKeepsNoInventoryString(t *testing.T) {
 		add(ni.AZID)
 	}
 	for _, sn := range c.Subnets {
-		add(aws.ToString(sn.VpcId))
-		add(aws.ToString(sn.AvailabilityZone))
-		add(aws.ToString(sn.AvailabilityZoneId))
+		add(sn.VPC)
+		add(sn.AZ)
+		add(sn.AZID)
 	}
 	ix, _ := Build(c, Options{TTL: 60, AZRanges: []AZRange{{AZ: "us-east-1a"}}})
 	check := func(what, s string) {

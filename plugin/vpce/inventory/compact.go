@@ -15,26 +15,26 @@ import (
 // source or the core keeps between builds. An SDK endpoint or interface is a struct of some
 // 400 bytes of pointers, each field a separate allocation; here it is a few strings, copied
 // into large blocks (arena), the repeated ones (types, states, VPCs, services, zones, subnets)
-// once. Nothing of the SDK's endpoints and interfaces is referenced, so that they are freed
-// whole once compacted: strings left among their freed objects would keep their memory pages.
-// Nothing changes a Compact once made.
+// once. Nothing of the SDK's objects is referenced, so that they are freed whole once
+// compacted: strings left among their freed objects would keep their memory pages. Its types
+// are its own, so that the core and the index know nothing of the SDK. Nothing changes a
+// Compact once made.
 type Compact struct {
-	Endpoints  []Endpoint
-	Interfaces []Interface
-	// Services, subnets and associations are few: they keep their SDK types (trimmed to what
-	// the builder reads when they come through the Compactor).
-	Services     []types.ServiceDetail
-	Subnets      []types.Subnet
-	Associations []types.VpcEndpointAssociation
+	Endpoints    []Endpoint
+	Interfaces   []Interface
+	Services     []Service
+	Subnets      []Subnet
+	Associations []Association
 }
 
 // Endpoint is what is kept of a types.VpcEndpoint. An absent string, bool or DNS options are
 // kept as their zero value, which the builder and Fingerprint do not tell apart.
 type Endpoint struct {
 	ID, Type, State, VPC, Service, ServiceRegion string
-	IPAddressType, RecordIPType                  string // IpAddressType, DnsOptions.DnsRecordIpType
-	PrivateDNS, InboundOnly                      bool   // PrivateDnsEnabled, DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint
-	Dated                                        bool   // whether CreationTimestamp is present (Created)
+	IPAddressType                                string       // IpAddressType
+	RecordIPType                                 RecordIPType // DnsOptions.DnsRecordIpType
+	PrivateDNS, InboundOnly                      bool         // PrivateDnsEnabled, DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint
+	Dated                                        bool         // whether CreationTimestamp is present (Created)
 	Interfaces, Subnets                          []string
 	DNSNames                                     []string
 	Created                                      time.Time // CreationTimestamp, in UTC
@@ -49,6 +49,32 @@ type Interface struct {
 	PrivateIPs   []string // PrivateIpAddresses
 	IPv6         string   // Ipv6Address
 	IPv6s        []string // Ipv6Addresses
+}
+
+// Service is what is kept of a types.ServiceDetail: the private DNS names of the service, which
+// its hub endpoints serve.
+type Service struct {
+	Name, Owner  string   // ServiceName, Owner
+	Verification string   // PrivateDnsNameVerificationState
+	PrivateName  string   // PrivateDnsName
+	PrivateNames []string // PrivateDnsNames
+}
+
+// Subnet is what is kept of a types.Subnet: where its clients are.
+type Subnet struct {
+	VPC, AZ, AZID string
+	CIDR          string   // CidrBlock
+	IPv6CIDRs     []string // Ipv6CidrBlockAssociationSet
+}
+
+// Association is what is kept of a types.VpcEndpointAssociation: a Resource or ServiceNetwork
+// endpoint's names. An absent DNS entry is kept as an empty name, which the builder does not
+// tell apart.
+type Association struct {
+	ID, EndpointID string // Id, VpcEndpointId
+	Accessibility  string // AssociatedResourceAccessibility
+	DNSName        string // DnsEntry: the default name, under on.aws
+	PrivateDNSName string // PrivateDnsEntry: the custom name
 }
 
 // NewCompact returns what is kept of inv.
@@ -74,49 +100,42 @@ func NewCompactor() *Compactor { return &Compactor{Compact: &Compact{}, a: newAr
 
 // AddEndpoints keeps what a Compact keeps of eps.
 func (k *Compactor) AddEndpoints(eps []types.VpcEndpoint) {
-	k.Endpoints = slices.Grow(k.Endpoints, len(eps))
-	for i := range eps {
-		k.Endpoints = append(k.Endpoints, k.a.endpoint(&eps[i]))
-	}
+	keepEach(k.a, eps, (*arena).endpoint, &k.Endpoints)
 }
 
 // AddInterfaces keeps what a Compact keeps of nis.
 func (k *Compactor) AddInterfaces(nis []types.NetworkInterface) {
-	k.Interfaces = slices.Grow(k.Interfaces, len(nis))
-	for i := range nis {
-		k.Interfaces = append(k.Interfaces, k.a.networkInterface(&nis[i]))
-	}
+	keepEach(k.a, nis, (*arena).networkInterface, &k.Interfaces)
 }
 
 // AddKept adds an interface of another Compact, copied: the other's memory is not held.
 func (k *Compactor) AddKept(ni *Interface) {
 	n := Interface{ID: k.a.str(ni.ID), AZ: k.a.shared(ni.AZ), AZID: k.a.shared(ni.AZID)}
-	n.PrivateIP, n.PrivateIPs = k.a.addrs(ni.PrivateIP, len(ni.PrivateIPs), func(i int) string { return ni.PrivateIPs[i] })
-	n.IPv6, n.IPv6s = k.a.addrs(ni.IPv6, len(ni.IPv6s), func(i int) string { return ni.IPv6s[i] })
+	n.PrivateIP, n.PrivateIPs = k.a.strAndList(ni.PrivateIP, len(ni.PrivateIPs), func(i int) string { return ni.PrivateIPs[i] })
+	n.IPv6, n.IPv6s = k.a.strAndList(ni.IPv6, len(ni.IPv6s), func(i int) string { return ni.IPv6s[i] })
 	k.Interfaces = append(k.Interfaces, n)
 }
 
 // AddServices keeps what a Compact keeps of sds.
 func (k *Compactor) AddServices(sds []types.ServiceDetail) {
-	for i := range sds {
-		k.Services = append(k.Services, k.a.service(&sds[i]))
-	}
+	keepEach(k.a, sds, (*arena).service, &k.Services)
 }
 
 // AddSubnets keeps what a Compact keeps of sns.
 func (k *Compactor) AddSubnets(sns []types.Subnet) {
-	for i := range sns {
-		k.Subnets = append(k.Subnets, k.a.subnet(&sns[i]))
-	}
+	keepEach(k.a, sns, (*arena).subnet, &k.Subnets)
 }
 
 // AddAssociations keeps what a Compact keeps of as.
 func (k *Compactor) AddAssociations(as []types.VpcEndpointAssociation) {
-	if as != nil && k.Associations == nil {
-		k.Associations = make([]types.VpcEndpointAssociation, 0, len(as))
-	}
-	for i := range as {
-		k.Associations = append(k.Associations, k.a.association(&as[i]))
+	keepEach(k.a, as, (*arena).association, &k.Associations)
+}
+
+// keepEach appends what keep keeps of each element of list to out, copied into a.
+func keepEach[T, K any](a *arena, list []T, keep func(*arena, *T) K, out *[]K) {
+	*out = slices.Grow(*out, len(list))
+	for i := range list {
+		*out = append(*out, keep(a, &list[i]))
 	}
 }
 
@@ -134,20 +153,25 @@ func MergeCompact(parts ...*Compact) *Compact {
 // Inventory returns the inventory c was made from, with only the fields c keeps: what the
 // builder reads of it is the same, and so is its Fingerprint.
 func (c *Compact) Inventory() *Inventory {
-	inv := &Inventory{
-		VpcEndpoints:            make([]types.VpcEndpoint, len(c.Endpoints)),
-		NetworkInterfaces:       make([]types.NetworkInterface, len(c.Interfaces)),
-		ServiceDetails:          c.Services,
-		Subnets:                 c.Subnets,
-		VpcEndpointAssociations: c.Associations,
+	return &Inventory{
+		VpcEndpoints:            expandEach(c.Endpoints, (*Endpoint).expand),
+		NetworkInterfaces:       expandEach(c.Interfaces, (*Interface).expand),
+		ServiceDetails:          expandEach(c.Services, (*Service).expand),
+		Subnets:                 expandEach(c.Subnets, (*Subnet).expand),
+		VpcEndpointAssociations: expandEach(c.Associations, (*Association).expand),
 	}
-	for i := range c.Endpoints {
-		inv.VpcEndpoints[i] = c.Endpoints[i].expand()
+}
+
+// expandEach returns the SDK's form of each element of list; nil for none.
+func expandEach[K, T any](list []K, expand func(*K) T) []T {
+	if len(list) == 0 {
+		return nil
 	}
-	for i := range c.Interfaces {
-		inv.NetworkInterfaces[i] = c.Interfaces[i].expand()
+	out := make([]T, len(list))
+	for i := range list {
+		out[i] = expand(&list[i])
 	}
-	return inv
+	return out
 }
 
 func (a *arena) endpoint(ep *types.VpcEndpoint) Endpoint {
@@ -179,7 +203,7 @@ func (a *arena) endpoint(ep *types.VpcEndpoint) Endpoint {
 		e.Created, e.Dated = t.UTC(), true
 	}
 	if o := ep.DnsOptions; o != nil {
-		e.RecordIPType = a.shared(string(o.DnsRecordIpType))
+		e.RecordIPType = RecordIPType(a.shared(string(o.DnsRecordIpType)))
 		e.InboundOnly = o.PrivateDnsOnlyForInboundResolverEndpoint != nil && *o.PrivateDnsOnlyForInboundResolverEndpoint
 	}
 	return e
@@ -212,27 +236,23 @@ func (e *Endpoint) expand() types.VpcEndpoint {
 			ep.DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint = &e.InboundOnly
 		}
 	}
-	if e.DNSNames != nil {
-		ep.DnsEntries = make([]types.DnsEntry, len(e.DNSNames))
-		for k := range e.DNSNames {
-			ep.DnsEntries[k] = types.DnsEntry{DnsName: ref(&e.DNSNames[k])}
-		}
-	}
+	ep.DnsEntries = expandEach(e.DNSNames, func(name *string) types.DnsEntry { return types.DnsEntry{DnsName: ref(name)} })
 	return ep
 }
 
 func (a *arena) networkInterface(ni *types.NetworkInterface) Interface {
 	n := Interface{ID: a.str(deref(ni.NetworkInterfaceId)), AZ: a.shared(deref(ni.AvailabilityZone)), AZID: a.shared(deref(ni.AvailabilityZoneId))}
-	n.PrivateIP, n.PrivateIPs = a.addrs(deref(ni.PrivateIpAddress), len(ni.PrivateIpAddresses),
+	n.PrivateIP, n.PrivateIPs = a.strAndList(deref(ni.PrivateIpAddress), len(ni.PrivateIpAddresses),
 		func(k int) string { return deref(ni.PrivateIpAddresses[k].PrivateIpAddress) })
-	n.IPv6, n.IPv6s = a.addrs(deref(ni.Ipv6Address), len(ni.Ipv6Addresses),
+	n.IPv6, n.IPv6s = a.strAndList(deref(ni.Ipv6Address), len(ni.Ipv6Addresses),
 		func(k int) string { return deref(ni.Ipv6Addresses[k].Ipv6Address) })
 	return n
 }
 
-// addrs copies an interface's primary address and its list of n addresses (the k-th is at(k)),
-// in which the primary one is listed again: that one is copied once.
-func (a *arena) addrs(primary string, n int, at func(k int) string) (string, []string) {
+// strAndList copies a primary value (an interface's address, a service's private name) and a
+// list of n values (the k-th is at(k)) in which the primary one is listed again: that one is
+// copied once.
+func (a *arena) strAndList(primary string, n int, at func(k int) string) (string, []string) {
 	primary = a.str(primary)
 	list := a.strs(n)
 	for k := range list {
@@ -247,62 +267,106 @@ func (a *arena) addrs(primary string, n int, at func(k int) string) (string, []s
 
 // expand returns the SDK's form of n, with only the fields n keeps.
 func (n *Interface) expand() types.NetworkInterface {
-	ni := types.NetworkInterface{
+	return types.NetworkInterface{
 		NetworkInterfaceId: ref(&n.ID),
 		AvailabilityZone:   ref(&n.AZ),
 		AvailabilityZoneId: ref(&n.AZID),
 		PrivateIpAddress:   ref(&n.PrivateIP),
-		Ipv6Address:        ref(&n.IPv6),
+		PrivateIpAddresses: expandEach(n.PrivateIPs, func(ip *string) types.NetworkInterfacePrivateIpAddress {
+			return types.NetworkInterfacePrivateIpAddress{PrivateIpAddress: ref(ip)}
+		}),
+		Ipv6Address: ref(&n.IPv6),
+		Ipv6Addresses: expandEach(n.IPv6s, func(ip *string) types.NetworkInterfaceIpv6Address {
+			return types.NetworkInterfaceIpv6Address{Ipv6Address: ref(ip)}
+		}),
 	}
-	if n.PrivateIPs != nil {
-		ni.PrivateIpAddresses = make([]types.NetworkInterfacePrivateIpAddress, len(n.PrivateIPs))
-		for k := range n.PrivateIPs {
-			ni.PrivateIpAddresses[k] = types.NetworkInterfacePrivateIpAddress{PrivateIpAddress: ref(&n.PrivateIPs[k])}
-		}
-	}
-	if n.IPv6s != nil {
-		ni.Ipv6Addresses = make([]types.NetworkInterfaceIpv6Address, len(n.IPv6s))
-		for k := range n.IPv6s {
-			ni.Ipv6Addresses[k] = types.NetworkInterfaceIpv6Address{Ipv6Address: ref(&n.IPv6s[k])}
-		}
-	}
-	return ni
 }
 
-// service, subnet and association keep the SDK's types, trimmed: they are few.
-func (*arena) service(sd *types.ServiceDetail) types.ServiceDetail {
+func (a *arena) service(sd *types.ServiceDetail) Service {
+	s := Service{
+		Name:         a.shared(deref(sd.ServiceName)), // its endpoints' ServiceName
+		Owner:        a.shared(deref(sd.Owner)),
+		Verification: a.shared(string(sd.PrivateDnsNameVerificationState)),
+	}
+	s.PrivateName, s.PrivateNames = a.strAndList(deref(sd.PrivateDnsName), len(sd.PrivateDnsNames),
+		func(k int) string { return deref(sd.PrivateDnsNames[k].PrivateDnsName) })
+	return s
+}
+
+// expand returns the SDK's form of s, with only the fields s keeps.
+func (s *Service) expand() types.ServiceDetail {
 	return types.ServiceDetail{
-		ServiceName:                     sd.ServiceName,
-		Owner:                           sd.Owner,
-		PrivateDnsNameVerificationState: sd.PrivateDnsNameVerificationState,
-		PrivateDnsName:                  sd.PrivateDnsName,
-		PrivateDnsNames:                 sd.PrivateDnsNames,
+		ServiceName:                     ref(&s.Name),
+		Owner:                           ref(&s.Owner),
+		PrivateDnsNameVerificationState: types.DnsNameState(s.Verification),
+		PrivateDnsName:                  ref(&s.PrivateName),
+		PrivateDnsNames: expandEach(s.PrivateNames, func(name *string) types.PrivateDnsDetails {
+			return types.PrivateDnsDetails{PrivateDnsName: ref(name)}
+		}),
 	}
 }
 
-func (*arena) subnet(sn *types.Subnet) types.Subnet {
-	s := types.Subnet{VpcId: sn.VpcId, AvailabilityZone: sn.AvailabilityZone, AvailabilityZoneId: sn.AvailabilityZoneId, CidrBlock: sn.CidrBlock}
-	for _, a := range sn.Ipv6CidrBlockAssociationSet {
-		s.Ipv6CidrBlockAssociationSet = append(s.Ipv6CidrBlockAssociationSet, types.SubnetIpv6CidrBlockAssociation{Ipv6CidrBlock: a.Ipv6CidrBlock})
+func (a *arena) subnet(sn *types.Subnet) Subnet {
+	s := Subnet{
+		VPC:       a.shared(deref(sn.VpcId)),
+		AZ:        a.shared(deref(sn.AvailabilityZone)),
+		AZID:      a.shared(deref(sn.AvailabilityZoneId)),
+		CIDR:      a.str(deref(sn.CidrBlock)),
+		IPv6CIDRs: a.strs(len(sn.Ipv6CidrBlockAssociationSet)),
+	}
+	for k, as := range sn.Ipv6CidrBlockAssociationSet {
+		s.IPv6CIDRs[k] = a.str(deref(as.Ipv6CidrBlock))
 	}
 	return s
 }
 
-func (*arena) association(a *types.VpcEndpointAssociation) types.VpcEndpointAssociation {
-	return types.VpcEndpointAssociation{
-		Id:                              a.Id,
-		VpcEndpointId:                   a.VpcEndpointId,
-		AssociatedResourceAccessibility: a.AssociatedResourceAccessibility,
-		DnsEntry:                        nameOnly(a.DnsEntry),
-		PrivateDnsEntry:                 nameOnly(a.PrivateDnsEntry),
+// expand returns the SDK's form of s, with only the fields s keeps.
+func (s *Subnet) expand() types.Subnet {
+	return types.Subnet{
+		VpcId:              ref(&s.VPC),
+		AvailabilityZone:   ref(&s.AZ),
+		AvailabilityZoneId: ref(&s.AZID),
+		CidrBlock:          ref(&s.CIDR),
+		Ipv6CidrBlockAssociationSet: expandEach(s.IPv6CIDRs, func(cidr *string) types.SubnetIpv6CidrBlockAssociation {
+			return types.SubnetIpv6CidrBlockAssociation{Ipv6CidrBlock: ref(cidr)}
+		}),
 	}
 }
 
-func nameOnly(e *types.DnsEntry) *types.DnsEntry {
+func (a *arena) association(as *types.VpcEndpointAssociation) Association {
+	return Association{
+		ID:             a.str(deref(as.Id)),
+		EndpointID:     a.str(deref(as.VpcEndpointId)),
+		Accessibility:  a.shared(deref(as.AssociatedResourceAccessibility)),
+		DNSName:        a.str(entryName(as.DnsEntry)),
+		PrivateDNSName: a.str(entryName(as.PrivateDnsEntry)),
+	}
+}
+
+func entryName(e *types.DnsEntry) string {
 	if e == nil {
+		return ""
+	}
+	return deref(e.DnsName)
+}
+
+// expand returns the SDK's form of as, with only the fields as keeps.
+func (as *Association) expand() types.VpcEndpointAssociation {
+	return types.VpcEndpointAssociation{
+		Id:                              ref(&as.ID),
+		VpcEndpointId:                   ref(&as.EndpointID),
+		AssociatedResourceAccessibility: ref(&as.Accessibility),
+		DnsEntry:                        entry(&as.DNSName),
+		PrivateDnsEntry:                 entry(&as.PrivateDNSName),
+	}
+}
+
+// entry is a DNS entry of the name, nil for none.
+func entry(name *string) *types.DnsEntry {
+	if *name == "" {
 		return nil
 	}
-	return &types.DnsEntry{DnsName: e.DnsName}
+	return &types.DnsEntry{DnsName: name}
 }
 
 // arena holds a Compact's strings and string lists in large blocks: a few allocations for an

@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"hash"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
 // Fingerprint identifies what the index builder reads of an inventory, so that an unchanged
@@ -54,7 +52,7 @@ func (f *fingerprinter) endpoint(ep *Endpoint) {
 	f.text(ep.Service)
 	f.text(ep.ServiceRegion) // the region label of the metrics
 	f.text(ep.IPAddressType)
-	f.text(ep.RecordIPType)
+	f.text(string(ep.RecordIPType))
 	f.flag(ep.InboundOnly)
 	f.flag(ep.PrivateDNS)
 	f.strs(ep.DNSNames)
@@ -77,46 +75,31 @@ func (f *fingerprinter) networkInterface(ni *Interface) {
 	f.flushIfFull()
 }
 
-func (f *fingerprinter) service(sd *types.ServiceDetail) {
-	f.str(sd.ServiceName)
-	f.str(sd.Owner)
-	f.text(string(sd.PrivateDnsNameVerificationState))
-	f.str(sd.PrivateDnsName)
-	f.list(len(sd.PrivateDnsNames))
-	for _, d := range sd.PrivateDnsNames {
-		f.str(d.PrivateDnsName)
-	}
+func (f *fingerprinter) service(s *Service) {
+	f.text(s.Name)
+	f.text(s.Owner)
+	f.text(s.Verification)
+	f.text(s.PrivateName)
+	f.strs(s.PrivateNames)
 	f.flushIfFull()
 }
 
-func (f *fingerprinter) subnet(sn *types.Subnet) {
-	f.str(sn.VpcId)
-	f.str(sn.AvailabilityZone)
-	f.str(sn.AvailabilityZoneId)
-	f.str(sn.CidrBlock)
-	f.list(len(sn.Ipv6CidrBlockAssociationSet))
-	for _, a := range sn.Ipv6CidrBlockAssociationSet {
-		f.str(a.Ipv6CidrBlock)
-	}
+func (f *fingerprinter) subnet(s *Subnet) {
+	f.text(s.VPC)
+	f.text(s.AZ)
+	f.text(s.AZID)
+	f.text(s.CIDR)
+	f.strs(s.IPv6CIDRs)
 	f.flushIfFull()
 }
 
-func (f *fingerprinter) association(a *types.VpcEndpointAssociation) {
-	f.str(a.Id)
-	f.str(a.VpcEndpointId)
-	f.str(a.AssociatedResourceAccessibility)
-	f.dnsEntry(a.DnsEntry)
-	f.dnsEntry(a.PrivateDnsEntry)
+func (f *fingerprinter) association(a *Association) {
+	f.text(a.ID)
+	f.text(a.EndpointID)
+	f.text(a.Accessibility)
+	f.text(a.DNSName)
+	f.text(a.PrivateDNSName)
 	f.flushIfFull()
-}
-
-func (f *fingerprinter) dnsEntry(e *types.DnsEntry) {
-	if e == nil {
-		f.byte(0)
-		return
-	}
-	f.byte(1)
-	f.str(e.DnsName)
 }
 
 func (f *fingerprinter) list(n int)  { f.buf = binary.AppendUvarint(f.buf, uint64(n)) }
@@ -127,9 +110,6 @@ func (f *fingerprinter) text(s string) {
 	f.list(len(s))
 	f.buf = append(f.buf, s...)
 }
-
-// str writes an SDK string field; an absent one counts as empty.
-func (f *fingerprinter) str(s *string) { f.text(deref(s)) }
 
 func (f *fingerprinter) strs(l []string) {
 	f.list(len(l))

@@ -29,7 +29,8 @@ var builderReads = map[string][]string{
 
 // TestFingerprintCountsWhatTheBuilderReads sets every field of the SDK's types, one at a time,
 // to two different values: the fingerprints must differ for the fields the builder reads and
-// only for them. A field the SDK adds is checked as soon as the SDK is updated.
+// only for them, and what a Compact keeps of a field must survive its Inventory (the cache
+// file's). A field the SDK adds is checked as soon as the SDK is updated.
 func TestFingerprintCountsWhatTheBuilderReads(t *testing.T) {
 	invType := reflect.TypeFor[inventory.Inventory]()
 	for list, reads := range builderReads {
@@ -44,16 +45,19 @@ func TestFingerprintCountsWhatTheBuilderReads(t *testing.T) {
 			}
 		}
 		for _, path := range leaves {
-			fp := func(n int) [32]byte {
+			kept := func(n int) *inventory.Compact {
 				var inv inventory.Inventory
 				items := reflect.ValueOf(&inv).Elem().FieldByName(list)
 				items.Set(reflect.MakeSlice(items.Type(), 1, 1))
 				testkit.SetPath(items.Index(0), strings.Split(path, "."), n)
-				return inventory.Fingerprint(inventory.NewCompact(&inv))
+				return inventory.NewCompact(&inv)
 			}
 			read := slices.Contains(reads, path)
-			if changed := fp(1) != fp(2); changed != read {
+			if changed := inventory.Fingerprint(kept(1)) != inventory.Fingerprint(kept(2)); changed != read {
 				t.Errorf("%s.%s: a change changes the fingerprint: %v, want %v", list, path, changed, read)
+			}
+			if c := kept(1); inventory.Fingerprint(inventory.NewCompact(c.Inventory())) != inventory.Fingerprint(c) {
+				t.Errorf("%s.%s: lost by Compact.Inventory", list, path)
 			}
 		}
 	}

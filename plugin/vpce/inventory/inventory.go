@@ -5,15 +5,7 @@
 // AWS API and knows no DNS.
 package inventory
 
-import (
-	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
-)
-
-// ServedTypes are the endpoint types whose names the plugin serves: the DNS entries of
-// Interface endpoints, the custom names of Resource and ServiceNetwork endpoints' associations.
-var ServedTypes = []string{string(types.VpcEndpointTypeInterface), string(types.VpcEndpointTypeResource), string(types.VpcEndpointTypeServiceNetwork)}
+import "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 // Inventory is an account's endpoint state as the EC2 API describes it, in the SDK's types: what
 // a snapshot file holds in the AWS CLI's JSON form (the field names of the SDK's types), and what
@@ -60,15 +52,4 @@ func merge[T any](parts []*T, add func(all, part *T)) *T {
 		}
 	}
 	return all
-}
-
-// KnownEnum reports whether v is one of values, ignoring case: the wire sends camelCase
-// ("pendingAcceptance"), the SDK's constants are PascalCase, and the CLI prints either.
-func KnownEnum[T ~string](v T, values []T) bool {
-	for _, k := range values {
-		if strings.EqualFold(string(v), string(k)) {
-			return true
-		}
-	}
-	return false
 }

@@ -134,7 +134,7 @@ func TestAssociationsRoundTrip(t *testing.T) {
 		t.Errorf("read back %d associations, fingerprint equal: %v", len(back.Associations), Fingerprint(back) == Fingerprint(NewCompact(inv)))
 	}
 	// Merged like the other keys: in order.
-	if m := Merge(inv, back.Inventory()); len(m.VpcEndpointAssociations) != 10 || m.VpcEndpointAssociations[5].Id != back.Associations[0].Id {
+	if m := Merge(inv, back.Inventory()); len(m.VpcEndpointAssociations) != 10 || *m.VpcEndpointAssociations[5].Id != back.Associations[0].ID {
 		t.Errorf("merged %d associations", len(m.VpcEndpointAssociations))
 	}
 }

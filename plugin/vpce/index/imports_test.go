@@ -10,7 +10,7 @@ import (
 // never the SDK's (ARCHITECTURE.md: no AWS in the core); only the sources and the snapshot
 // format speak the EC2 API's shapes. Tests may build inventories from the SDK's types.
 func TestNoAWSImports(t *testing.T) {
-	for _, dir := range []string{"..", "."} { // plugin/vpce, plugin/vpce/index
+	for _, dir := range []string{"..", ".", "../rpz"} { // plugin/vpce, plugin/vpce/index, plugin/vpce/rpz
 		pkg, err := build.ImportDir(dir, 0)
 		if err != nil {
 			t.Fatal(err)

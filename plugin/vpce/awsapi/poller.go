@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/fault"
+	"github.com/coredns-vpce/coredns-vpce/internal/jitter"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
@@ -22,7 +23,6 @@ import (
 const (
 	minBackoff      = time.Second
 	throttleFactor  = 4
-	refreshJitter   = 0.1         // a refresh waits refresh ± 10%, so replicas drift apart
 	DefaultRefresh  = time.Minute // the refresh option's default
 	throttlingError = "RequestLimitExceeded"
 )
@@ -222,7 +222,7 @@ func (p *poller) loop(ctx context.Context) {
 			} else {
 				refreshes.WithLabelValues(account, region, "unchanged").Inc()
 			}
-			wait = jitter(p.refresh, refreshJitter)
+			wait = jitter.Spread(p.refresh)
 		}
 		if !p.sleep(ctx, wait) {
 			return
@@ -242,11 +242,6 @@ func (p *poller) backoff(n int, throttled bool) time.Duration {
 	}
 	d = min(d, ceiling)
 	return d/2 + rand.N(d/2+1)
-}
-
-// jitter spreads d by ± frac.
-func jitter(d time.Duration, frac float64) time.Duration {
-	return time.Duration(float64(d) * (1 - frac + 2*frac*rand.Float64()))
 }
 
 func isThrottling(err error) bool {

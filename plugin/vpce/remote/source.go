@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/jitter"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
@@ -138,7 +138,7 @@ func (s *Source) check(ctx context.Context) (*inventory.Compact, error) {
 func (s *Source) Run(ctx context.Context, to inventory.Sink) {
 	wait := time.Duration(0)
 	if s.Initial != nil {
-		wait = jitter(s.Refresh)
+		wait = jitter.Spread(s.Refresh)
 	}
 	s.Initial = nil // the caller took it before Run; the sink keeps what it needs
 	defer s.get.closeIdle()
@@ -149,7 +149,7 @@ func (s *Source) Run(ctx context.Context, to inventory.Sink) {
 			return
 		case <-time.After(wait):
 		}
-		wait = jitter(s.Refresh)
+		wait = jitter.Spread(s.Refresh)
 		err := s.guard.Run(guard.Snapshot, func() error { return s.step(ctx, to) })
 		if ctx.Err() != nil {
 			return
@@ -196,11 +196,6 @@ func (s *Source) step(ctx context.Context, to inventory.Sink) error {
 
 // errStillBad is a check that found a version already found bad: counted, not logged again.
 var errStillBad = errors.New("unchanged since it was found bad")
-
-// jitter spreads d by ±10%, so that a fleet started together does not check together.
-func jitter(d time.Duration) time.Duration {
-	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
-}
 
 // countingReader counts the bytes read through it, and keeps the transport's error, so that
 // a body cut off is told from a bad one.

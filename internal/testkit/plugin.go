@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
@@ -62,6 +63,15 @@ type FaultSwitch struct{ Armed atomic.Bool }
 func (f *FaultSwitch) At() {
 	if f.Armed.Load() {
 		panic("injected fault")
+	}
+}
+
+// Hook is a plugin instance's fault hook (internal/fault) that calls At as step begins.
+func (f *FaultSwitch) Hook(step string) fault.Hook {
+	return func(s string) {
+		if s == step {
+			f.At()
+		}
 	}
 }
 

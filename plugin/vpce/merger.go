@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 
@@ -29,9 +30,12 @@ func (s sourceSink) Confirm()                             { s.m.confirm(s.i) }
 type merger struct {
 	opts    index.Options
 	sources []inventory.Source
-	build   func(*inventory.Compact, index.Options) (*index.Index, index.Report) // Build, or a test's fault around it
+	build   func(*inventory.Compact, index.Options) (*index.Index, index.Report) // index.Build, or a test's slow one
 	publish func(*index.Index)
 	cache   *inventory.CacheFile // nil without cache_file
+	// fault is an integration test's (internal/fault), run as each build, cache file write
+	// and, through run's context, refresh of the EC2 API begins; nil outside those tests.
+	fault fault.Hook
 
 	releaseMemory bool   // release_memory: return a large inventory's memory after its build
 	server        string // the metrics' server label
@@ -201,6 +205,7 @@ func (m *merger) rebuild(parts []*inventory.Compact) (*index.Index, error) {
 	var ix *index.Index
 	var report index.Report
 	if err := m.buildGuard.Run(guard.Build, func() error {
+		m.fault.At(guard.Build)
 		ix, report = m.build(inventory.MergeCompact(parts...), m.opts)
 		return nil
 	}); err != nil {
@@ -235,7 +240,10 @@ func logView(cause string, ix *index.Index) {
 
 // saveCache writes parts, the sources' latest inventories, to the cache file. m.building is held.
 func (m *merger) saveCache(parts []*inventory.Compact) {
-	err := m.cacheGuard.Run(guard.CacheFile, func() error { return m.cache.Save(inventory.MergeCompact(parts...)) })
+	err := m.cacheGuard.Run(guard.CacheFile, func() error {
+		m.fault.At(guard.CacheFile)
+		return m.cache.Save(inventory.MergeCompact(parts...))
+	})
 	switch {
 	case err != nil && !m.cacheFailed:
 		log.Errorf("Cache file not written, serving goes on: %v", err)
@@ -247,6 +255,7 @@ func (m *merger) saveCache(parts []*inventory.Compact) {
 
 // run runs every source until ctx ends.
 func (m *merger) run(ctx context.Context, wg *sync.WaitGroup) {
+	ctx = fault.NewContext(ctx, m.fault)
 	for i, src := range m.sources {
 		wg.Go(func() { src.Run(ctx, sourceSink{m, i}) })
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
@@ -78,6 +79,7 @@ func setup(c *caddy.Controller) error {
 		return plugin.Error(pluginName, err)
 	}
 	conf := dnsserver.GetConfig(c)
+	v.merger.fault = fault.Take(conf) // an integration test's; none otherwise
 	c.OnStartup(func() error {
 		v.merger.setView(conf.ViewName)
 		return v.start()

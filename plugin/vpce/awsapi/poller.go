@@ -36,6 +36,7 @@ type poller struct {
 	refresh   time.Duration
 	sleep     func(context.Context, time.Duration) bool // false when ctx ended first
 	guard     guard.Step                                // of the refreshes
+	fault     fault.Hook                                // an integration test's, run as each refresh begins
 
 	mu     sync.Mutex
 	subs   map[*subscription]struct{}
@@ -58,15 +59,16 @@ var pollers = struct {
 }{m: map[string]*poller{}}
 
 // acquirePoller returns the running poller for the account, query and refresh interval,
-// starting one that reads it with fetch if there is none.
-func acquirePoller(a Account, q Query, refresh time.Duration, fetch FetchFunc) *poller {
+// starting one if there is none, with h, an integration test's fault hook (internal/fault),
+// nil outside those tests.
+func acquirePoller(a Account, q Query, refresh time.Duration, h fault.Hook) *poller {
 	pollers.Lock()
 	defer pollers.Unlock()
 	k := key(a, q) + refresh.String()
 	p, ok := pollers.m[k]
 	if !ok {
-		p = newPoller(a, q, refresh, fetch)
-		p.key = k
+		p = newPoller(a, q, refresh)
+		p.key, p.fault = k, h
 		pollers.m[k] = p
 		p.start()
 	}
@@ -74,10 +76,8 @@ func acquirePoller(a Account, q Query, refresh time.Duration, fetch FetchFunc) *
 	return p
 }
 
-func newPoller(a Account, q Query, refresh time.Duration, fetch FetchFunc) *poller {
-	r := NewRefresher(a, q)
-	r.fetch = fetch
-	return &poller{refresher: r, refresh: refresh, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
+func newPoller(a Account, q Query, refresh time.Duration) *poller {
+	return &poller{refresher: NewRefresher(a, q), refresh: refresh, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
 }
 
 func (p *poller) start() {
@@ -177,6 +177,7 @@ func (p *poller) loop(ctx context.Context) {
 		var took time.Duration // by the refresh alone, not the hand-over
 		changed := false
 		err := p.guard.Run(guard.Refresh, func() error {
+			p.fault.At(guard.Refresh)
 			kept, err := p.refresher.Refresh(ctx, nil) // shared with the refresher and the subscribers
 			took = time.Since(began)
 			if err != nil {
@@ -265,30 +266,19 @@ type Source struct {
 	Account Account
 	Query   Query
 	Refresh time.Duration
-	fetch   FetchFunc // for the poller, if this source starts it
 }
 
 // NewSource follows the account: every refresh interval, jittered, with backoff on failures.
 func NewSource(a Account, q Query, refresh time.Duration) Source {
-	return Source{Account: a, Query: q, Refresh: refresh, fetch: fetch}
+	return Source{Account: a, Query: q, Refresh: refresh}
 }
 
 func (s Source) String() string { return s.Account.String() }
 
-// InjectFault makes h run as each refresh of the poller this source starts begins, so that
-// an integration test can make one panic in a running server (internal/fault).
-func (s Source) InjectFault(h fault.Hook) Source {
-	fetch := s.fetch
-	s.fetch = func(ctx context.Context, api API, q Query, prev *inventory.Compact, whole *inventory.Inventory) (*inventory.Compact, error) {
-		h.At(guard.Refresh)
-		return fetch(ctx, api, q, prev, whole)
-	}
-	return s
-}
-
-// Run hands every new inventory of the account to to, until ctx ends.
+// Run hands every new inventory of the account to to, until ctx ends. The fault hook ctx
+// carries, an integration test's, goes to the poller if this source starts it.
 func (s Source) Run(ctx context.Context, to inventory.Sink) {
-	p := acquirePoller(s.Account, s.Query, s.Refresh, s.fetch)
+	p := acquirePoller(s.Account, s.Query, s.Refresh, fault.FromContext(ctx))
 	sub := p.subscribe(to)
 	<-ctx.Done()
 	p.unsubscribe(sub)

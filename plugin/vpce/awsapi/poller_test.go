@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
@@ -16,7 +17,7 @@ import (
 // runPoller polls acct every refresh and sends what it publishes to the returned channel.
 func runPoller(t *testing.T, acct Account, q Query, refresh time.Duration) (*poller, testkit.InventoryChan) {
 	t.Helper()
-	p := newPoller(acct, q, refresh, fetch)
+	p := newPoller(acct, q, refresh)
 	got := make(testkit.InventoryChan, 100)
 	p.subscribe(testkit.InventoryChan(got))
 	p.start()
@@ -141,9 +142,9 @@ func TestBackoff(t *testing.T) {
 // release stops it.
 func TestPollersShared(t *testing.T) {
 	_, acct := fakeAccount(t)
-	a := acquirePoller(acct, Query{}, time.Hour, fetch)
-	b := acquirePoller(acct, Query{}, time.Hour, fetch)
-	c := acquirePoller(acct, Query{}, 2*time.Hour, fetch)
+	a := acquirePoller(acct, Query{}, time.Hour, nil)
+	b := acquirePoller(acct, Query{}, time.Hour, nil)
+	c := acquirePoller(acct, Query{}, 2*time.Hour, nil)
 	if a != b || a == c {
 		t.Fatalf("pollers: a==b %v, a==c %v; want one per account and refresh", a == b, a == c)
 	}
@@ -160,6 +161,24 @@ func TestPollersShared(t *testing.T) {
 	case <-a.done:
 	default:
 		t.Fatal("the released poller is still running")
+	}
+}
+
+// TestSourceTakesTheFaultHookOfItsContext: the fault hook an integration test gives a plugin
+// instance (internal/fault), which the instance hands its sources with their context, runs
+// as each refresh of the poller the source starts begins.
+func TestSourceTakesTheFaultHookOfItsContext(t *testing.T) {
+	fake, acct := fakeAccount(t)
+	testkit.PutEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
+	steps := make(chan string, 10)
+	ctx, cancel := context.WithCancel(fault.NewContext(context.Background(), func(step string) { steps <- step }))
+	got := make(testkit.InventoryChan, 10)
+	done := make(chan struct{})
+	go func() { NewSource(acct, Query{}, time.Hour).Run(ctx, got); close(done) }()
+	defer func() { cancel(); <-done }()
+	testkit.Receive(t, got)
+	if step := <-steps; step != guard.Refresh {
+		t.Errorf("the hook ran for %q, want %q", step, guard.Refresh)
 	}
 }
 
@@ -196,10 +215,8 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 			f := map[string]*testkit.FaultSwitch{guard.Refresh: &refreshFault, guard.Build: &buildFault}[where]
 			got := make(testkit.InventoryChan, 100)
 
-			p := newPoller(acct, Query{}, time.Minute, func(ctx context.Context, api API, q Query, prev *inventory.Compact, whole *inventory.Inventory) (*inventory.Compact, error) {
-				refreshFault.At()
-				return fetch(ctx, api, q, prev, whole)
-			})
+			p := newPoller(acct, Query{}, time.Minute)
+			p.fault = refreshFault.Hook(guard.Refresh)
 			// One refresh per step: the poller reports each wait and holds until told to go on.
 			waits, wake := make(chan time.Duration), make(chan struct{})
 			p.sleep = func(ctx context.Context, d time.Duration) bool {
@@ -263,7 +280,7 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 			}
 
 			out := logs.String()
-			if where == guard.Refresh && (testkit.RecoveredLines(logs, where) != 1 || !strings.Contains(out, "poller_test.go")) {
+			if where == guard.Refresh && (testkit.RecoveredLines(logs, where) != 1 || !strings.Contains(out, "(*FaultSwitch).At(")) {
 				t.Errorf("want the panic logged once, with its stack:\n%s", out)
 			}
 			if strings.Count(out, "failing, serving the last good view: panic in "+where) != 1 || strings.Count(out, "recovered after 3 failed attempts") != 1 {

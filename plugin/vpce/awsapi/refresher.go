@@ -11,11 +11,6 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
-// FetchFunc reads an account's inventory: fetch, or a test's fault around it. prev is what is
-// kept of the last inventory read, whose interfaces a partial listing reuses; nil asks for a
-// full one. whole, if not nil, also gets the SDK's pages as they are.
-type FetchFunc func(ctx context.Context, api API, q Query, prev *inventory.Compact, whole *inventory.Inventory) (*inventory.Compact, error)
-
 // Refresher reads one account's inventory, once per Refresh: the poller's refreshes and
 // vpce-snapshot's exports both. It keeps the SDK client between refreshes, the last inventory
 // read, whose network interfaces a partial listing reuses (a full listing every
@@ -25,7 +20,6 @@ type FetchFunc func(ctx context.Context, api API, q Query, prev *inventory.Compa
 type Refresher struct {
 	acct      Account
 	q         Query
-	fetch     FetchFunc
 	newClient func(context.Context, Account) (API, error)
 	api       API
 
@@ -43,7 +37,7 @@ const servicesEvery = 10
 
 // NewRefresher reads a with q. It calls nothing until Refresh.
 func NewRefresher(a Account, q Query) *Refresher {
-	return &Refresher{acct: a, q: q, fetch: fetch, newClient: NewClient}
+	return &Refresher{acct: a, q: q, newClient: NewClient}
 }
 
 // Refresh reads the account's inventory, every page, or an error. What it returns is what the
@@ -63,7 +57,7 @@ func (r *Refresher) Refresh(ctx context.Context, whole *inventory.Inventory) (*i
 	if r.partials+1 >= r.q.fullRefreshEvery() {
 		prev = nil
 	}
-	kept, err := r.fetch(ctx, r.api, r.q, prev, whole)
+	kept, err := fetch(ctx, r.api, r.q, prev, whole)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,142 @@
+package test
+
+// The plugin is built into other people's CoreDNS: its packages' exported API is what a
+// Corefile's setup, an embedding program and vpce-snapshot use, and nothing a test reaches
+// through. Tests reach unexported fields from inside a package, and a running server through
+// internal/fault, which no other module can import.
+
+import (
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestPluginAPIHasNoTestSeams checks the exported declarations of every package under plugin/:
+// no function type or field of one (a step a test replaces), and nothing that names a type of
+// this module's internal packages (only this module could use it).
+func TestPluginAPIHasNoTestSeams(t *testing.T) {
+	fset := token.NewFileSet()
+	var files []*ast.File
+	err := filepath.WalkDir("../plugin", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		files = append(files, f)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 20 {
+		t.Fatalf("%d Go files under plugin/", len(files))
+	}
+	var seams []string
+	found := func(pos token.Pos, format string, args ...any) {
+		p := fset.Position(pos)
+		seams = append(seams, fmt.Sprintf("%s:%d: %s", strings.TrimPrefix(p.Filename, "../"), p.Line, fmt.Sprintf(format, args...)))
+	}
+	for _, f := range files {
+		internal := internalImports(f)
+		namesInternal := func(n ast.Node) bool {
+			named := false
+			ast.Inspect(n, func(n ast.Node) bool {
+				if sel, ok := n.(*ast.SelectorExpr); ok {
+					if x, ok := sel.X.(*ast.Ident); ok && internal[x.Name] {
+						named = true
+					}
+				}
+				return !named
+			})
+			return named
+		}
+		for _, decl := range f.Decls {
+			switch d := decl.(type) {
+			case *ast.FuncDecl:
+				if exportedFunc(d) && namesInternal(d.Type) {
+					found(d.Pos(), "%s takes or returns a type of an internal package", d.Name.Name)
+				}
+			case *ast.GenDecl:
+				for _, spec := range d.Specs {
+					ts, ok := spec.(*ast.TypeSpec)
+					if !ok || !ts.Name.IsExported() {
+						continue
+					}
+					if _, ok := ts.Type.(*ast.FuncType); ok {
+						found(ts.Pos(), "%s is a function type", ts.Name.Name)
+					}
+					if namesInternal(ts.Type) {
+						found(ts.Pos(), "%s names a type of an internal package", ts.Name.Name)
+					}
+					st, ok := ts.Type.(*ast.StructType)
+					if !ok {
+						continue
+					}
+					for _, field := range st.Fields.List {
+						for _, name := range field.Names {
+							if !name.IsExported() {
+								continue
+							}
+							if _, ok := field.Type.(*ast.FuncType); ok {
+								found(name.Pos(), "%s.%s is a function field", ts.Name.Name, name.Name)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(seams)
+	for _, s := range seams {
+		t.Error(s)
+	}
+}
+
+// internalImports are the local names of the file's imports of this module's internal packages.
+func internalImports(f *ast.File) map[string]bool {
+	names := map[string]bool{}
+	for _, imp := range f.Imports {
+		path, _ := strconv.Unquote(imp.Path.Value)
+		if !strings.HasPrefix(path, "github.com/coredns-vpce/coredns-vpce/internal/") {
+			continue
+		}
+		name := path[strings.LastIndexByte(path, '/')+1:]
+		if imp.Name != nil {
+			name = imp.Name.Name
+		}
+		names[name] = true
+	}
+	return names
+}
+
+// exportedFunc tells whether d is an exported function, or an exported method of an exported type.
+func exportedFunc(d *ast.FuncDecl) bool {
+	return d.Name.IsExported() && (d.Recv == nil || ast.IsExported(receiver(d)))
+}
+
+// receiver is the name of d's receiver's type.
+func receiver(d *ast.FuncDecl) string {
+	recv := d.Recv.List[0].Type
+	if star, ok := recv.(*ast.StarExpr); ok {
+		recv = star.X
+	}
+	return typeName(recv)
+}
+
+// typeName is a type as written, if it is a name: Files, inventory.Sink.
+func typeName(e ast.Expr) string {
+	switch e := e.(type) {
+	case *ast.Ident:
+		return e.Name
+	case *ast.SelectorExpr:
+		return typeName(e.X) + "." + e.Sel.Name
+	}
+	return ""
+}

@@ -19,8 +19,10 @@ import (
 )
 
 // TestPluginAPIHasNoTestSeams checks the exported declarations of every package under plugin/:
-// no function type or field of one (a step a test replaces), and nothing that names a type of
-// this module's internal packages (only this module could use it).
+// no function type or field of one (a step a test replaces), nothing that names a type of this
+// module's internal packages (only this module could use it), and no exported field on a
+// source (a type with a Run(ctx, Sink) method): a source hands its first read over through a
+// method (TakeInitial), and takes its settings from its constructor.
 func TestPluginAPIHasNoTestSeams(t *testing.T) {
 	fset := token.NewFileSet()
 	var files []*ast.File
@@ -43,6 +45,7 @@ func TestPluginAPIHasNoTestSeams(t *testing.T) {
 		p := fset.Position(pos)
 		seams = append(seams, fmt.Sprintf("%s:%d: %s", strings.TrimPrefix(p.Filename, "../"), p.Line, fmt.Sprintf(format, args...)))
 	}
+	sources := sourceTypes(files)
 	for _, f := range files {
 		internal := internalImports(f)
 		namesInternal := func(n ast.Node) bool {
@@ -87,6 +90,9 @@ func TestPluginAPIHasNoTestSeams(t *testing.T) {
 							if _, ok := field.Type.(*ast.FuncType); ok {
 								found(name.Pos(), "%s.%s is a function field", ts.Name.Name, name.Name)
 							}
+							if sources[f.Name.Name+"."+ts.Name.Name] {
+								found(name.Pos(), "%s.%s is an exported field of a source", ts.Name.Name, name.Name)
+							}
 						}
 					}
 				}
@@ -128,6 +134,24 @@ func receiver(d *ast.FuncDecl) string {
 		recv = star.X
 	}
 	return typeName(recv)
+}
+
+// sourceTypes are the types with a method Run(ctx, Sink), inventory.Source's implementations,
+// by package and name: inventory.Files.
+func sourceTypes(files []*ast.File) map[string]bool {
+	types := map[string]bool{}
+	for _, f := range files {
+		for _, decl := range f.Decls {
+			d, ok := decl.(*ast.FuncDecl)
+			if !ok || d.Recv == nil || d.Name.Name != "Run" || len(d.Type.Params.List) != 2 {
+				continue
+			}
+			if sink := typeName(d.Type.Params.List[1].Type); sink == "Sink" || sink == "inventory.Sink" {
+				types[f.Name.Name+"."+receiver(d)] = true
+			}
+		}
+	}
+	return types
 }
 
 // typeName is a type as written, if it is a name: Files, inventory.Sink.

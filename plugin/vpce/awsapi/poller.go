@@ -263,22 +263,22 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 
 // Source feeds a plugin instance from the shared poller of its account and query.
 type Source struct {
-	Account Account
-	Query   Query
-	Refresh time.Duration
+	account  Account
+	query    Query
+	interval time.Duration
 }
 
 // NewSource follows the account: every refresh interval, jittered, with backoff on failures.
 func NewSource(a Account, q Query, refresh time.Duration) Source {
-	return Source{Account: a, Query: q, Refresh: refresh}
+	return Source{account: a, query: q, interval: refresh}
 }
 
-func (s Source) String() string { return s.Account.String() }
+func (s Source) String() string { return s.account.String() }
 
 // Run hands every new inventory of the account to to, until ctx ends. The fault hook ctx
 // carries, an integration test's, goes to the poller if this source starts it.
 func (s Source) Run(ctx context.Context, to inventory.Sink) {
-	p := acquirePoller(s.Account, s.Query, s.Refresh, fault.FromContext(ctx))
+	p := acquirePoller(s.account, s.query, s.interval, fault.FromContext(ctx))
 	sub := p.subscribe(to)
 	<-ctx.Done()
 	p.unsubscribe(sub)

@@ -16,6 +16,9 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
+// poll is how often the tests' snapshot files are checked.
+const poll = 5 * time.Millisecond
+
 func endpointJSON(ids ...string) string {
 	s := `{"VpcEndpoints": [`
 	for i, id := range ids {
@@ -49,9 +52,12 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs.Poll = 5 * time.Millisecond
-	if len(fs.Initial.Endpoints) != 1 || len(fs.Initial.Interfaces) != 1 {
-		t.Fatalf("initial: files not merged: %+v", fs.Initial)
+	inventory.SetPoll(fs, poll)
+	if initial := fs.TakeInitial(); len(initial.Endpoints) != 1 || len(initial.Interfaces) != 1 {
+		t.Fatalf("initial: files not merged: %+v", initial)
+	}
+	if fs.TakeInitial() != nil {
+		t.Fatal("the initial inventory handed over twice: the source keeps it")
 	}
 	got := make(testkit.InventoryChan, 16)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -65,7 +71,7 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 		select {
 		case inv := <-got:
 			t.Fatalf("%s: published %+v, want the last good view kept", what, inv)
-		case <-time.After(50 * fs.Poll):
+		case <-time.After(50 * poll):
 		}
 	}
 
@@ -129,7 +135,7 @@ func TestFileSourcePanic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs.Poll = 5 * time.Millisecond
+	inventory.SetPoll(fs, poll)
 	f := &testkit.FaultSwitch{}
 	got := make(testkit.InventoryChan, 16)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -146,7 +152,7 @@ func TestFileSourcePanic(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("the changed snapshot is not read again after a panic")
 		}
-		time.Sleep(fs.Poll)
+		time.Sleep(poll)
 	}
 	f.Armed.Store(false)
 	if inv := next(); len(inv.VpcEndpoints) != 2 {
@@ -194,7 +200,7 @@ func TestFileSourceFollowsAConfigMapUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs.Poll = 5 * time.Millisecond
+	inventory.SetPoll(fs, poll)
 	got := make(testkit.InventoryChan, 16)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -243,7 +249,7 @@ func TestGzipSnapshotFiles(t *testing.T) {
 		t.Fatalf("%s is not gzip: %q, %v", file, data, err)
 	}
 	fs, err := inventory.NewFiles([]string{file}, inventory.DefaultLimits)
-	if err != nil || len(fs.Initial.Endpoints) != 2 {
+	if err != nil || len(fs.TakeInitial().Endpoints) != 2 {
 		t.Fatalf("read back: %v", err)
 	}
 	// A gzip bomb is refused by what it decompresses to.

@@ -41,8 +41,11 @@ func TestS3SourceReadsOnceThenAsksIfChanged(t *testing.T) {
 	if err := src.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if ids := endpointIDs(src.Initial.Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
+	if ids := endpointIDs(src.TakeInitial().Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
 		t.Fatalf("first read: %v", ids)
+	}
+	if src.TakeInitial() != nil {
+		t.Fatal("the first read handed over twice: the source keeps it")
 	}
 	to := newSink()
 	running(t, src, to)
@@ -73,7 +76,7 @@ func TestS3SourceReadsGzip(t *testing.T) {
 	if err := src.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if ids := endpointIDs(src.Initial.Inventory()); len(ids) != 2 {
+	if ids := endpointIDs(src.TakeInitial().Inventory()); len(ids) != 2 {
 		t.Fatalf("gzip snapshot: %v", ids)
 	}
 }

@@ -138,7 +138,7 @@ func TestURLSourceHonoursContentEncoding(t *testing.T) {
 	if err := src.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if ids := endpointIDs(src.Initial.Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
+	if ids := endpointIDs(src.TakeInitial().Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
 		t.Fatalf("Content-Encoding gzip: %v", ids)
 	}
 }
@@ -150,7 +150,7 @@ func TestURLSourceFollowsARedirect(t *testing.T) {
 	if err := src.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if ids := endpointIDs(src.Initial.Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
+	if ids := endpointIDs(src.TakeInitial().Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
 		t.Fatalf("redirected: %v", ids)
 	}
 }

@@ -80,7 +80,7 @@ func (f *FaultSwitch) Hook(step string) fault.Hook {
 type InventoryChan chan *inventory.Inventory
 
 // Update implements inventory.Sink.
-func (c InventoryChan) Update(kept *inventory.Compact) error { c <- kept.Inventory(); return nil }
+func (c InventoryChan) Update(inv *inventory.Compact) error { c <- inv.Inventory(); return nil }
 
 // Confirm implements inventory.Sink.
 func (c InventoryChan) Confirm() {}

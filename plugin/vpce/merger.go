@@ -20,8 +20,8 @@ type sourceSink struct {
 	i int
 }
 
-func (s sourceSink) Update(kept *inventory.Compact) error { return s.m.update(s.i, kept) }
-func (s sourceSink) Confirm()                             { s.m.confirm(s.i) }
+func (s sourceSink) Update(inv *inventory.Compact) error { return s.m.update(s.i, inv) }
+func (s sourceSink) Confirm()                            { s.m.confirm(s.i) }
 
 // merger merges the latest inventory of each source of one plugin instance and publishes the
 // index built from them all. Builds are serialised; queries never wait for one, and neither
@@ -96,10 +96,10 @@ func (m *merger) viewName() string {
 func (m *merger) loadCache() {
 	m.building.Lock()
 	defer m.building.Unlock()
-	kept, err := m.cache.Load()
+	inv, err := m.cache.Load()
 	var ix *index.Index
 	if err == nil {
-		ix, err = m.rebuild([]*inventory.Compact{kept})
+		ix, err = m.rebuild([]*inventory.Compact{inv})
 	}
 	if err != nil {
 		log.Warningf("Cache file ignored: %v", err)
@@ -107,7 +107,7 @@ func (m *merger) loadCache() {
 	}
 	m.mu.Lock()
 	m.swap(ix)
-	m.fallback, m.fallbackAt = kept, m.cache.ModTime()
+	m.fallback, m.fallbackAt = inv, m.cache.ModTime()
 	m.mu.Unlock()
 	logView("cache file "+m.cache.Path, ix)
 }

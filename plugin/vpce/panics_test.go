@@ -157,7 +157,7 @@ func TestCacheWriterPanic(t *testing.T) {
 	if err := v.merger.update(0, two); err != nil {
 		t.Fatal(err)
 	}
-	if kept, err := cache.Load(); err != nil || len(kept.Endpoints) != 2 {
+	if inv, err := cache.Load(); err != nil || len(inv.Endpoints) != 2 {
 		t.Fatalf("cache file after the panics: %v", err)
 	}
 	if !strings.Contains(logs.String(), "Cache file written again") {

@@ -172,7 +172,7 @@ func parse(c *caddy.Controller) (*settings, error) {
 // parseBlock reads one vpce block from c; relative paths are taken from root, and the zones
 // default to the server block's keys.
 func parseBlock(c *caddyfile.Dispenser, root string, keys []string) (*settings, error) {
-	s := &settings{build: index.Options{TTL: defaultTTL}, refresh: awsapi.DefaultRefresh, limits: inventory.DefaultLimits, releaseMemory: true}
+	s := &settings{build: index.Options{TTL: defaultTTL}, refresh: awsapi.DefaultInterval, limits: inventory.DefaultLimits, releaseMemory: true}
 	for i := 0; c.Next(); i++ {
 		if i > 0 {
 			return nil, plugin.ErrOnce

@@ -28,7 +28,7 @@ func parseRemoteOption(c *caddyfile.Dispenser, s *settings, root, option string,
 		if err != nil || d <= 0 {
 			return c.Errf("snapshot_refresh %q: want a positive duration such as 10s", args[0])
 		}
-		s.remote.Refresh = d
+		s.remote.Interval = d
 	case "s3_endpoint":
 		u, err := remote.ParseLocation(args[0])
 		if err != nil || u.Scheme == "s3" {

@@ -23,7 +23,7 @@ import (
 const (
 	minBackoff      = time.Second
 	throttleFactor  = 4
-	DefaultRefresh  = time.Minute // the refresh option's default
+	DefaultInterval = time.Minute // the refresh option's default
 	throttlingError = "RequestLimitExceeded"
 )
 
@@ -33,7 +33,7 @@ const (
 type poller struct {
 	key       string
 	refresher *Refresher
-	refresh   time.Duration
+	interval  time.Duration                             // between refreshes
 	sleep     func(context.Context, time.Duration) bool // false when ctx ended first
 	guard     guard.Step                                // of the refreshes
 	fault     fault.Hook                                // an integration test's, run as each refresh begins
@@ -61,13 +61,13 @@ var pollers = struct {
 // acquirePoller returns the running poller for the account, query and refresh interval,
 // starting one if there is none, with h, an integration test's fault hook (internal/fault),
 // nil outside those tests.
-func acquirePoller(a Account, q Query, refresh time.Duration, h fault.Hook) *poller {
+func acquirePoller(a Account, q Query, interval time.Duration, h fault.Hook) *poller {
 	pollers.Lock()
 	defer pollers.Unlock()
-	k := key(a, q) + refresh.String()
+	k := key(a, q) + interval.String()
 	p, ok := pollers.m[k]
 	if !ok {
-		p = newPoller(a, q, refresh)
+		p = newPoller(a, q, interval)
 		p.key, p.fault = k, h
 		pollers.m[k] = p
 		p.start()
@@ -76,8 +76,8 @@ func acquirePoller(a Account, q Query, refresh time.Duration, h fault.Hook) *pol
 	return p
 }
 
-func newPoller(a Account, q Query, refresh time.Duration) *poller {
-	return &poller{refresher: NewRefresher(a, q), refresh: refresh, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
+func newPoller(a Account, q Query, interval time.Duration) *poller {
+	return &poller{refresher: NewRefresher(a, q), interval: interval, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
 }
 
 func (p *poller) start() {
@@ -126,14 +126,14 @@ func (p *poller) unsubscribe(s *subscription) {
 	p.mu.Unlock()
 }
 
-// publish hands kept to every subscriber; it fails if one could not take it in.
-func (p *poller) publish(kept *inventory.Compact) error {
+// publish hands inv to every subscriber; it fails if one could not take it in.
+func (p *poller) publish(inv *inventory.Compact) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.latest = kept
+	p.latest = inv
 	var errs []error
 	for s := range p.subs {
-		errs = append(errs, s.deliver(kept))
+		errs = append(errs, s.deliver(inv))
 	}
 	return errors.Join(errs...)
 }
@@ -154,8 +154,8 @@ func (p *poller) confirm() error {
 	return errors.Join(errs...)
 }
 
-func (s *subscription) deliver(kept *inventory.Compact) error {
-	err := s.to.Update(kept)
+func (s *subscription) deliver(inv *inventory.Compact) error {
+	err := s.to.Update(inv)
 	s.failed = err != nil
 	return err
 }
@@ -178,7 +178,7 @@ func (p *poller) loop(ctx context.Context) {
 		changed := false
 		err := p.guard.Run(guard.Refresh, func() error {
 			p.fault.At(guard.Refresh)
-			kept, err := p.refresher.Refresh(ctx, nil) // shared with the refresher and the subscribers
+			inv, err := p.refresher.Refresh(ctx, nil) // shared with the refresher and the subscribers
 			took = time.Since(began)
 			if err != nil {
 				return err
@@ -186,12 +186,12 @@ func (p *poller) loop(ctx context.Context) {
 			if err := ctx.Err(); err != nil { // shutting down: nothing to hand over
 				return err
 			}
-			sum := inventory.Fingerprint(kept)
+			sum := inventory.Fingerprint(inv)
 			if sum == last {
 				return p.confirm()
 			}
 			changed = true
-			err = p.publish(kept)
+			err = p.publish(inv)
 			last = sum // a subscriber that failed is handed it again by confirm
 			return err
 		})
@@ -223,7 +223,7 @@ func (p *poller) loop(ctx context.Context) {
 			} else {
 				refreshes.WithLabelValues(account, region, "unchanged").Inc()
 			}
-			wait = jitter.Spread(p.refresh)
+			wait = jitter.Spread(p.interval)
 		}
 		if !p.sleep(ctx, wait) {
 			return
@@ -234,7 +234,7 @@ func (p *poller) loop(ctx context.Context) {
 // backoff is the wait after the n-th failure in a row: exponential, capped, with half of it
 // random ("equal jitter") so that many resolvers do not retry in step.
 func (p *poller) backoff(n int, throttled bool) time.Duration {
-	d, ceiling := minBackoff, p.refresh
+	d, ceiling := minBackoff, p.interval
 	if throttled {
 		d, ceiling = d*throttleFactor, ceiling*throttleFactor
 	}
@@ -269,8 +269,8 @@ type Source struct {
 }
 
 // NewSource follows the account: every refresh interval, jittered, with backoff on failures.
-func NewSource(a Account, q Query, refresh time.Duration) Source {
-	return Source{account: a, query: q, interval: refresh}
+func NewSource(a Account, q Query, interval time.Duration) Source {
+	return Source{account: a, query: q, interval: interval}
 }
 
 func (s Source) String() string { return s.account.String() }

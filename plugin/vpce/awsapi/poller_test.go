@@ -121,7 +121,7 @@ func TestPollerUnchangedPublishesOnce(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	p := &poller{refresh: time.Minute}
+	p := &poller{interval: time.Minute}
 	within := func(n int, throttled bool, lo, hi time.Duration) {
 		t.Helper()
 		for range 50 {
@@ -195,11 +195,11 @@ type failingSink struct {
 	f *testkit.FaultSwitch
 }
 
-func (s failingSink) Update(kept *inventory.Compact) error {
+func (s failingSink) Update(inv *inventory.Compact) error {
 	if s.f.Armed.Load() {
 		return errors.New("panic in build: injected fault")
 	}
-	return s.InventoryChan.Update(kept)
+	return s.InventoryChan.Update(inv)
 }
 
 // TestPollerRecoversFromPanics: a refresh that panics, or whose inventory a subscriber fails

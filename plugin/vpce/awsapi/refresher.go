@@ -57,7 +57,7 @@ func (r *Refresher) Refresh(ctx context.Context, whole *inventory.Inventory) (*i
 	if r.partials+1 >= r.q.fullRefreshEvery() {
 		prev = nil
 	}
-	kept, err := fetch(ctx, r.api, r.q, prev, whole)
+	inv, err := fetch(ctx, r.api, r.q, prev, whole)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (r *Refresher) Refresh(ctx context.Context, whole *inventory.Inventory) (*i
 		r.partials = 0
 	}
 	if r.q.Services {
-		r.refreshServices(ctx, kept)
+		r.refreshServices(ctx, inv)
 		if whole != nil {
 			whole.ServiceDetails = r.services
 		}
@@ -74,14 +74,14 @@ func (r *Refresher) Refresh(ctx context.Context, whole *inventory.Inventory) (*i
 	// What the index is built from, and what a partial listing reuses and compares, is kept
 	// until the next refresh, compact: the rest (policy documents, tags...) and the SDK's
 	// types were garbage once their page was read.
-	r.last = kept
-	return kept, nil
+	r.last = inv
+	return inv, nil
 }
 
-// refreshServices attaches the hub services' private names to kept: read again every
+// refreshServices attaches the hub services' private names to inv: read again every
 // servicesEvery refreshes or when a new service appears, else the ones read before.
-func (r *Refresher) refreshServices(ctx context.Context, kept *inventory.Compact) {
-	needed := hubServices(kept.Endpoints)
+func (r *Refresher) refreshServices(ctx context.Context, inv *inventory.Compact) {
+	needed := hubServices(inv.Endpoints)
 	r.servicesAge++
 	if r.servicesAge >= servicesEvery || !isSubset(needed, r.servicesFor) {
 		details, err := fetchServices(ctx, r.api, needed, r.q.pageTimeout())
@@ -93,7 +93,7 @@ func (r *Refresher) refreshServices(ctx context.Context, kept *inventory.Compact
 			r.services, r.servicesFor, r.servicesAge = details, needed, 0
 		}
 	}
-	kept.Services = r.services // few: kept as they are
+	inv.Services = r.services // few: kept as they are
 }
 
 // Close closes the client's idle connections: a refresher done with leaves no connection (and

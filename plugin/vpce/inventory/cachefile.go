@@ -33,20 +33,20 @@ func (c *CacheFile) Load() (*Compact, error) {
 	if fi, err := os.Stat(c.Path); err == nil {
 		c.modTime = fi.ModTime()
 	}
-	kept, err := c.limits.ReadCompact(c.Path)
+	inv, err := c.limits.ReadCompact(c.Path)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.limits.CheckEndpoints(c.Path, len(kept.Endpoints)); err != nil {
+	if err := c.limits.CheckEndpoints(c.Path, len(inv.Endpoints)); err != nil {
 		return nil, err
 	}
-	c.saved = Fingerprint(kept)
-	return kept, nil
+	c.saved = Fingerprint(inv)
+	return inv, nil
 }
 
 // Save writes what the index is built from, unless the file already holds it (Fingerprint).
-func (c *CacheFile) Save(kept *Compact) error {
-	return c.save(kept.Inventory(), Fingerprint(kept))
+func (c *CacheFile) Save(inv *Compact) error {
+	return c.save(inv.Inventory(), Fingerprint(inv))
 }
 
 // save writes inv, whose Fingerprint is sum, unless the file already holds what the builder

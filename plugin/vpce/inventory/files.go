@@ -64,11 +64,11 @@ func (s *Files) String() string { return "snapshot " + strings.Join(s.files, " "
 func (s *Files) read() (*Compact, error) {
 	parts := make([]*Compact, 0, len(s.files))
 	for _, f := range s.files {
-		kept, err := s.limits.ReadCompact(f)
+		part, err := s.limits.ReadCompact(f)
 		if err != nil {
 			return nil, err
 		}
-		parts = append(parts, kept)
+		parts = append(parts, part)
 	}
 	all := MergeCompact(parts...)
 	if err := s.limits.CheckEndpoints(s.String(), len(all.Endpoints)); err != nil {
@@ -108,11 +108,11 @@ func (s *Files) Run(ctx context.Context, to Sink) {
 		}
 		s.seen = st
 		err := s.guard.Run(guard.Snapshot, func() error {
-			kept, err := s.read()
+			inv, err := s.read()
 			if err != nil {
 				return err
 			}
-			return to.Update(kept)
+			return to.Update(inv)
 		})
 		switch {
 		case err != nil:

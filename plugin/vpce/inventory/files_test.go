@@ -110,9 +110,9 @@ type faultySink struct {
 	fault *testkit.FaultSwitch
 }
 
-func (s faultySink) Update(kept *inventory.Compact) error {
+func (s faultySink) Update(inv *inventory.Compact) error {
 	s.fault.At()
-	return s.InventoryChan.Update(kept)
+	return s.InventoryChan.Update(inv)
 }
 
 // TestFileSourcePanic: a snapshot check that panics keeps the watcher running and the last

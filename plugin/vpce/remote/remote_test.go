@@ -44,9 +44,9 @@ type sink struct {
 	confirms atomic.Int64
 }
 
-func newSink() *sink                                 { return &sink{invs: make(testkit.InventoryChan, 10)} }
-func (s *sink) Update(kept *inventory.Compact) error { return s.invs.Update(kept) }
-func (s *sink) Confirm()                             { s.confirms.Add(1) }
+func newSink() *sink                                { return &sink{invs: make(testkit.InventoryChan, 10)} }
+func (s *sink) Update(inv *inventory.Compact) error { return s.invs.Update(inv) }
+func (s *sink) Confirm()                            { s.confirms.Add(1) }
 func (s *sink) waitConfirms(t *testing.T, n int64) {
 	t.Helper()
 	waitFor(t, func() bool { return s.confirms.Load() >= n })

@@ -23,7 +23,7 @@ func s3Source(t *testing.T, fake *testkit.S3Fake, lim inventory.Limits) *remote.
 	t.Helper()
 	testkit.SetClientEnv(t)
 	src, err := remote.New(context.Background(), location, remote.Options{
-		Refresh: 20 * time.Millisecond, Limits: lim,
+		Interval: 20 * time.Millisecond, Limits: lim,
 		S3: awsapi.Account{Region: "us-east-1", Endpoint: fake.URL},
 	})
 	if err != nil {

@@ -61,9 +61,9 @@ func New(ctx context.Context, location string, o Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{name: name(u), interval: o.Refresh, limits: o.Limits, timeout: o.Timeout}
+	s := &Source{name: name(u), interval: o.Interval, limits: o.Limits, timeout: o.Timeout}
 	if s.interval <= 0 {
-		s.interval = DefaultRefresh
+		s.interval = DefaultInterval
 	}
 	if s.timeout <= 0 {
 		s.timeout = defaultTimeout
@@ -129,14 +129,14 @@ func (s *Source) check(ctx context.Context) (*inventory.Compact, error) {
 	if err != nil {
 		return nil, err
 	}
-	kept, err := inventory.ParseCompact(s.name, data)
+	inv, err := inventory.ParseCompact(s.name, data)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.limits.CheckEndpoints(s.name, len(kept.Endpoints)); err != nil {
+	if err := s.limits.CheckEndpoints(s.name, len(inv.Endpoints)); err != nil {
 		return nil, err
 	}
-	return kept, nil
+	return inv, nil
 }
 
 // Run checks the source every interval (at once if Load did not read it) and hands every

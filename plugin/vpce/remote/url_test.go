@@ -92,7 +92,7 @@ func (r *statusRecorder) WriteHeader(status int) {
 func urlSource(t *testing.T, url, caFile string, timeout time.Duration) *remote.Source {
 	t.Helper()
 	src, err := remote.New(context.Background(), url, remote.Options{
-		Refresh: 20 * time.Millisecond, Limits: inventory.DefaultLimits, CAFile: caFile, Timeout: timeout,
+		Interval: 20 * time.Millisecond, Limits: inventory.DefaultLimits, CAFile: caFile, Timeout: timeout,
 	})
 	if err != nil {
 		t.Fatal(err)

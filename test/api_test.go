@@ -18,28 +18,14 @@ import (
 	"testing"
 )
 
-// TestPluginAPIHasNoTestSeams checks the exported declarations of every package under plugin/:
+// TestPluginAPIHasNoTestSeams checks the exported declarations of plugin/vpce and its packages:
 // no function type or field of one (a step a test replaces), nothing that names a type of this
 // module's internal packages (only this module could use it), and no exported field on a
 // source (a type with a Run(ctx, Sink) method): a source hands its first read over through a
 // method (TakeInitial), and takes its settings from its constructor.
 func TestPluginAPIHasNoTestSeams(t *testing.T) {
 	fset := token.NewFileSet()
-	var files []*ast.File
-	err := filepath.WalkDir("../plugin", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-			return err
-		}
-		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
-		files = append(files, f)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) < 20 {
-		t.Fatalf("%d Go files under plugin/", len(files))
-	}
+	files := pluginSources(t, fset)
 	var seams []string
 	found := func(pos token.Pos, format string, args ...any) {
 		p := fset.Position(pos)
@@ -103,6 +89,27 @@ func TestPluginAPIHasNoTestSeams(t *testing.T) {
 	for _, s := range seams {
 		t.Error(s)
 	}
+}
+
+// pluginSources parses the Go files of plugin/vpce and its packages, their tests left out.
+func pluginSources(t *testing.T, fset *token.FileSet) []*ast.File {
+	t.Helper()
+	var files []*ast.File
+	err := filepath.WalkDir("../plugin/vpce", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		files = append(files, f)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 20 {
+		t.Fatalf("%d Go files under plugin/vpce", len(files))
+	}
+	return files
 }
 
 // internalImports are the local names of the file's imports of this module's internal packages.

@@ -8,10 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"io/fs"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -44,28 +41,11 @@ var coreSeries = map[string]string{
 func vpceFamilies(t *testing.T) map[string]string {
 	t.Helper()
 	fset := token.NewFileSet()
-	var files []string
-	err := filepath.WalkDir("../plugin/vpce", func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") {
-			files = append(files, path)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	consts := map[string]string{}
 	var opts []*ast.CompositeLit
 	var kinds []string
 	var fqNames []*ast.CallExpr
-	for _, file := range files {
-		if strings.HasSuffix(file, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, file, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, f := range pluginSources(t, fset) {
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch x := n.(type) {
 			case *ast.ValueSpec:

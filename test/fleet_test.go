@@ -5,8 +5,6 @@ package test
 
 import (
 	"bytes"
-	"compress/gzip"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -51,27 +49,16 @@ func exampleSnapshot(t *testing.T, addr string) []byte {
 	return []byte(strings.ReplaceAll(string(data), fleetAddr, addr))
 }
 
-func gzipBytes(t *testing.T, data []byte) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write(data)
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 func TestSnapshotFromS3(t *testing.T) {
 	fake := testkit.StartS3(t)
 	testkit.SetClientEnv(t)
-	fake.Put(t, "snapshot.json.gz", gzipBytes(t, exampleSnapshot(t, fleetAddr)))
+	fake.Put(t, "snapshot.json.gz", testkit.Gzip(t, exampleSnapshot(t, fleetAddr)))
 	const source = "s3://" + testkit.S3Bucket + "/snapshot.json.gz"
 	udp, _ := startServer(t, fleetConfig(source, "region us-east-1\n s3_endpoint "+fake.URL))
 	if got := addrsOf(t, udp, fleetZonal); got != fleetAddr {
 		t.Fatalf("from S3: %q", got)
 	}
-	fake.Put(t, "snapshot.json.gz", gzipBytes(t, exampleSnapshot(t, "172.20.128.99")))
+	fake.Put(t, "snapshot.json.gz", testkit.Gzip(t, exampleSnapshot(t, "172.20.128.99")))
 	expectAddrs(t, udp, fleetZonal, "172.20.128.99")
 	if testkit.Counted(t, "snapshot_refreshes_total", "source", source, "result", "changed") < 1 ||
 		testkit.Counted(t, "snapshot_bytes_read_total", "source", source) < 1 {
@@ -85,10 +72,7 @@ func TestSnapshotFromHTTPSMergedWithAFile(t *testing.T) {
 		http.ServeContent(w, r, "", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), bytes.NewReader(body))
 	}))
 	defer srv.Close()
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ca := testkit.CAFile(t, srv.Certificate().Raw)
 	extra := filepath.Join(t.TempDir(), "extra.json")
 	if err := os.WriteFile(extra, []byte(`{"VpcEndpoints": [{"VpcEndpointId": "vpce-0extra", "VpcEndpointType": "Interface", "State": "available",
  "DnsEntries": [{"DnsName": "vpce-0extra-abc.sts.ap-northeast-1.vpce.amazonaws.com"}], "NetworkInterfaceIds": ["eni-0extra"]}],

@@ -2,7 +2,6 @@ package test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,12 +22,11 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/fault"
-	"github.com/coredns-vpce/coredns-vpce/plugin/vpce"
 )
 
 // vpcefault is a directive of this test binary only. "vpcefault NAME" in a server block hands
-// the block's vpce instance the fault switch registered under NAME. It runs just before vpce,
-// so that its start-up injects the fault before vpce's starts the background work.
+// the block's vpce instance the fault switch registered under NAME (internal/fault). It runs
+// just before vpce, so that vpce's setup takes the switch.
 func init() {
 	plugin.Register("vpcefault", setupFault)
 	dirs := slices.Clone(dnsserver.Directives)
@@ -49,15 +47,7 @@ func setupFault(c *caddy.Controller) error {
 	if !ok {
 		return c.Errf("no fault switch %q", c.Val())
 	}
-	conf := dnsserver.GetConfig(c)
-	c.OnStartup(func() error {
-		v, ok := conf.Handler("vpce").(*vpce.VPCE)
-		if !ok {
-			return errors.New("vpcefault: no vpce in the server block")
-		}
-		v.InjectFault(fault.New(sw.(*faultSwitch).at))
-		return nil
-	})
+	fault.Set(dnsserver.GetConfig(c), sw.(*faultSwitch).at)
 	return nil
 }
 

@@ -41,10 +41,10 @@ type fleetSink struct {
 	seen map[string][]time.Time // by marker
 }
 
-func (s fleetSink) Update(kept *inventory.Compact) error {
-	if len(kept.Interfaces) > 0 {
+func (s fleetSink) Update(inv *inventory.Compact) error {
+	if len(inv.Interfaces) > 0 {
 		s.mu.Lock()
-		m := kept.Interfaces[0].PrivateIP
+		m := inv.Interfaces[0].PrivateIP
 		s.seen[m] = append(s.seen[m], time.Now())
 		s.mu.Unlock()
 	}
@@ -110,7 +110,7 @@ func simulateFleet(ctx context.Context, o options) (*fleetResult, error) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	sinks := make([]fleetSink, o.fleet)
-	opts := remote.Options{Refresh: o.fleetCheck, Limits: inventory.DefaultLimits, S3: s3}
+	opts := remote.Options{Interval: o.fleetCheck, Limits: inventory.DefaultLimits, S3: s3}
 	for i := range sinks {
 		sinks[i] = fleetSink{mu: &mu, seen: map[string][]time.Time{}}
 		src, err := remote.New(rctx, "s3://"+testkit.S3Bucket+"/"+fleetKey, opts)

@@ -1,6 +1,8 @@
 package testkit
 
 import (
+	"context"
+	"fmt"
 	stdlog "log"
 	"strings"
 	"sync/atomic"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
@@ -65,15 +68,59 @@ func (f *FaultSwitch) At() {
 	}
 }
 
+// Hook is a plugin instance's fault hook (internal/fault) that calls At as step begins.
+func (f *FaultSwitch) Hook(step string) fault.Hook {
+	return func(s string) {
+		if s == step {
+			f.At()
+		}
+	}
+}
+
 // InventoryChan is a source's sink that sends every new inventory to the channel, in the SDK's
 // types (what the Compact keeps of them), and ignores confirmations.
 type InventoryChan chan *inventory.Inventory
 
 // Update implements inventory.Sink.
-func (c InventoryChan) Update(kept *inventory.Compact) error { c <- kept.Inventory(); return nil }
+func (c InventoryChan) Update(inv *inventory.Compact) error { c <- inv.Inventory(); return nil }
 
 // Confirm implements inventory.Sink.
 func (c InventoryChan) Confirm() {}
+
+// CountingSink is a source's sink that sends every new inventory to Inventories, as
+// InventoryChan does, and counts confirmations.
+type CountingSink struct {
+	Inventories InventoryChan
+	confirms    atomic.Int64
+}
+
+// NewCountingSink returns a sink with room for 10 inventories.
+func NewCountingSink() *CountingSink { return &CountingSink{Inventories: make(InventoryChan, 10)} }
+
+// Update implements inventory.Sink.
+func (s *CountingSink) Update(inv *inventory.Compact) error { return s.Inventories.Update(inv) }
+
+// Confirm implements inventory.Sink.
+func (s *CountingSink) Confirm() { s.confirms.Add(1) }
+
+// WaitConfirms waits until the sink has counted n confirmations.
+func (s *CountingSink) WaitConfirms(t testing.TB, n int64) {
+	t.Helper()
+	Eventually(t, 20*time.Second, func() error {
+		if got := s.confirms.Load(); got < n {
+			return fmt.Errorf("%d confirmations, want %d", got, n)
+		}
+		return nil
+	})
+}
+
+// RunSource runs src, handing over to to, until the test ends.
+func RunSource(t testing.TB, src inventory.Source, to inventory.Sink) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { src.Run(ctx, to); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
 
 // Receive waits for the next inventory sent to c. The wait is long: under the race detector
 // on a busy machine, a refresh of some thousands of endpoints takes seconds.

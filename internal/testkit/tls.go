@@ -78,6 +78,15 @@ func NewTLSFiles(t testing.TB, names ...string) TLSFiles {
 	return files
 }
 
+// CAFile writes der, the certificate of a test's own TLS server (httptest's), to a PEM file
+// by which a client trusts the server, and returns its path.
+func CAFile(t testing.TB, der []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ca.pem")
+	writePEM(t, path, "CERTIFICATE", der)
+	return path
+}
+
 func newKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

@@ -288,10 +288,10 @@ func BenchmarkBuildIndexShared(b *testing.B) {
 func benchmarkBuild(b *testing.B, gen synth.Options) {
 	const n = 100_000
 	inv, names := benchInventory(n, gen)
-	kept := inventory.NewCompact(inv) // what a source hands over
+	compact := inventory.NewCompact(inv) // what a source hands over
 	inv = nil
 	opts := index.Options{TTL: 60}
-	benchIndex, _ = index.Build(kept, opts) // the view being served meanwhile
+	benchIndex, _ = index.Build(compact, opts) // the view being served meanwhile
 
 	before := heapAfterGC()
 	sampler := startHeapSampler()
@@ -299,7 +299,7 @@ func benchmarkBuild(b *testing.B, gen synth.Options) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		ix, _ := index.Build(kept, opts)
+		ix, _ := index.Build(compact, opts)
 		benchIndex = ix // swapped in: the previous view becomes garbage
 	}
 	b.StopTimer()
@@ -309,8 +309,8 @@ func benchmarkBuild(b *testing.B, gen synth.Options) {
 	withIndex := heapAfterGC()
 	benchIndex = nil
 	withoutIndex := heapAfterGC()
-	runtime.KeepAlive(kept)
-	kept = nil
+	runtime.KeepAlive(compact)
+	compact = nil
 	empty := heapAfterGC()
 
 	indexBytes := float64(withIndex) - float64(withoutIndex)

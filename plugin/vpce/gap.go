@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/awsregion"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 
 	"github.com/coredns/coredns/plugin"
@@ -35,7 +36,7 @@ type gapReport struct {
 	server string
 	every  time.Duration // how often the summary is logged: gapSummaryEvery
 	guard  guard.Step    // of the summaries
-	cells  []gapCell     // by service (gapServices, then other) and region (awsRegions)
+	cells  []gapCell     // by service (gapServices, then other) and region (awsregion.Names)
 }
 
 // gapCell counts one service in one region.
@@ -58,11 +59,11 @@ func (g *gapReport) observe(name []byte) {
 	if !known {
 		s = len(gapServices)
 	}
-	c := &g.cells[s*len(awsRegions)+region]
+	c := &g.cells[s*len(awsregion.Names)+region]
 	c.recent.Add(1)
 	counter := c.counter.Load()
 	if counter == nil {
-		counter = &gapCounter{gapQueries.WithLabelValues(g.server, gapService(s), awsRegions[region])}
+		counter = &gapCounter{gapQueries.WithLabelValues(g.server, gapService(s), awsregion.Names[region])}
 		if !c.counter.CompareAndSwap(nil, counter) {
 			counter = c.counter.Load()
 		}
@@ -80,7 +81,7 @@ func gapService(s int) string {
 
 // awsServiceName splits <...>.<service>.<region>.amazonaws.com. and <...>.<service>.<region>.api.aws.
 // into the service (the label before the region, a part of name) and a known region (its
-// index in awsRegions).
+// index in awsregion.Names).
 func awsServiceName(name []byte) (service []byte, region int, ok bool) {
 	var rest []byte
 	switch {
@@ -95,24 +96,13 @@ func awsServiceName(name []byte) (service []byte, region int, ok bool) {
 	if i < 0 {
 		return nil, 0, false
 	}
-	region, ok = regionIndex[string(rest[i+1:])]
+	region, ok = awsregion.Index(rest[i+1:])
 	if !ok {
 		return nil, 0, false
 	}
 	rest = rest[:i]
 	service = rest[bytes.LastIndexByte(rest, '.')+1:]
 	return service, region, len(service) > 0
-}
-
-// awsRegions are the region names the gap report counts, which keeps its labels bounded.
-var awsRegions = []string{
-	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2",
-	"ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
-	"ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ap-northeast-1",
-	"ap-northeast-2", "ap-northeast-3", "ca-central-1", "ca-west-1", "eu-central-1",
-	"eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2",
-	"eu-north-1", "il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
-	"us-gov-east-1", "us-gov-west-1", "cn-north-1", "cn-northwest-1", "eusc-de-east-1",
 }
 
 // summarize logs, every g.every, the gaps counted since the last summary.
@@ -149,7 +139,7 @@ func (g *gapReport) take() string {
 	var counts []count
 	for i := range g.cells {
 		if n := g.cells[i].recent.Swap(0); n > 0 {
-			counts = append(counts, count{gapService(i/len(awsRegions)) + "." + awsRegions[i%len(awsRegions)], n})
+			counts = append(counts, count{gapService(i/len(awsregion.Names)) + "." + awsregion.Names[i%len(awsregion.Names)], n})
 		}
 	}
 	slices.SortFunc(counts, func(a, b count) int {
@@ -166,7 +156,7 @@ func (g *gapReport) take() string {
 }
 
 func newGapReport(server string) *gapReport {
-	return &gapReport{server: server, every: gapSummaryEvery, cells: make([]gapCell, (len(gapServices)+1)*len(awsRegions))}
+	return &gapReport{server: server, every: gapSummaryEvery, cells: make([]gapCell, (len(gapServices)+1)*len(awsregion.Names))}
 }
 
 // gapServices are the services the gap report names, by the label before the region in their
@@ -203,16 +193,11 @@ var gapServices = []string{
 	"transfer", "translate", "verifiedpermissions", "vpc-lattice", "wafv2", "wellarchitected", "workspaces", "xray",
 }
 
-// serviceIndex and regionIndex find a label's position without allocating.
-var (
-	serviceIndex = positions(gapServices)
-	regionIndex  = positions(awsRegions)
-)
-
-func positions(labels []string) map[string]int {
-	m := make(map[string]int, len(labels))
-	for i, l := range labels {
-		m[l] = i
+// serviceIndex finds a service's position in gapServices without allocating.
+var serviceIndex = func() map[string]int {
+	m := make(map[string]int, len(gapServices))
+	for i, s := range gapServices {
+		m[s] = i
 	}
 	return m
-}
+}()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/awsregion"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/miekg/dns"
@@ -15,12 +16,14 @@ func TestGapReport(t *testing.T) {
 		{"my-bucket.s3.eu-west-1.amazonaws.com.", "s3", "eu-west-1"},
 		{"dkr.ecr.ap-northeast-1.amazonaws.com.", "ecr", "ap-northeast-1"},
 		{"sts.us-west-2.api.aws.", "sts", "us-west-2"},
-		{"ec2.moon-base-1.amazonaws.com.", "", ""}, // no such region
-		{"s3.amazonaws.com.", "", ""},              // global
+		{"sts.me-west-1.api.aws.", "sts", "me-west-1"}, // every region the SDK knows (internal/awsregion)
+		{"ec2.ab-fake-1.amazonaws.com.", "", ""},       // region-shaped, not a region
+		{"ec2.moon-base-1.amazonaws.com.", "", ""},     // no such region
+		{"s3.amazonaws.com.", "", ""},                  // global
 		{"example.com.", "", ""},
 	} {
 		service, region, ok := awsServiceName([]byte(tc.name))
-		if ok != (tc.service != "") || string(service) != tc.service || ok && awsRegions[region] != tc.region {
+		if ok != (tc.service != "") || string(service) != tc.service || ok && awsregion.Names[region] != tc.region {
 			t.Errorf("awsServiceName(%s) = %q %d %v, want %q %q", tc.name, service, region, ok, tc.service, tc.region)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 
@@ -19,8 +20,8 @@ type sourceSink struct {
 	i int
 }
 
-func (s sourceSink) Update(kept *inventory.Compact) error { return s.m.update(s.i, kept) }
-func (s sourceSink) Confirm()                             { s.m.confirm(s.i) }
+func (s sourceSink) Update(inv *inventory.Compact) error { return s.m.update(s.i, inv) }
+func (s sourceSink) Confirm()                            { s.m.confirm(s.i) }
 
 // merger merges the latest inventory of each source of one plugin instance and publishes the
 // index built from them all. Builds are serialised; queries never wait for one, and neither
@@ -29,12 +30,15 @@ func (s sourceSink) Confirm()                             { s.m.confirm(s.i) }
 type merger struct {
 	opts    index.Options
 	sources []inventory.Source
-	build   func(*inventory.Compact, index.Options) (*index.Index, index.Report) // Build, or a test's fault around it
+	build   func(*inventory.Compact, index.Options) (*index.Index, index.Report) // index.Build, or a test's slow one
 	publish func(*index.Index)
 	// follow sees each published index after publish, outside mu and in publishing order: the
 	// Response Policy Zone's (rpz.go), which walks the whole view. nil without the rpz option.
 	follow func(*index.Index)
 	cache  *inventory.CacheFile // nil without cache_file
+	// fault is an integration test's (internal/fault), run as each build, cache file write
+	// and, through run's context, refresh of the EC2 API begins; nil outside those tests.
+	fault fault.Hook
 
 	releaseMemory bool   // release_memory: return a large inventory's memory after its build
 	server        string // the metrics' server label
@@ -95,10 +99,10 @@ func (m *merger) viewName() string {
 func (m *merger) loadCache() {
 	m.building.Lock()
 	defer m.building.Unlock()
-	kept, err := m.cache.Load()
+	inv, err := m.cache.Load()
 	var ix *index.Index
 	if err == nil {
-		ix, err = m.rebuild([]*inventory.Compact{kept})
+		ix, err = m.rebuild([]*inventory.Compact{inv})
 	}
 	if err != nil {
 		log.Warningf("Cache file ignored: %v", err)
@@ -106,7 +110,7 @@ func (m *merger) loadCache() {
 	}
 	m.mu.Lock()
 	m.swap(ix)
-	m.fallback, m.fallbackAt = kept, m.cache.ModTime()
+	m.fallback, m.fallbackAt = inv, m.cache.ModTime()
 	m.mu.Unlock()
 	logView("cache file "+m.cache.Path, ix)
 	m.followView(ix)
@@ -206,6 +210,7 @@ func (m *merger) rebuild(parts []*inventory.Compact) (*index.Index, error) {
 	var ix *index.Index
 	var report index.Report
 	if err := m.buildGuard.Run(guard.Build, func() error {
+		m.fault.At(guard.Build)
 		ix, report = m.build(inventory.MergeCompact(parts...), m.opts)
 		return nil
 	}); err != nil {
@@ -247,7 +252,10 @@ func logView(cause string, ix *index.Index) {
 
 // saveCache writes parts, the sources' latest inventories, to the cache file. m.building is held.
 func (m *merger) saveCache(parts []*inventory.Compact) {
-	err := m.cacheGuard.Run(guard.CacheFile, func() error { return m.cache.Save(inventory.MergeCompact(parts...)) })
+	err := m.cacheGuard.Run(guard.CacheFile, func() error {
+		m.fault.At(guard.CacheFile)
+		return m.cache.Save(inventory.MergeCompact(parts...))
+	})
 	switch {
 	case err != nil && !m.cacheFailed:
 		log.Errorf("Cache file not written, serving goes on: %v", err)
@@ -259,6 +267,7 @@ func (m *merger) saveCache(parts []*inventory.Compact) {
 
 // run runs every source until ctx ends.
 func (m *merger) run(ctx context.Context, wg *sync.WaitGroup) {
+	ctx = fault.NewContext(ctx, m.fault)
 	for i, src := range m.sources {
 		wg.Go(func() { src.Run(ctx, sourceSink{m, i}) })
 	}

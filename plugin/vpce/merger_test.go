@@ -221,11 +221,11 @@ func TestMergerSourcesAndCacheFile(t *testing.T) {
 	if got, want := answers(all...), "old.example.com. 10.1.0.1, stale.example.com. -, fresh.example.com. 10.1.0.3, other.example.com. 10.2.0.4"; got != want {
 		t.Errorf("both delivered: %s\nwant %s", got, want)
 	}
-	kept, err := cache.Load()
+	inv, err := cache.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, _ := index.Build(kept, index.Options{TTL: 60})
+	ix, _ := index.Build(inv, index.Options{TTL: 60})
 	served = ix
 	if got, want := answers(all...), "old.example.com. 10.1.0.1, stale.example.com. -, fresh.example.com. 10.1.0.3, other.example.com. 10.2.0.4"; got != want {
 		t.Errorf("the cache file written: %s\nwant %s", got, want)

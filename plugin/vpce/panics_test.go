@@ -6,11 +6,13 @@ import (
 	stdlog "log"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
@@ -18,6 +20,8 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/miekg/dns"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
@@ -77,10 +81,7 @@ func TestBuildPanicKeepsTheServedIndex(t *testing.T) {
 	v := newBareVPCE(nextPlugin, ".")
 	cache := filepath.Join(t.TempDir(), "vpce.json")
 	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}}, cache: inventory.NewCacheFile(cache, inventory.DefaultLimits), publish: v.index.Store,
-		build: func(inv *inventory.Compact, opts index.Options) (*index.Index, index.Report) {
-			f.At()
-			return index.Build(inv, opts)
-		}}
+		build: index.Build, fault: f.Hook(guard.Build)}
 	if err := v.merger.update(0, one); err != nil {
 		t.Fatal(err)
 	}
@@ -130,12 +131,9 @@ func TestCacheWriterPanic(t *testing.T) {
 	var f testkit.FaultSwitch
 	path := filepath.Join(t.TempDir(), "vpce.json")
 	cache := inventory.NewCacheFile(path, inventory.DefaultLimits)
-	cache.Write = func(path string, data []byte) error {
-		f.At()
-		return inventory.WriteFile(path, data)
-	}
 	v := newBareVPCE(nextPlugin, ".")
-	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}}, cache: cache, build: index.Build, publish: v.index.Store}
+	v.merger = &merger{sources: []inventory.Source{&inventory.Files{}}, cache: cache, build: index.Build, publish: v.index.Store,
+		fault: f.Hook(guard.CacheFile)}
 	before := testkit.Counted(t, "panics_total", "where", guard.CacheFile)
 	f.Armed.Store(true)
 	for name, inv := range map[string]*inventory.Compact{"one.example.com.": one, "two.example.com.": two} {
@@ -159,11 +157,35 @@ func TestCacheWriterPanic(t *testing.T) {
 	if err := v.merger.update(0, two); err != nil {
 		t.Fatal(err)
 	}
-	if kept, err := cache.Load(); err != nil || len(kept.Endpoints) != 2 {
+	if inv, err := cache.Load(); err != nil || len(inv.Endpoints) != 2 {
 		t.Fatalf("cache file after the panics: %v", err)
 	}
 	if !strings.Contains(logs.String(), "Cache file written again") {
 		t.Errorf("the recovery is not logged:\n%s", logs)
+	}
+}
+
+// TestSetupTakesTheFaultHook: the hook an integration test sets for a server block
+// (internal/fault) is taken by the block's vpce setup, and runs as each build and cache file
+// write begins.
+func TestSetupTakesTheFaultHook(t *testing.T) {
+	c := caddy.NewTestController("dns", "vpce {\n snapshot testdata/answers.json\n}")
+	conf := dnsserver.GetConfig(c)
+	var steps []string
+	fault.Set(conf, func(step string) { steps = append(steps, step) })
+	if err := setup(c); err != nil {
+		t.Fatal(err)
+	}
+	if fault.Take(conf) != nil {
+		t.Error("the hook is still set: setup did not take it")
+	}
+	v := conf.Plugin[len(conf.Plugin)-1](nextPlugin).(*VPCE)
+	v.merger.cache = inventory.NewCacheFile(filepath.Join(t.TempDir(), "vpce.json"), inventory.DefaultLimits)
+	if err := v.merger.update(0, testkit.Compact(t, "testdata/answers.json")); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{guard.Build, guard.CacheFile}; !slices.Equal(steps, want) {
+		t.Errorf("the hook ran for %q, want %q", steps, want)
 	}
 }
 

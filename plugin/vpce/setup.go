@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
@@ -79,6 +80,7 @@ func setup(c *caddy.Controller) error {
 		return plugin.Error(pluginName, err)
 	}
 	conf := dnsserver.GetConfig(c)
+	v.merger.fault = fault.Take(conf) // an integration test's; none otherwise
 	c.OnStartup(func() error {
 		if v.rpz != nil { // the transfer plugin is set up after vpce: look for it now
 			t, ok := conf.Handler("transfer").(*transfer.Transfer)
@@ -186,7 +188,7 @@ func parse(c *caddy.Controller) (*settings, error) {
 // parseBlock reads one vpce block from c; relative paths are taken from root, and the zones
 // default to the server block's keys.
 func parseBlock(c *caddyfile.Dispenser, root string, keys []string) (*settings, error) {
-	s := &settings{build: index.Options{TTL: defaultTTL}, refresh: awsapi.DefaultRefresh, limits: inventory.DefaultLimits, releaseMemory: true}
+	s := &settings{build: index.Options{TTL: defaultTTL}, refresh: awsapi.DefaultInterval, limits: inventory.DefaultLimits, releaseMemory: true}
 	for i := 0; c.Next(); i++ {
 		if i > 0 {
 			return nil, plugin.ErrOnce

@@ -28,7 +28,7 @@ func parseRemoteOption(c *caddyfile.Dispenser, s *settings, root, option string,
 		if err != nil || d <= 0 {
 			return c.Errf("snapshot_refresh %q: want a positive duration such as 10s", args[0])
 		}
-		s.remote.Refresh = d
+		s.remote.Interval = d
 	case "s3_endpoint":
 		u, err := remote.ParseLocation(args[0])
 		if err != nil || u.Scheme == "s3" {
@@ -101,8 +101,7 @@ func (s *settings) snapshotSources(m *merger) error {
 		if fs, err = inventory.NewFiles(files, s.limits); err != nil {
 			return err
 		}
-		m.sources, initial = append(m.sources, fs), append(initial, fs.Initial)
-		defer func() { fs.Initial = nil }() // built: the index holds what serves
+		m.sources, initial = append(m.sources, fs), append(initial, fs.TakeInitial())
 	}
 	if s.cacheFile != "" {
 		m.cache = inventory.NewCacheFile(s.cacheFile, s.limits)
@@ -116,7 +115,7 @@ func (s *settings) snapshotSources(m *merger) error {
 		if err != nil {
 			log.Warningf("Starting from the cache file, %s is read in the background: %v", r, err)
 		}
-		m.sources, initial = append(m.sources, r), append(initial, r.Initial)
+		m.sources, initial = append(m.sources, r), append(initial, r.TakeInitial())
 	}
 	for i, inv := range initial {
 		if inv == nil {

@@ -36,12 +36,12 @@ func BenchmarkRefresh(b *testing.B) {
 		cpu0 := testkit.CPUTime()
 		b.ResetTimer()
 		for range b.N {
-			kept, err := fetch(context.Background(), client, Query{}, nil, nil)
+			inv, err := fetch(context.Background(), client, Query{}, nil, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if len(kept.Endpoints) != n || len(kept.Interfaces) != n*5/2 {
-				b.Fatalf("fetched %d endpoints, %d interfaces", len(kept.Endpoints), len(kept.Interfaces))
+			if len(inv.Endpoints) != n || len(inv.Interfaces) != n*5/2 {
+				b.Fatalf("fetched %d endpoints, %d interfaces", len(inv.Endpoints), len(inv.Interfaces))
 			}
 		}
 		b.ReportMetric(float64((testkit.CPUTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
@@ -65,12 +65,12 @@ func BenchmarkRefresh(b *testing.B) {
 		cpu0 := testkit.CPUTime()
 		b.ResetTimer()
 		for range b.N {
-			kept, err := fetch(context.Background(), client, Query{}, prev, nil)
+			inv, err := fetch(context.Background(), client, Query{}, prev, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
-			if len(kept.Endpoints) != n || len(kept.Interfaces) != n*5/2 {
-				b.Fatalf("fetched %d endpoints, %d interfaces", len(kept.Endpoints), len(kept.Interfaces))
+			if len(inv.Endpoints) != n || len(inv.Interfaces) != n*5/2 {
+				b.Fatalf("fetched %d endpoints, %d interfaces", len(inv.Endpoints), len(inv.Interfaces))
 			}
 		}
 		b.ReportMetric(float64((testkit.CPUTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")

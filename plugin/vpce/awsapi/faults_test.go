@@ -23,7 +23,7 @@ func TestThrottledForFiveMinutes(t *testing.T) {
 	fake, acct := fakeAccount(t)
 	testkit.PutEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
 
-	p := newPoller(acct, Query{}, time.Minute, fetch)
+	p := newPoller(acct, Query{}, time.Minute)
 	var (
 		mu        sync.Mutex
 		simulated time.Duration

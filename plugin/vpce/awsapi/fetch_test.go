@@ -215,11 +215,11 @@ func TestFetchAssociations(t *testing.T) {
 
 // fetchInventory is fetch, with what it keeps in the SDK's types (inventory.Compact.Inventory).
 func fetchInventory(ctx context.Context, api API, q Query, prev *inventory.Compact) (*inventory.Inventory, error) {
-	kept, err := fetch(ctx, api, q, prev, nil)
+	inv, err := fetch(ctx, api, q, prev, nil)
 	if err != nil {
 		return nil, err
 	}
-	return kept.Inventory(), nil
+	return inv.Inventory(), nil
 }
 
 // TestSubnetsForSharedNames: subnets are read for the VPCs whose endpoints offer a name another

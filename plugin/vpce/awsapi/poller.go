@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/fault"
+	"github.com/coredns-vpce/coredns-vpce/internal/jitter"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
@@ -22,8 +23,7 @@ import (
 const (
 	minBackoff      = time.Second
 	throttleFactor  = 4
-	refreshJitter   = 0.1         // a refresh waits refresh ± 10%, so replicas drift apart
-	DefaultRefresh  = time.Minute // the refresh option's default
+	DefaultInterval = time.Minute // the refresh option's default
 	throttlingError = "RequestLimitExceeded"
 )
 
@@ -33,9 +33,10 @@ const (
 type poller struct {
 	key       string
 	refresher *Refresher
-	refresh   time.Duration
+	interval  time.Duration                             // between refreshes
 	sleep     func(context.Context, time.Duration) bool // false when ctx ended first
 	guard     guard.Step                                // of the refreshes
+	fault     fault.Hook                                // an integration test's, run as each refresh begins
 
 	mu     sync.Mutex
 	subs   map[*subscription]struct{}
@@ -58,15 +59,16 @@ var pollers = struct {
 }{m: map[string]*poller{}}
 
 // acquirePoller returns the running poller for the account, query and refresh interval,
-// starting one that reads it with fetch if there is none.
-func acquirePoller(a Account, q Query, refresh time.Duration, fetch FetchFunc) *poller {
+// starting one if there is none, with h, an integration test's fault hook (internal/fault),
+// nil outside those tests.
+func acquirePoller(a Account, q Query, interval time.Duration, h fault.Hook) *poller {
 	pollers.Lock()
 	defer pollers.Unlock()
-	k := key(a, q) + refresh.String()
+	k := key(a, q) + interval.String()
 	p, ok := pollers.m[k]
 	if !ok {
-		p = newPoller(a, q, refresh, fetch)
-		p.key = k
+		p = newPoller(a, q, interval)
+		p.key, p.fault = k, h
 		pollers.m[k] = p
 		p.start()
 	}
@@ -74,10 +76,8 @@ func acquirePoller(a Account, q Query, refresh time.Duration, fetch FetchFunc) *
 	return p
 }
 
-func newPoller(a Account, q Query, refresh time.Duration, fetch FetchFunc) *poller {
-	r := NewRefresher(a, q)
-	r.fetch = fetch
-	return &poller{refresher: r, refresh: refresh, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
+func newPoller(a Account, q Query, interval time.Duration) *poller {
+	return &poller{refresher: NewRefresher(a, q), interval: interval, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
 }
 
 func (p *poller) start() {
@@ -126,14 +126,14 @@ func (p *poller) unsubscribe(s *subscription) {
 	p.mu.Unlock()
 }
 
-// publish hands kept to every subscriber; it fails if one could not take it in.
-func (p *poller) publish(kept *inventory.Compact) error {
+// publish hands inv to every subscriber; it fails if one could not take it in.
+func (p *poller) publish(inv *inventory.Compact) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.latest = kept
+	p.latest = inv
 	var errs []error
 	for s := range p.subs {
-		errs = append(errs, s.deliver(kept))
+		errs = append(errs, s.deliver(inv))
 	}
 	return errors.Join(errs...)
 }
@@ -154,8 +154,8 @@ func (p *poller) confirm() error {
 	return errors.Join(errs...)
 }
 
-func (s *subscription) deliver(kept *inventory.Compact) error {
-	err := s.to.Update(kept)
+func (s *subscription) deliver(inv *inventory.Compact) error {
+	err := s.to.Update(inv)
 	s.failed = err != nil
 	return err
 }
@@ -177,7 +177,8 @@ func (p *poller) loop(ctx context.Context) {
 		var took time.Duration // by the refresh alone, not the hand-over
 		changed := false
 		err := p.guard.Run(guard.Refresh, func() error {
-			kept, err := p.refresher.Refresh(ctx, nil) // shared with the refresher and the subscribers
+			p.fault.At(guard.Refresh)
+			inv, err := p.refresher.Refresh(ctx, nil) // shared with the refresher and the subscribers
 			took = time.Since(began)
 			if err != nil {
 				return err
@@ -185,12 +186,12 @@ func (p *poller) loop(ctx context.Context) {
 			if err := ctx.Err(); err != nil { // shutting down: nothing to hand over
 				return err
 			}
-			sum := inventory.Fingerprint(kept)
+			sum := inventory.Fingerprint(inv)
 			if sum == last {
 				return p.confirm()
 			}
 			changed = true
-			err = p.publish(kept)
+			err = p.publish(inv)
 			last = sum // a subscriber that failed is handed it again by confirm
 			return err
 		})
@@ -222,7 +223,7 @@ func (p *poller) loop(ctx context.Context) {
 			} else {
 				refreshes.WithLabelValues(account, region, "unchanged").Inc()
 			}
-			wait = jitter(p.refresh, refreshJitter)
+			wait = jitter.Spread(p.interval)
 		}
 		if !p.sleep(ctx, wait) {
 			return
@@ -233,7 +234,7 @@ func (p *poller) loop(ctx context.Context) {
 // backoff is the wait after the n-th failure in a row: exponential, capped, with half of it
 // random ("equal jitter") so that many resolvers do not retry in step.
 func (p *poller) backoff(n int, throttled bool) time.Duration {
-	d, ceiling := minBackoff, p.refresh
+	d, ceiling := minBackoff, p.interval
 	if throttled {
 		d, ceiling = d*throttleFactor, ceiling*throttleFactor
 	}
@@ -242,11 +243,6 @@ func (p *poller) backoff(n int, throttled bool) time.Duration {
 	}
 	d = min(d, ceiling)
 	return d/2 + rand.N(d/2+1)
-}
-
-// jitter spreads d by ± frac.
-func jitter(d time.Duration, frac float64) time.Duration {
-	return time.Duration(float64(d) * (1 - frac + 2*frac*rand.Float64()))
 }
 
 func isThrottling(err error) bool {
@@ -267,33 +263,22 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 
 // Source feeds a plugin instance from the shared poller of its account and query.
 type Source struct {
-	Account Account
-	Query   Query
-	Refresh time.Duration
-	fetch   FetchFunc // for the poller, if this source starts it
+	account  Account
+	query    Query
+	interval time.Duration
 }
 
 // NewSource follows the account: every refresh interval, jittered, with backoff on failures.
-func NewSource(a Account, q Query, refresh time.Duration) Source {
-	return Source{Account: a, Query: q, Refresh: refresh, fetch: fetch}
+func NewSource(a Account, q Query, interval time.Duration) Source {
+	return Source{account: a, query: q, interval: interval}
 }
 
-func (s Source) String() string { return s.Account.String() }
+func (s Source) String() string { return s.account.String() }
 
-// InjectFault makes h run as each refresh of the poller this source starts begins, so that
-// an integration test can make one panic in a running server (internal/fault).
-func (s Source) InjectFault(h fault.Hook) Source {
-	fetch := s.fetch
-	s.fetch = func(ctx context.Context, api API, q Query, prev *inventory.Compact, whole *inventory.Inventory) (*inventory.Compact, error) {
-		h.At(guard.Refresh)
-		return fetch(ctx, api, q, prev, whole)
-	}
-	return s
-}
-
-// Run hands every new inventory of the account to to, until ctx ends.
+// Run hands every new inventory of the account to to, until ctx ends. The fault hook ctx
+// carries, an integration test's, goes to the poller if this source starts it.
 func (s Source) Run(ctx context.Context, to inventory.Sink) {
-	p := acquirePoller(s.Account, s.Query, s.Refresh, s.fetch)
+	p := acquirePoller(s.account, s.query, s.interval, fault.FromContext(ctx))
 	sub := p.subscribe(to)
 	<-ctx.Done()
 	p.unsubscribe(sub)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
+	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
@@ -16,7 +17,7 @@ import (
 // runPoller polls acct every refresh and sends what it publishes to the returned channel.
 func runPoller(t *testing.T, acct Account, q Query, refresh time.Duration) (*poller, testkit.InventoryChan) {
 	t.Helper()
-	p := newPoller(acct, q, refresh, fetch)
+	p := newPoller(acct, q, refresh)
 	got := make(testkit.InventoryChan, 100)
 	p.subscribe(testkit.InventoryChan(got))
 	p.start()
@@ -120,7 +121,7 @@ func TestPollerUnchangedPublishesOnce(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	p := &poller{refresh: time.Minute}
+	p := &poller{interval: time.Minute}
 	within := func(n int, throttled bool, lo, hi time.Duration) {
 		t.Helper()
 		for range 50 {
@@ -135,20 +136,15 @@ func TestBackoff(t *testing.T) {
 	within(20, false, 30*time.Second, time.Minute) // capped at the refresh interval
 	within(1, true, 2*time.Second, 4*time.Second)  // throttling backs off harder
 	within(20, true, 2*time.Minute, 4*time.Minute)
-	for range 50 {
-		if d := jitter(time.Minute, refreshJitter); d < 54*time.Second || d > 66*time.Second {
-			t.Fatalf("jitter(1m) = %v", d)
-		}
-	}
 }
 
 // TestPollersShared: the same account asked by two instances is polled once, and the last
 // release stops it.
 func TestPollersShared(t *testing.T) {
 	_, acct := fakeAccount(t)
-	a := acquirePoller(acct, Query{}, time.Hour, fetch)
-	b := acquirePoller(acct, Query{}, time.Hour, fetch)
-	c := acquirePoller(acct, Query{}, 2*time.Hour, fetch)
+	a := acquirePoller(acct, Query{}, time.Hour, nil)
+	b := acquirePoller(acct, Query{}, time.Hour, nil)
+	c := acquirePoller(acct, Query{}, 2*time.Hour, nil)
 	if a != b || a == c {
 		t.Fatalf("pollers: a==b %v, a==c %v; want one per account and refresh", a == b, a == c)
 	}
@@ -168,6 +164,24 @@ func TestPollersShared(t *testing.T) {
 	}
 }
 
+// TestSourceTakesTheFaultHookOfItsContext: the fault hook an integration test gives a plugin
+// instance (internal/fault), which the instance hands its sources with their context, runs
+// as each refresh of the poller the source starts begins.
+func TestSourceTakesTheFaultHookOfItsContext(t *testing.T) {
+	fake, acct := fakeAccount(t)
+	testkit.PutEndpoint(fake, 1, "vpc-1", "one.example.com", "10.0.0.1")
+	steps := make(chan string, 10)
+	ctx, cancel := context.WithCancel(fault.NewContext(context.Background(), func(step string) { steps <- step }))
+	got := make(testkit.InventoryChan, 10)
+	done := make(chan struct{})
+	go func() { NewSource(acct, Query{}, time.Hour).Run(ctx, got); close(done) }()
+	defer func() { cancel(); <-done }()
+	testkit.Receive(t, got)
+	if step := <-steps; step != guard.Refresh {
+		t.Errorf("the hook ran for %q, want %q", step, guard.Refresh)
+	}
+}
+
 func pollerCount() int {
 	pollers.Lock()
 	defer pollers.Unlock()
@@ -181,11 +195,11 @@ type failingSink struct {
 	f *testkit.FaultSwitch
 }
 
-func (s failingSink) Update(kept *inventory.Compact) error {
+func (s failingSink) Update(inv *inventory.Compact) error {
 	if s.f.Armed.Load() {
 		return errors.New("panic in build: injected fault")
 	}
-	return s.InventoryChan.Update(kept)
+	return s.InventoryChan.Update(inv)
 }
 
 // TestPollerRecoversFromPanics: a refresh that panics, or whose inventory a subscriber fails
@@ -201,10 +215,8 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 			f := map[string]*testkit.FaultSwitch{guard.Refresh: &refreshFault, guard.Build: &buildFault}[where]
 			got := make(testkit.InventoryChan, 100)
 
-			p := newPoller(acct, Query{}, time.Minute, func(ctx context.Context, api API, q Query, prev *inventory.Compact, whole *inventory.Inventory) (*inventory.Compact, error) {
-				refreshFault.At()
-				return fetch(ctx, api, q, prev, whole)
-			})
+			p := newPoller(acct, Query{}, time.Minute)
+			p.fault = refreshFault.Hook(guard.Refresh)
 			// One refresh per step: the poller reports each wait and holds until told to go on.
 			waits, wake := make(chan time.Duration), make(chan struct{})
 			p.sleep = func(ctx context.Context, d time.Duration) bool {
@@ -268,7 +280,7 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 			}
 
 			out := logs.String()
-			if where == guard.Refresh && (testkit.RecoveredLines(logs, where) != 1 || !strings.Contains(out, "poller_test.go")) {
+			if where == guard.Refresh && (testkit.RecoveredLines(logs, where) != 1 || !strings.Contains(out, "(*FaultSwitch).At(")) {
 				t.Errorf("want the panic logged once, with its stack:\n%s", out)
 			}
 			if strings.Count(out, "failing, serving the last good view: panic in "+where) != 1 || strings.Count(out, "recovered after 3 failed attempts") != 1 {

@@ -10,11 +10,6 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
-// FetchFunc reads an account's inventory: fetch, or a test's fault around it. prev is what is
-// kept of the last inventory read, whose interfaces a partial listing reuses; nil asks for a
-// full one. whole, if not nil, also gets the SDK's pages as they are.
-type FetchFunc func(ctx context.Context, api API, q Query, prev *inventory.Compact, whole *inventory.Inventory) (*inventory.Compact, error)
-
 // Refresher reads one account's inventory, once per Refresh: the poller's refreshes and
 // vpce-snapshot's exports both. It keeps the SDK client between refreshes, the last inventory
 // read, whose network interfaces a partial listing reuses (a full listing every
@@ -24,7 +19,6 @@ type FetchFunc func(ctx context.Context, api API, q Query, prev *inventory.Compa
 type Refresher struct {
 	acct      Account
 	q         Query
-	fetch     FetchFunc
 	newClient func(context.Context, Account) (API, error)
 	api       API
 
@@ -42,7 +36,7 @@ const servicesEvery = 10
 
 // NewRefresher reads a with q. It calls nothing until Refresh.
 func NewRefresher(a Account, q Query) *Refresher {
-	return &Refresher{acct: a, q: q, fetch: fetch, newClient: NewClient}
+	return &Refresher{acct: a, q: q, newClient: NewClient}
 }
 
 // Refresh reads the account's inventory, every page, or an error. What it returns is what the
@@ -62,7 +56,7 @@ func (r *Refresher) Refresh(ctx context.Context, whole *inventory.Inventory) (*i
 	if r.partials+1 >= r.q.fullRefreshEvery() {
 		prev = nil
 	}
-	kept, err := r.fetch(ctx, r.api, r.q, prev, whole)
+	inv, err := fetch(ctx, r.api, r.q, prev, whole)
 	if err != nil {
 		return nil, err
 	}
@@ -71,20 +65,20 @@ func (r *Refresher) Refresh(ctx context.Context, whole *inventory.Inventory) (*i
 		r.partials = 0
 	}
 	if r.q.Services {
-		r.refreshServices(ctx, kept, whole)
+		r.refreshServices(ctx, inv, whole)
 	}
 	// What the index is built from, and what a partial listing reuses and compares, is kept
 	// until the next refresh, compact: the rest (policy documents, tags...) and the SDK's
 	// types were garbage once their page was read.
-	r.last = kept
-	return kept, nil
+	r.last = inv
+	return inv, nil
 }
 
-// refreshServices attaches the hub services' private names to kept: read again every
+// refreshServices attaches the hub services' private names to inv: read again every
 // servicesEvery refreshes, when a new service appears or for whole (an export, which gets
 // them as they are read), else the ones read before.
-func (r *Refresher) refreshServices(ctx context.Context, kept *inventory.Compact, whole *inventory.Inventory) {
-	needed := hubServices(kept.Endpoints)
+func (r *Refresher) refreshServices(ctx context.Context, inv *inventory.Compact, whole *inventory.Inventory) {
+	needed := hubServices(inv.Endpoints)
 	r.servicesAge++
 	if r.servicesAge >= servicesEvery || !isSubset(needed, r.servicesFor) || whole != nil {
 		details, err := fetchServices(ctx, r.api, needed, r.q.pageTimeout())
@@ -101,7 +95,7 @@ func (r *Refresher) refreshServices(ctx context.Context, kept *inventory.Compact
 			}
 		}
 	}
-	kept.Services = r.services // few: shared by the inventories until read again
+	inv.Services = r.services // few: shared by the inventories until read again
 }
 
 // Close closes the client's idle connections: a refresher done with leaves no connection (and

@@ -22,11 +22,11 @@ func refresher(t *testing.T, acct Account, q Query) func() *inventory.Inventory 
 	t.Cleanup(r.Close)
 	return func() *inventory.Inventory {
 		t.Helper()
-		kept, err := r.Refresh(context.Background(), nil)
+		inv, err := r.Refresh(context.Background(), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return kept.Inventory()
+		return inv.Inventory()
 	}
 }
 
@@ -174,8 +174,8 @@ func TestAddressingChanged(t *testing.T) {
 	} {
 		a, b := base(), base()
 		tc.change(&b)
-		kept := inventory.NewCompact(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{a, b}})
-		if got := addressingChanged(&kept.Endpoints[0], &kept.Endpoints[1]); got != tc.want {
+		inv := inventory.NewCompact(&inventory.Inventory{VpcEndpoints: []types.VpcEndpoint{a, b}})
+		if got := addressingChanged(&inv.Endpoints[0], &inv.Endpoints[1]); got != tc.want {
 			t.Errorf("%s: addressingChanged %v, want %v", tc.name, got, tc.want)
 		}
 	}
@@ -193,7 +193,7 @@ func TestExportFailsWithoutServices(t *testing.T) {
 		PrivateDnsName: aws.String("ssm.us-east-1.amazonaws.com")})
 	fake.Inject(ec2fake.Fault{Action: "DescribeVpcEndpointServices", Kind: ec2fake.Unauthorized})
 	q := Query{Services: true}
-	if kept, err := NewRefresher(acct, q).Refresh(context.Background(), nil); err != nil || len(kept.Endpoints) != 1 {
+	if inv, err := NewRefresher(acct, q).Refresh(context.Background(), nil); err != nil || len(inv.Endpoints) != 1 {
 		t.Fatalf("refresh: %v", err)
 	}
 	if _, err := Export(context.Background(), []Account{acct}, q); err == nil || !strings.Contains(err.Error(), "DescribeVpcEndpointServices") {

@@ -105,13 +105,13 @@ func TestCompactKeepsWhatBuilds(t *testing.T) {
 		"snapshots": testkit.ReadSnapshots(t, fuzzSnapshots...),
 	}
 	for name, inv := range invs {
-		kept := inventory.NewCompact(inv).Inventory()
-		if inventory.Fingerprint(inventory.NewCompact(kept)) != inventory.Fingerprint(inventory.NewCompact(inv)) {
+		trimmed := inventory.NewCompact(inv).Inventory()
+		if inventory.Fingerprint(inventory.NewCompact(trimmed)) != inventory.Fingerprint(inventory.NewCompact(inv)) {
 			t.Errorf("%s: the compacted inventory's fingerprint differs", name)
 		}
 		for _, opts := range []Options{{TTL: 60}, {TTL: 60, Authoritative: true, PrivateDNS: PrivateDNSAll, Affinity: AffinityPrefer}} {
 			full, _ := Build(inventory.NewCompact(inv), opts)
-			cut, _ := Build(inventory.NewCompact(kept), opts)
+			cut, _ := Build(inventory.NewCompact(trimmed), opts)
 			if d1, d2 := dumpIndex(full), dumpIndex(cut); d1 != d2 {
 				t.Errorf("%s %+v: the compacted inventory builds another index:\n%s\n---\n%s", name, opts, d1, d2)
 			}

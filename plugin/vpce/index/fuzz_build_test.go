@@ -78,13 +78,13 @@ func FuzzSnapshot(f *testing.F) {
 // fingerprint.
 func checkCompact(t *testing.T, inv *inventory.Inventory) {
 	t.Helper()
-	kept := inventory.NewCompact(inv).Inventory()
-	if inventory.Fingerprint(inventory.NewCompact(kept)) != inventory.Fingerprint(inventory.NewCompact(inv)) {
+	trimmed := inventory.NewCompact(inv).Inventory()
+	if inventory.Fingerprint(inventory.NewCompact(trimmed)) != inventory.Fingerprint(inventory.NewCompact(inv)) {
 		t.Error("the compacted inventory's fingerprint differs")
 	}
 	opts := Options{TTL: 60, PrivateDNS: PrivateDNSAll, Affinity: AffinityPrefer}
 	full, _ := Build(inventory.NewCompact(inv), opts)
-	cut, _ := Build(inventory.NewCompact(kept), opts)
+	cut, _ := Build(inventory.NewCompact(trimmed), opts)
 	if d1, d2 := dumpIndex(full), dumpIndex(cut); d1 != d2 {
 		t.Errorf("the compacted inventory builds another index:\n%s\n---\n%s", d1, d2)
 	}

@@ -1,15 +1,15 @@
 package index
 
 import (
-	"regexp"
 	"strings"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/awsregion"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
 // endpointRegion is the region an endpoint serves, for metrics: ServiceRegion, or the region
 // in its service name (com.amazonaws.<region>.<service>, com.amazonaws.vpce.<region>.vpce-svc-...).
-// Anything that does not look like a region counts as "other", so the label stays bounded.
+// Anything that is not an AWS region counts as "other", so the label stays bounded.
 func (b *builder) endpointRegion(ep *inventory.Endpoint) string {
 	region := ep.ServiceRegion
 	if region == "" {
@@ -17,13 +17,19 @@ func (b *builder) endpointRegion(ep *inventory.Endpoint) string {
 	}
 	r, ok := b.regions[region]
 	if !ok {
-		r = strings.Clone(region) // kept by the index's statistics
-		if !regionPattern.MatchString(region) {
-			r = "other"
-		}
+		r = regionLabel(region)
 		b.regions[region] = r
 	}
 	return r
+}
+
+// regionLabel is region, if it is an AWS region, else "other". It keeps nothing of region: the
+// index's statistics hold AWS's names, not a piece of the inventory's strings.
+func regionLabel(region string) string {
+	if i, ok := awsregion.Index([]byte(region)); ok {
+		return awsregion.Names[i]
+	}
+	return "other"
 }
 
 // serviceRegion is the third label of a service name, or the fourth after "vpce".
@@ -42,9 +48,6 @@ func serviceRegion(service string) string {
 	return label
 }
 
-// regionPattern matches AWS region names: us-east-1, ap-northeast-1, us-gov-west-1, eusc-de-east-1.
-var regionPattern = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+)+-[0-9]{1,2}$`)
-
 // latticeRegion is the region of a Resource or ServiceNetwork endpoint, for metrics: the
 // region of its resource configuration's or service network's ARN, else "other".
 func latticeRegion(ep *inventory.Endpoint) string {
@@ -52,8 +55,8 @@ func latticeRegion(ep *inventory.Endpoint) string {
 	if arn == "" {
 		arn = ep.ServiceNetworkARN
 	}
-	if parts := strings.SplitN(arn, ":", 5); len(parts) == 5 && regionPattern.MatchString(parts[3]) {
-		return strings.Clone(parts[3]) // kept by the index's statistics
+	if parts := strings.SplitN(arn, ":", 5); len(parts) == 5 {
+		return regionLabel(parts[3])
 	}
 	return "other"
 }

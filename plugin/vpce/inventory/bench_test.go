@@ -16,12 +16,12 @@ func BenchmarkRefresh(b *testing.B) {
 	acct := synth.Generate(n, synth.Options{})
 	inv := &inventory.Inventory{VpcEndpoints: acct.VpcEndpoints, NetworkInterfaces: acct.NetworkInterfaces}
 	b.Run("fingerprint", func(b *testing.B) {
-		kept := inventory.NewCompact(inv)
+		compact := inventory.NewCompact(inv)
 		b.ReportAllocs()
 		b.ResetTimer()
 		cpu0 := testkit.CPUTime()
 		for range b.N {
-			inventory.Fingerprint(kept)
+			inventory.Fingerprint(compact)
 		}
 		b.ReportMetric(float64((testkit.CPUTime()-cpu0).Milliseconds())/float64(b.N), "cpu-ms/op")
 	})

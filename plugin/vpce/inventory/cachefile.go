@@ -14,17 +14,15 @@ import (
 // CacheFile keeps the last good view of the EC2 API on disk, in the snapshot format, so that
 // a restart serves at once whatever AWS does, and so that the file doubles as a snapshot.
 type CacheFile struct {
-	Path   string
-	limits Limits
-	// Write writes the file: WriteFile, or a test's fault around it.
-	Write   func(path string, data []byte) error
+	Path    string
+	limits  Limits
 	saved   [sha256.Size]byte
 	modTime time.Time // of the file Load read
 }
 
 // NewCacheFile returns the cache file at path, read within lim.
 func NewCacheFile(path string, lim Limits) *CacheFile {
-	return &CacheFile{Path: path, limits: lim, Write: WriteFile}
+	return &CacheFile{Path: path, limits: lim}
 }
 
 // ModTime is when the file that Load read was written.
@@ -35,20 +33,20 @@ func (c *CacheFile) Load() (*Compact, error) {
 	if fi, err := os.Stat(c.Path); err == nil {
 		c.modTime = fi.ModTime()
 	}
-	kept, err := c.limits.ReadCompact(c.Path)
+	inv, err := c.limits.ReadCompact(c.Path)
 	if err != nil {
 		return nil, err
 	}
-	if err := c.limits.CheckEndpoints(c.Path, len(kept.Endpoints)); err != nil {
+	if err := c.limits.CheckEndpoints(c.Path, len(inv.Endpoints)); err != nil {
 		return nil, err
 	}
-	c.saved = Fingerprint(kept)
-	return kept, nil
+	c.saved = Fingerprint(inv)
+	return inv, nil
 }
 
 // Save writes what the index is built from, unless the file already holds it (Fingerprint).
-func (c *CacheFile) Save(kept *Compact) error {
-	return c.save(kept.Inventory(), Fingerprint(kept))
+func (c *CacheFile) Save(inv *Compact) error {
+	return c.save(inv.Inventory(), Fingerprint(inv))
 }
 
 // save writes inv, whose Fingerprint is sum, unless the file already holds what the builder
@@ -62,7 +60,7 @@ func (c *CacheFile) save(inv *Inventory, sum [sha256.Size]byte) error {
 	if err != nil {
 		return err
 	}
-	if err := c.Write(c.Path, data); err != nil {
+	if err := WriteFile(c.Path, data); err != nil {
 		return err
 	}
 	c.saved = sum

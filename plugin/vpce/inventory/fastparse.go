@@ -108,12 +108,12 @@ func compactFast(r io.Reader) (*Compact, bool) {
 	return c, true
 }
 
-// decodeEach decodes the array (or null) the scanner is at into what keep keeps of each
-// element, checked with check, appended to out; false if anything is not as Parse wants it.
+// decodeEach decodes the array (or null) the scanner is at into each element's compact form
+// (compact), checked with check, appended to out; false if anything is not as Parse wants it.
 // The scanner only cuts the elements out; batches of them are decoded on every CPU, which is
-// what makes start-up fast (decoding every field of the SDK's types is most of it), and kept
+// what makes start-up fast (decoding every field of the SDK's types is most of it), and joined
 // in order.
-func decodeEach[T, K any](s *valueScanner, check func(*T) error, keep func(*arena, *T) K, out *[]K) bool {
+func decodeEach[T, K any](s *valueScanner, check func(*T) error, compact func(*arena, *T) K, out *[]K) bool {
 	if c, ok := s.peek(); ok && c == 'n' { // "Key": null
 		raw, ok := s.value()
 		return ok && string(raw) == "null"
@@ -129,7 +129,7 @@ func decodeEach[T, K any](s *valueScanner, check func(*T) error, keep func(*aren
 		wg.Go(func() {
 			a := newArena()
 			for b := range todo {
-				if !b.decode(a, check, keep) {
+				if !b.decode(a, check, compact) {
 					failed.Store(true)
 				}
 			}
@@ -164,11 +164,11 @@ func decodeEach[T, K any](s *valueScanner, check func(*T) error, keep func(*aren
 	// again.
 	n := 0
 	for _, b := range sent {
-		n += len(b.kept)
+		n += len(b.compacted)
 	}
 	*out = slices.Grow(*out, n)
 	for _, b := range sent {
-		*out = append(*out, b.kept...)
+		*out = append(*out, b.compacted...)
 	}
 	return true
 }
@@ -176,28 +176,28 @@ func decodeEach[T, K any](s *valueScanner, check func(*T) error, keep func(*aren
 // batchSize is how many elements a batch holds: enough to make a hand-over cheap.
 const batchSize = 256
 
-// batch is a run of an array's elements, decoded by one worker into what is kept of them.
+// batch is a run of an array's elements, decoded by one worker into their compact form.
 type batch[T, K any] struct {
-	raw  [][]byte
-	kept []K
+	raw       [][]byte
+	compacted []K
 }
 
 // decode decodes the batch with a, the worker's arena; false if an element does not decode or
 // pass the check. A panic of the decoder on a hostile file refuses the file too, for the exact
 // parser to say what is wrong with it.
-func (b *batch[T, K]) decode(a *arena, check func(*T) error, keep func(*arena, *T) K) (ok bool) {
+func (b *batch[T, K]) decode(a *arena, check func(*T) error, compact func(*arena, *T) K) (ok bool) {
 	defer func() {
 		if recover() != nil {
 			ok = false
 		}
 	}()
-	b.kept = make([]K, 0, len(b.raw))
+	b.compacted = make([]K, 0, len(b.raw))
 	for _, raw := range b.raw {
 		var v T
 		if gojson.Unmarshal(raw, &v) != nil || check(&v) != nil {
 			return false
 		}
-		b.kept = append(b.kept, keep(a, &v))
+		b.compacted = append(b.compacted, compact(a, &v))
 	}
 	b.raw = nil
 	return true

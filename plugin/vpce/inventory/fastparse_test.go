@@ -62,13 +62,13 @@ func FuzzCompactFast(f *testing.F) {
 		if err != nil {
 			t.Fatalf("the fast path accepts what the exact parser refuses: %v", err)
 		}
-		kept := NewCompact(exact)
-		if Fingerprint(fast) != Fingerprint(kept) {
+		compact := NewCompact(exact)
+		if Fingerprint(fast) != Fingerprint(compact) {
 			t.Fatalf("the fast path reads another inventory than the exact parser")
 		}
 		for i := range fast.Endpoints {
-			if !slices.Equal(fast.Endpoints[i].Subnets, kept.Endpoints[i].Subnets) {
-				t.Fatalf("endpoint %d: Subnets %v, the exact parser's %v", i, fast.Endpoints[i].Subnets, kept.Endpoints[i].Subnets)
+			if !slices.Equal(fast.Endpoints[i].Subnets, compact.Endpoints[i].Subnets) {
+				t.Fatalf("endpoint %d: Subnets %v, the exact parser's %v", i, fast.Endpoints[i].Subnets, compact.Endpoints[i].Subnets)
 			}
 		}
 	})

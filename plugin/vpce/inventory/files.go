@@ -22,15 +22,12 @@ const snapshotPoll = time.Second
 // logged once and the last good index stays; the files are read again every poll until a read
 // succeeds.
 type Files struct {
-	// Initial is the files' inventory as NewFiles read it, so that a bad file stops CoreDNS
-	// from starting.
-	Initial *Compact
-	// Poll is how often the files are checked: snapshotPoll.
-	Poll   time.Duration
-	files  []string
-	limits Limits
-	seen   []fileStamp
-	guard  guard.Step // of the reads after a change
+	initial *Compact      // the files' inventory as NewFiles read it, until taken
+	poll    time.Duration // how often the files are checked: snapshotPoll
+	files   []string
+	limits  Limits
+	seen    []fileStamp
+	guard   guard.Step // of the reads after a change
 }
 
 // fileStamp identifies a version of a file without reading it.
@@ -40,16 +37,25 @@ type fileStamp struct {
 	err     string
 }
 
-// NewFiles reads the files once; an error here is a configuration error.
+// NewFiles reads the files once, so that a bad file stops CoreDNS from starting: an error
+// here is a configuration error.
 func NewFiles(files []string, lim Limits) (*Files, error) {
-	s := &Files{files: files, limits: lim, Poll: snapshotPoll}
+	s := &Files{files: files, limits: lim, poll: snapshotPoll}
 	s.seen = s.stamps()
 	inv, err := s.read()
 	if err != nil {
 		return nil, err
 	}
-	s.Initial = inv
+	s.initial = inv
 	return s, nil
+}
+
+// TakeInitial returns the files' inventory as NewFiles read it, once, before Run: the caller
+// builds from it, and the source keeps nothing of it.
+func (s *Files) TakeInitial() *Compact {
+	inv := s.initial
+	s.initial = nil
+	return inv
 }
 
 // String names the source in logs.
@@ -58,11 +64,11 @@ func (s *Files) String() string { return "snapshot " + strings.Join(s.files, " "
 func (s *Files) read() (*Compact, error) {
 	parts := make([]*Compact, 0, len(s.files))
 	for _, f := range s.files {
-		kept, err := s.limits.ReadCompact(f)
+		part, err := s.limits.ReadCompact(f)
 		if err != nil {
 			return nil, err
 		}
-		parts = append(parts, kept)
+		parts = append(parts, part)
 	}
 	all := MergeCompact(parts...)
 	if err := s.limits.CheckEndpoints(s.String(), len(all.Endpoints)); err != nil {
@@ -84,9 +90,9 @@ func (s *Files) stamps() []fileStamp {
 	return st
 }
 
-// Run checks the files every Poll and hands every changed version to to, until ctx ends.
+// Run checks the files every second and hands every changed version to to, until ctx ends.
 func (s *Files) Run(ctx context.Context, to Sink) {
-	tick := time.NewTicker(s.Poll)
+	tick := time.NewTicker(s.poll)
 	defer tick.Stop()
 	var failing error
 	for {
@@ -102,11 +108,11 @@ func (s *Files) Run(ctx context.Context, to Sink) {
 		}
 		s.seen = st
 		err := s.guard.Run(guard.Snapshot, func() error {
-			kept, err := s.read()
+			inv, err := s.read()
 			if err != nil {
 				return err
 			}
-			return to.Update(kept)
+			return to.Update(inv)
 		})
 		switch {
 		case err != nil:

@@ -2,10 +2,9 @@ package inventory_test
 
 import (
 	"bytes"
-	"compress/gzip"
-	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,48 +15,41 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
-func endpointJSON(ids ...string) string {
-	s := `{"VpcEndpoints": [`
-	for i, id := range ids {
-		if i > 0 {
-			s += ","
-		}
-		s += `{"VpcEndpointId": "` + id + `", "VpcEndpointType": "Interface", "State": "available"}`
+// poll is how often the tests' snapshot files are checked.
+const poll = 5 * time.Millisecond
+
+// replace writes data to a new file renamed over file, as the AWS CLI's redirect, an editor
+// or a ConfigMap update does.
+func replace(t *testing.T, file string, data []byte) {
+	t.Helper()
+	tmp := file + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	return s + "]}"
+	if err := os.Rename(tmp, file); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestFileSourceFollowsChanges(t *testing.T) {
-
 	dir := t.TempDir()
 	e, n := filepath.Join(dir, "e.json"), filepath.Join(dir, "n.json")
-	write := func(file, content string) {
-		t.Helper()
-		// A new file renamed into place, as the AWS CLI redirect or a ConfigMap update would do.
-		tmp := file + ".tmp"
-		if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, file); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(e, endpointJSON("vpce-1"))
-	write(n, `{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1"}]}`)
+	replace(t, e, testkit.SnapshotJSON("vpce-1"))
+	replace(t, n, []byte(`{"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1"}]}`))
 
 	fs, err := inventory.NewFiles([]string{e, n}, inventory.Limits{Bytes: 1000, Endpoints: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs.Poll = 5 * time.Millisecond
-	if len(fs.Initial.Endpoints) != 1 || len(fs.Initial.Interfaces) != 1 {
-		t.Fatalf("initial: files not merged: %+v", fs.Initial)
+	inventory.SetPoll(fs, poll)
+	if initial := fs.TakeInitial(); len(initial.Endpoints) != 1 || len(initial.Interfaces) != 1 {
+		t.Fatalf("initial: files not merged: %+v", initial)
+	}
+	if fs.TakeInitial() != nil {
+		t.Fatal("the initial inventory handed over twice: the source keeps it")
 	}
 	got := make(testkit.InventoryChan, 16)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { fs.Run(ctx, got); close(done) }()
-	defer func() { cancel(); <-done }()
+	testkit.RunSource(t, fs, got)
 
 	next := func() *inventory.Inventory { t.Helper(); return testkit.Receive(t, got) }
 	quiet := func(what string) {
@@ -65,33 +57,33 @@ func TestFileSourceFollowsChanges(t *testing.T) {
 		select {
 		case inv := <-got:
 			t.Fatalf("%s: published %+v, want the last good view kept", what, inv)
-		case <-time.After(50 * fs.Poll):
+		case <-time.After(50 * poll):
 		}
 	}
 
-	write(e, endpointJSON("vpce-1", "vpce-2"))
+	replace(t, e, testkit.SnapshotJSON("vpce-1", "vpce-2"))
 	if inv := next(); len(inv.VpcEndpoints) != 2 || len(inv.NetworkInterfaces) != 1 {
 		t.Fatalf("after rewrite: %d endpoints, %d interfaces", len(inv.VpcEndpoints), len(inv.NetworkInterfaces))
 	}
-	write(e, `{"VpcEndpoints": [{"VpcEndpointId": "vpce-3", "State":`) // truncated
+	replace(t, e, []byte(`{"VpcEndpoints": [{"VpcEndpointId": "vpce-3", "State":`)) // truncated
 	quiet("corrupt file")
 	if err := os.Remove(e); err != nil {
 		t.Fatal(err)
 	}
 	quiet("deleted file")
-	write(e, endpointJSON("vpce-4"))
-	if inv := next(); len(inv.VpcEndpoints) != 1 || *inv.VpcEndpoints[0].VpcEndpointId != "vpce-4" {
-		t.Fatalf("after recovery: %+v", inv.VpcEndpoints)
+	replace(t, e, testkit.SnapshotJSON("vpce-4"))
+	if ids := testkit.EndpointIDs(next()); !slices.Equal(ids, []string{"vpce-4"}) {
+		t.Fatalf("after recovery: %v", ids)
 	}
 	// Over the limits: refused, the last good view stays.
-	write(e, endpointJSON("vpce-1", "vpce-2", "vpce-3", "vpce-4"))
+	replace(t, e, testkit.SnapshotJSON("vpce-1", "vpce-2", "vpce-3", "vpce-4"))
 	quiet("too many endpoints")
-	write(e, endpointJSON("vpce-1")+strings.Repeat(" ", 1000))
+	replace(t, e, append(testkit.SnapshotJSON("vpce-1"), bytes.Repeat([]byte(" "), 1000)...))
 	quiet("too many bytes")
 	if _, err := inventory.NewFiles([]string{e, n}, inventory.Limits{Bytes: 1000, Endpoints: 3}); err == nil || !strings.Contains(err.Error(), "over the max_bytes limit of 1000 bytes") {
 		t.Errorf("read over max_bytes: %v", err)
 	}
-	write(e, endpointJSON("vpce-1", "vpce-2", "vpce-3", "vpce-4"))
+	replace(t, e, testkit.SnapshotJSON("vpce-1", "vpce-2", "vpce-3", "vpce-4"))
 	if _, err := inventory.NewFiles([]string{e, n}, inventory.Limits{Bytes: 1000, Endpoints: 3}); err == nil || !strings.Contains(err.Error(), "more than the max_endpoints limit of 3 endpoints") {
 		t.Errorf("read over max_endpoints: %v", err)
 	}
@@ -104,9 +96,9 @@ type faultySink struct {
 	fault *testkit.FaultSwitch
 }
 
-func (s faultySink) Update(kept *inventory.Compact) error {
+func (s faultySink) Update(inv *inventory.Compact) error {
 	s.fault.At()
-	return s.InventoryChan.Update(kept)
+	return s.InventoryChan.Update(inv)
 }
 
 // TestFileSourcePanic: a snapshot check that panics keeps the watcher running and the last
@@ -115,46 +107,34 @@ func (s faultySink) Update(kept *inventory.Compact) error {
 func TestFileSourcePanic(t *testing.T) {
 	logs := testkit.CaptureLog(t)
 	file := filepath.Join(t.TempDir(), "snapshot.json")
-	write := func(content string) {
-		t.Helper()
-		if err := os.WriteFile(file+".tmp", []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(file+".tmp", file); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(endpointJSON("vpce-1"))
+	replace(t, file, testkit.SnapshotJSON("vpce-1"))
 	fs, err := inventory.NewFiles([]string{file}, inventory.DefaultLimits)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs.Poll = 5 * time.Millisecond
+	inventory.SetPoll(fs, poll)
 	f := &testkit.FaultSwitch{}
 	got := make(testkit.InventoryChan, 16)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { fs.Run(ctx, faultySink{got, f}); close(done) }()
-	defer func() { cancel(); <-done }()
+	testkit.RunSource(t, fs, faultySink{got, f})
 	next := func() *inventory.Inventory { t.Helper(); return testkit.Receive(t, got) }
 
 	before := testkit.Counted(t, "panics_total", "where", guard.Snapshot)
 	f.Armed.Store(true)
-	write(endpointJSON("vpce-1", "vpce-2"))
+	replace(t, file, testkit.SnapshotJSON("vpce-1", "vpce-2"))
 	deadline := time.Now().Add(5 * time.Second)
 	for testkit.Counted(t, "panics_total", "where", guard.Snapshot)-before < 3 { // read again every poll
 		if time.Now().After(deadline) {
 			t.Fatal("the changed snapshot is not read again after a panic")
 		}
-		time.Sleep(fs.Poll)
+		time.Sleep(poll)
 	}
 	f.Armed.Store(false)
 	if inv := next(); len(inv.VpcEndpoints) != 2 {
 		t.Fatalf("after the panics: %d endpoints, want 2", len(inv.VpcEndpoints))
 	}
-	write(endpointJSON("vpce-3"))
-	if inv := next(); len(inv.VpcEndpoints) != 1 || *inv.VpcEndpoints[0].VpcEndpointId != "vpce-3" {
-		t.Fatalf("the next version: %+v", inv.VpcEndpoints)
+	replace(t, file, testkit.SnapshotJSON("vpce-3"))
+	if ids := testkit.EndpointIDs(next()); !slices.Equal(ids, []string{"vpce-3"}) {
+		t.Fatalf("the next version: %v", ids)
 	}
 	if testkit.RecoveredLines(logs, guard.Snapshot) != 1 || strings.Count(logs.String(), "Snapshot not loaded") != 1 {
 		t.Errorf("want the panic and the failure logged once each:\n%s", logs)
@@ -166,12 +146,12 @@ func TestFileSourcePanic(t *testing.T) {
 // directory is removed; the file itself is a symlink through ..data that never changes.
 func TestFileSourceFollowsAConfigMapUpdate(t *testing.T) {
 	dir := t.TempDir()
-	version := func(name, content string) {
+	version := func(name string, data []byte) {
 		t.Helper()
 		if err := os.Mkdir(filepath.Join(dir, name), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name, "snapshot.json.gz"), []byte(content), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name, "snapshot.json.gz"), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -184,7 +164,7 @@ func TestFileSourceFollowsAConfigMapUpdate(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	version("..2026_12_01_10_00_00.1", gzipString(t, endpointJSON("vpce-1")))
+	version("..2026_12_01_10_00_00.1", testkit.Gzip(t, testkit.SnapshotJSON("vpce-1")))
 	swap("..2026_12_01_10_00_00.1")
 	file := filepath.Join(dir, "snapshot.json.gz")
 	if err := os.Symlink("..data/snapshot.json.gz", file); err != nil {
@@ -194,14 +174,11 @@ func TestFileSourceFollowsAConfigMapUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs.Poll = 5 * time.Millisecond
+	inventory.SetPoll(fs, poll)
 	got := make(testkit.InventoryChan, 16)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { fs.Run(ctx, got); close(done) }()
-	defer func() { cancel(); <-done }()
+	testkit.RunSource(t, fs, got)
 
-	version("..2026_12_01_10_01_00.2", gzipString(t, endpointJSON("vpce-1", "vpce-2")))
+	version("..2026_12_01_10_01_00.2", testkit.Gzip(t, testkit.SnapshotJSON("vpce-1", "vpce-2")))
 	swap("..2026_12_01_10_01_00.2")
 	if err := os.RemoveAll(filepath.Join(dir, "..2026_12_01_10_00_00.1")); err != nil {
 		t.Fatal(err)
@@ -211,24 +188,11 @@ func TestFileSourceFollowsAConfigMapUpdate(t *testing.T) {
 	}
 }
 
-func gzipString(t *testing.T, s string) string {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if _, err := zw.Write([]byte(s)); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.String()
-}
-
 func TestGzipSnapshotFiles(t *testing.T) {
 	dir := t.TempDir()
 	// Written compressed when the name ends in .gz, and only when changed.
 	file := filepath.Join(dir, "snapshot.json.gz")
-	inv, err := inventory.Parse("x", []byte(endpointJSON("vpce-1", "vpce-2")))
+	inv, err := inventory.Parse("x", testkit.SnapshotJSON("vpce-1", "vpce-2"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,12 +207,12 @@ func TestGzipSnapshotFiles(t *testing.T) {
 		t.Fatalf("%s is not gzip: %q, %v", file, data, err)
 	}
 	fs, err := inventory.NewFiles([]string{file}, inventory.DefaultLimits)
-	if err != nil || len(fs.Initial.Endpoints) != 2 {
+	if err != nil || len(fs.TakeInitial().Endpoints) != 2 {
 		t.Fatalf("read back: %v", err)
 	}
 	// A gzip bomb is refused by what it decompresses to.
 	bomb := filepath.Join(dir, "bomb.json.gz")
-	if err := os.WriteFile(bomb, []byte(gzipString(t, strings.Repeat(" ", 1<<20))), 0o644); err != nil {
+	if err := os.WriteFile(bomb, testkit.Gzip(t, bytes.Repeat([]byte(" "), 1<<20)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := inventory.NewFiles([]string{bomb}, inventory.Limits{Bytes: 1000, Endpoints: 10}); err == nil ||

@@ -30,18 +30,18 @@ func TestS3PoliciesAreExact(t *testing.T) {
 		t.Fatal("README.md has no resolver and exporter policies under ### Deployment shape and IAM policies")
 	}
 	fake := testkit.StartS3(t)
-	fake.Put(t, key, snapshotJSON("vpce-1"))
+	fake.Put(t, key, testkit.SnapshotJSON("vpce-1"))
 
 	// A resolver: the first read, a check that finds it unchanged, and one that finds a change.
 	src := s3Source(t, fake, inventory.DefaultLimits)
 	if err := src.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	to := newSink()
-	running(t, src, to)
-	to.waitConfirms(t, 1)
-	fake.Put(t, key, snapshotJSON("vpce-2"))
-	testkit.Receive(t, to.invs)
+	to := testkit.NewCountingSink()
+	testkit.RunSource(t, src, to)
+	to.WaitConfirms(t, 1)
+	fake.Put(t, key, testkit.SnapshotJSON("vpce-2"))
+	testkit.Receive(t, to.Inventories)
 	readerCalls := fake.Calls()
 
 	// The exporter: a write, and one that finds the content unchanged.
@@ -50,7 +50,7 @@ func TestS3PoliciesAreExact(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if _, err := remote.PutIfChanged(context.Background(), client, testkit.S3Bucket, key, snapshotJSON("vpce-3")); err != nil {
+		if _, err := remote.PutIfChanged(context.Background(), client, testkit.S3Bucket, key, testkit.SnapshotJSON("vpce-3")); err != nil {
 			t.Fatal(err)
 		}
 	}

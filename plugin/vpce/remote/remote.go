@@ -20,14 +20,14 @@ var log = clog.NewWithPlugin("vpce")
 
 // Defaults of Options.
 const (
-	DefaultRefresh = 10 * time.Second
-	defaultTimeout = 30 * time.Second
+	DefaultInterval = 10 * time.Second
+	defaultTimeout  = 30 * time.Second
 )
 
 // Options are what the sources of one vpce block share.
 type Options struct {
-	Refresh time.Duration // how often a source is checked, jittered by ±10%
-	Limits  inventory.Limits
+	Interval time.Duration // how often a source is checked (snapshot_refresh), jittered by ±10%
+	Limits   inventory.Limits
 	// S3 is where S3 objects are read: Region, Profile, CredFile, and Endpoint (s3_endpoint,
 	// addressed path-style).
 	S3 awsapi.Account

@@ -3,6 +3,7 @@ package remote_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -23,7 +24,7 @@ func s3Source(t *testing.T, fake *testkit.S3Fake, lim inventory.Limits) *remote.
 	t.Helper()
 	testkit.SetClientEnv(t)
 	src, err := remote.New(context.Background(), location, remote.Options{
-		Refresh: 20 * time.Millisecond, Limits: lim,
+		Interval: 20 * time.Millisecond, Limits: lim,
 		S3: awsapi.Account{Region: "us-east-1", Endpoint: fake.URL},
 	})
 	if err != nil {
@@ -34,19 +35,22 @@ func s3Source(t *testing.T, fake *testkit.S3Fake, lim inventory.Limits) *remote.
 
 func TestS3SourceReadsOnceThenAsksIfChanged(t *testing.T) {
 	fake := testkit.StartS3(t)
-	first := snapshotJSON("vpce-1")
+	first := testkit.SnapshotJSON("vpce-1")
 	fake.Put(t, key, first)
 	src := s3Source(t, fake, inventory.DefaultLimits)
 	bytesBefore := testkit.Counted(t, "snapshot_bytes_read_total", "source", location)
 	if err := src.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if ids := endpointIDs(src.Initial.Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
+	if ids := testkit.EndpointIDs(src.TakeInitial().Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
 		t.Fatalf("first read: %v", ids)
 	}
-	to := newSink()
-	running(t, src, to)
-	to.waitConfirms(t, 5)
+	if src.TakeInitial() != nil {
+		t.Fatal("the first read handed over twice: the source keeps it")
+	}
+	to := testkit.NewCountingSink()
+	testkit.RunSource(t, src, to)
+	to.WaitConfirms(t, 5)
 	// Every check after the first read was one bodiless 304: the fake served the object once.
 	c := fake.Counts()
 	if c.Requests < 6 || c.NotModified != c.Requests-1 || c.Bytes != int64(len(first)) {
@@ -59,39 +63,39 @@ func TestS3SourceReadsOnceThenAsksIfChanged(t *testing.T) {
 		t.Fatal("unchanged checks not counted")
 	}
 	// A change is picked up at the next check.
-	fake.Put(t, key, snapshotJSON("vpce-1", "vpce-2"))
-	if ids := endpointIDs(testkit.Receive(t, to.invs)); !slices.Equal(ids, []string{"vpce-1", "vpce-2"}) {
+	fake.Put(t, key, testkit.SnapshotJSON("vpce-1", "vpce-2"))
+	if ids := testkit.EndpointIDs(testkit.Receive(t, to.Inventories)); !slices.Equal(ids, []string{"vpce-1", "vpce-2"}) {
 		t.Fatalf("after the change: %v", ids)
 	}
 }
 
 func TestS3SourceReadsGzip(t *testing.T) {
 	fake := testkit.StartS3(t)
-	plain := snapshotJSON("vpce-1", "vpce-2")
-	fake.Put(t, key, gzipped(t, plain))
+	plain := testkit.SnapshotJSON("vpce-1", "vpce-2")
+	fake.Put(t, key, testkit.Gzip(t, plain))
 	src := s3Source(t, fake, inventory.Limits{Bytes: int64(len(plain)), Endpoints: 10})
 	if err := src.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if ids := endpointIDs(src.Initial.Inventory()); len(ids) != 2 {
+	if ids := testkit.EndpointIDs(src.TakeInitial().Inventory()); len(ids) != 2 {
 		t.Fatalf("gzip snapshot: %v", ids)
 	}
 }
 
 // At start-up every failure of the object stops CoreDNS with an error that names it.
 func TestS3SourceRefusesABadObjectAtStartUp(t *testing.T) {
-	bomb := gzipped(t, bytes.Repeat([]byte(" "), 10<<20))
+	bomb := testkit.Gzip(t, bytes.Repeat([]byte(" "), 10<<20))
 	for _, tc := range []struct {
 		name, want string
 		put        []byte // nil: no object
 		deny       bool
 	}{
 		{"missing", "NoSuchKey", nil, false},
-		{"denied", "AccessDenied", snapshotJSON("vpce-1"), true},
+		{"denied", "AccessDenied", testkit.SnapshotJSON("vpce-1"), true},
 		{"garbage", "invalid character", []byte("<html>not a snapshot</html>"), false},
-		{"truncated gzip", "unexpected EOF", gzipped(t, snapshotJSON("vpce-1"))[:30], false},
+		{"truncated gzip", "unexpected EOF", testkit.Gzip(t, testkit.SnapshotJSON("vpce-1"))[:30], false},
 		{"gzip bomb", "over the max_bytes limit of 1048576 bytes once decompressed", bomb, false},
-		{"too many endpoints", "more than the max_endpoints limit of 1 endpoints", snapshotJSON("vpce-1", "vpce-2"), false},
+		{"too many endpoints", "more than the max_endpoints limit of 1 endpoints", testkit.SnapshotJSON("vpce-1", "vpce-2"), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fake := testkit.StartS3(t)
@@ -115,14 +119,14 @@ func TestS3SourceRefusesABadObjectAtStartUp(t *testing.T) {
 // over, the failure is logged once and counted, and the next good version is taken.
 func TestS3SourceKeepsTheLastGoodViewThroughFailures(t *testing.T) {
 	fake := testkit.StartS3(t)
-	fake.Put(t, key, snapshotJSON("vpce-1"))
+	fake.Put(t, key, testkit.SnapshotJSON("vpce-1"))
 	src := s3Source(t, fake, inventory.DefaultLimits)
 	if err := src.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	logs := testkit.CaptureLog(t)
-	to := newSink()
-	running(t, src, to)
+	to := testkit.NewCountingSink()
+	testkit.RunSource(t, src, to)
 	failed := func() float64 {
 		return testkit.Counted(t, "snapshot_refreshes_total", "source", location, "result", "failed")
 	}
@@ -139,7 +143,12 @@ func TestS3SourceKeepsTheLastGoodViewThroughFailures(t *testing.T) {
 	for _, f := range failures {
 		f.breakIt()
 		counted := failed()
-		waitFor(t, func() bool { return failed() >= counted+3 })
+		testkit.Eventually(t, 20*time.Second, func() error {
+			if n := failed() - counted; n < 3 {
+				return fmt.Errorf("%s: %v failed checks counted, want 3", f.name, n)
+			}
+			return nil
+		})
 		if n := strings.Count(logs.String(), f.log); n != 1 {
 			t.Fatalf("%s: logged %d times, want once:\n%s", f.name, n, logs)
 		}
@@ -148,22 +157,27 @@ func TestS3SourceKeepsTheLastGoodViewThroughFailures(t *testing.T) {
 		t.Fatal("failures not counted")
 	}
 	select {
-	case inv := <-to.invs:
-		t.Fatalf("handed over during failures: %v", endpointIDs(inv))
+	case inv := <-to.Inventories:
+		t.Fatalf("handed over during failures: %v", testkit.EndpointIDs(inv))
 	default:
 	}
 	// The fake comes back with a new version: taken.
-	fake.Put(t, key, snapshotJSON("vpce-3"))
+	fake.Put(t, key, testkit.SnapshotJSON("vpce-3"))
 	fake.Restart(t)
-	if ids := endpointIDs(testkit.Receive(t, to.invs)); !slices.Equal(ids, []string{"vpce-3"}) {
+	if ids := testkit.EndpointIDs(testkit.Receive(t, to.Inventories)); !slices.Equal(ids, []string{"vpce-3"}) {
 		t.Fatalf("after the restart: %v", ids)
 	}
-	waitFor(t, func() bool { return strings.Contains(logs.String(), "readable again") })
+	testkit.Eventually(t, 20*time.Second, func() error {
+		if !strings.Contains(logs.String(), "readable again") {
+			return fmt.Errorf("the recovery is not logged:\n%s", logs)
+		}
+		return nil
+	})
 }
 
 func TestS3SourceUnreachableAtStartUp(t *testing.T) {
 	fake := testkit.StartS3(t)
-	fake.Put(t, key, snapshotJSON("vpce-1"))
+	fake.Put(t, key, testkit.SnapshotJSON("vpce-1"))
 	fake.Stop()
 	src := s3Source(t, fake, inventory.DefaultLimits)
 	err := src.Load(context.Background())
@@ -171,10 +185,10 @@ func TestS3SourceUnreachableAtStartUp(t *testing.T) {
 		t.Fatalf("got %v, want an unreachable error naming %s", err, location)
 	}
 	// Run reads it as soon as it runs, and when the fake is back.
-	to := newSink()
-	running(t, src, to)
+	to := testkit.NewCountingSink()
+	testkit.RunSource(t, src, to)
 	fake.Restart(t)
-	if ids := endpointIDs(testkit.Receive(t, to.invs)); !slices.Equal(ids, []string{"vpce-1"}) {
+	if ids := testkit.EndpointIDs(testkit.Receive(t, to.Inventories)); !slices.Equal(ids, []string{"vpce-1"}) {
 		t.Fatalf("after the restart: %v", ids)
 	}
 }
@@ -194,7 +208,7 @@ func TestPutIfChangedWritesOnlyChanges(t *testing.T) {
 		}
 		return wrote
 	}
-	first, second := snapshotJSON("vpce-1"), snapshotJSON("vpce-2")
+	first, second := testkit.SnapshotJSON("vpce-1"), testkit.SnapshotJSON("vpce-2")
 	if !put(first) || !bytes.Equal(fake.Get(t, key), first) {
 		t.Fatal("new object not written")
 	}

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/jitter"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
@@ -37,23 +37,21 @@ func (e unreachableError) Unwrap() error { return e.err }
 // the plugin then serves its cache file, if it has one, instead of refusing to start.
 func Unreachable(err error) bool { return errors.As(err, new(unreachableError)) }
 
-// Source is one S3 object or URL, checked every Refresh. A check that fails (unreachable,
+// Source is one S3 object or URL, checked every interval. A check that fails (unreachable,
 // denied, missing, corrupt, over the limits), or a read that panics, is logged once and
 // counted, and the last good view stays; a version found bad is not read again until it
 // changes.
 type Source struct {
-	// Initial is the snapshot as Load read it, nil if it was not read, until Run.
-	Initial *inventory.Compact
-	// Refresh is how often the source is checked, jittered by ±10%.
-	Refresh time.Duration
-	name    string
-	get     getter
-	limits  inventory.Limits
-	timeout time.Duration
-	seen    version // of the last version read, good or bad
-	good    bool    // whether that version was good and taken in
-	count   counters
-	guard   guard.Step
+	initial  *inventory.Compact // the snapshot as Load read it, until taken
+	interval time.Duration      // how often the source is checked, jittered by ±10%
+	name     string
+	get      getter
+	limits   inventory.Limits
+	timeout  time.Duration
+	seen     version // of the last version read, good or bad
+	good     bool    // whether that version was good and taken in
+	count    counters
+	guard    guard.Step
 }
 
 // New returns the source of location (s3://BUCKET/KEY, https:// or http:// URL), reading
@@ -63,9 +61,9 @@ func New(ctx context.Context, location string, o Options) (*Source, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Source{name: name(u), Refresh: o.Refresh, limits: o.Limits, timeout: o.Timeout}
-	if s.Refresh <= 0 {
-		s.Refresh = DefaultRefresh
+	s := &Source{name: name(u), interval: o.Interval, limits: o.Limits, timeout: o.Timeout}
+	if s.interval <= 0 {
+		s.interval = DefaultInterval
 	}
 	if s.timeout <= 0 {
 		s.timeout = defaultTimeout
@@ -96,8 +94,16 @@ func (s *Source) Load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.Initial, s.good = inv, true
+	s.initial, s.good = inv, true
 	return nil
+}
+
+// TakeInitial returns the snapshot Load read, nil if it did not, once, before Run: the caller
+// builds from it, and the source keeps nothing of it.
+func (s *Source) TakeInitial() *inventory.Compact {
+	inv := s.initial
+	s.initial = nil
+	return inv
 }
 
 // check reads the source if it changed since the version last read: nil, nil if not.
@@ -123,24 +129,23 @@ func (s *Source) check(ctx context.Context) (*inventory.Compact, error) {
 	if err != nil {
 		return nil, err
 	}
-	kept, err := inventory.ParseCompact(s.name, data)
+	inv, err := inventory.ParseCompact(s.name, data)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.limits.CheckEndpoints(s.name, len(kept.Endpoints)); err != nil {
+	if err := s.limits.CheckEndpoints(s.name, len(inv.Endpoints)); err != nil {
 		return nil, err
 	}
-	return kept, nil
+	return inv, nil
 }
 
-// Run checks the source every Refresh (at once if Load did not read it) and hands every
+// Run checks the source every interval (at once if Load did not read it) and hands every
 // changed, good version to to, until ctx ends.
 func (s *Source) Run(ctx context.Context, to inventory.Sink) {
 	wait := time.Duration(0)
-	if s.Initial != nil {
-		wait = jitter(s.Refresh)
+	if s.good { // Load read it
+		wait = jitter.Spread(s.interval)
 	}
-	s.Initial = nil // the caller took it before Run; the sink keeps what it needs
 	defer s.get.closeIdle()
 	var failing error
 	for {
@@ -149,7 +154,7 @@ func (s *Source) Run(ctx context.Context, to inventory.Sink) {
 			return
 		case <-time.After(wait):
 		}
-		wait = jitter(s.Refresh)
+		wait = jitter.Spread(s.interval)
 		err := s.guard.Run(guard.Snapshot, func() error { return s.step(ctx, to) })
 		if ctx.Err() != nil {
 			return
@@ -196,11 +201,6 @@ func (s *Source) step(ctx context.Context, to inventory.Sink) error {
 
 // errStillBad is a check that found a version already found bad: counted, not logged again.
 var errStillBad = errors.New("unchanged since it was found bad")
-
-// jitter spreads d by ±10%, so that a fleet started together does not check together.
-func jitter(d time.Duration) time.Duration {
-	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
-}
 
 // countingReader counts the bytes read through it, and keeps the transport's error, so that
 // a body cut off is told from a bad one.

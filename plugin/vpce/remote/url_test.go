@@ -2,12 +2,9 @@ package remote_test
 
 import (
 	"context"
-	"encoding/pem"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -42,11 +39,7 @@ func startSnapshotServer(t *testing.T) *snapshotServer {
 	mux.Handle("/moved", http.RedirectHandler("/snapshot.json", http.StatusFound))
 	s.Server = httptest.NewTLSServer(mux)
 	t.Cleanup(s.Close)
-	s.caFile = filepath.Join(t.TempDir(), "ca.pem")
-	pemData := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})
-	if err := os.WriteFile(s.caFile, pemData, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	s.caFile = testkit.CAFile(t, s.Certificate().Raw)
 	return s
 }
 
@@ -92,7 +85,7 @@ func (r *statusRecorder) WriteHeader(status int) {
 func urlSource(t *testing.T, url, caFile string, timeout time.Duration) *remote.Source {
 	t.Helper()
 	src, err := remote.New(context.Background(), url, remote.Options{
-		Refresh: 20 * time.Millisecond, Limits: inventory.DefaultLimits, CAFile: caFile, Timeout: timeout,
+		Interval: 20 * time.Millisecond, Limits: inventory.DefaultLimits, CAFile: caFile, Timeout: timeout,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -111,19 +104,19 @@ func TestURLSourceAsksIfChanged(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := startSnapshotServer(t)
-			srv.set(snapshotJSON("vpce-1"), tc.etag, tc.modified)
+			srv.set(testkit.SnapshotJSON("vpce-1"), tc.etag, tc.modified)
 			src := urlSource(t, srv.URL+"/snapshot.json", srv.caFile, 0)
 			if err := src.Load(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			to := newSink()
-			running(t, src, to)
-			to.waitConfirms(t, 3)
+			to := testkit.NewCountingSink()
+			testkit.RunSource(t, src, to)
+			to.WaitConfirms(t, 3)
 			if requests, notModified := srv.counts(); notModified < 3 || notModified != requests-1 {
 				t.Fatalf("%d requests, %d of them 304: want every check after the first a 304", requests, notModified)
 			}
-			srv.set(snapshotJSON("vpce-2"), strings.ReplaceAll(tc.etag, "v1", "v2"), tc.modified.Add(time.Minute))
-			if ids := endpointIDs(<-to.invs); !slices.Equal(ids, []string{"vpce-2"}) {
+			srv.set(testkit.SnapshotJSON("vpce-2"), strings.ReplaceAll(tc.etag, "v1", "v2"), tc.modified.Add(time.Minute))
+			if ids := testkit.EndpointIDs(<-to.Inventories); !slices.Equal(ids, []string{"vpce-2"}) {
 				t.Fatalf("after the change: %v", ids)
 			}
 		})
@@ -133,32 +126,32 @@ func TestURLSourceAsksIfChanged(t *testing.T) {
 func TestURLSourceHonoursContentEncoding(t *testing.T) {
 	srv := startSnapshotServer(t)
 	srv.encoding = "gzip"
-	srv.set(gzipped(t, snapshotJSON("vpce-1")), `"gz"`, time.Time{})
+	srv.set(testkit.Gzip(t, testkit.SnapshotJSON("vpce-1")), `"gz"`, time.Time{})
 	src := urlSource(t, srv.URL+"/snapshot.json", srv.caFile, 0)
 	if err := src.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if ids := endpointIDs(src.Initial.Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
+	if ids := testkit.EndpointIDs(src.TakeInitial().Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
 		t.Fatalf("Content-Encoding gzip: %v", ids)
 	}
 }
 
 func TestURLSourceFollowsARedirect(t *testing.T) {
 	srv := startSnapshotServer(t)
-	srv.set(snapshotJSON("vpce-1"), `"v1"`, time.Time{})
+	srv.set(testkit.SnapshotJSON("vpce-1"), `"v1"`, time.Time{})
 	src := urlSource(t, srv.URL+"/moved", srv.caFile, 0)
 	if err := src.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if ids := endpointIDs(src.Initial.Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
+	if ids := testkit.EndpointIDs(src.TakeInitial().Inventory()); !slices.Equal(ids, []string{"vpce-1"}) {
 		t.Fatalf("redirected: %v", ids)
 	}
 }
 
 func TestURLSourceRefusals(t *testing.T) {
 	srv := startSnapshotServer(t)
-	srv.set(snapshotJSON("vpce-1"), `"v1"`, time.Time{})
-	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(snapshotJSON("vpce-1")) }))
+	srv.set(testkit.SnapshotJSON("vpce-1"), `"v1"`, time.Time{})
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(testkit.SnapshotJSON("vpce-1")) }))
 	defer plain.Close()
 	downgrade := httptest.NewTLSServer(http.RedirectHandler(plain.URL, http.StatusFound))
 	defer downgrade.Close()
@@ -188,11 +181,7 @@ func TestURLSourceTimesOutASlowServer(t *testing.T) {
 	}))
 	defer slow.Close()
 	defer close(release)
-	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: slow.Certificate().Raw}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err := urlSource(t, slow.URL, caFile, 200*time.Millisecond).Load(context.Background())
+	err := urlSource(t, slow.URL, testkit.CAFile(t, slow.Certificate().Raw), 200*time.Millisecond).Load(context.Background())
 	if !remote.Unreachable(err) || !strings.Contains(err.Error(), "deadline exceeded") || !strings.Contains(err.Error(), slow.URL) {
 		t.Fatalf("got %v, want a timeout naming %s", err, slow.URL)
 	}
@@ -224,7 +213,7 @@ func TestURLSourceReadsACutOffBodyAgain(t *testing.T) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		body := snapshotJSON("vpce-" + v)
+		body := testkit.SnapshotJSON("vpce-" + v)
 		w.Header().Set("ETag", etag)
 		w.Header().Set("Content-Length", fmt.Sprint(len(body)))
 		if c {
@@ -242,9 +231,9 @@ func TestURLSourceReadsACutOffBodyAgain(t *testing.T) {
 	mu.Lock()
 	version, cut = "v2", true
 	mu.Unlock()
-	to := newSink()
-	running(t, src, to)
-	if ids := endpointIDs(testkit.Receive(t, to.invs)); !slices.Equal(ids, []string{"vpce-v2"}) {
+	to := testkit.NewCountingSink()
+	testkit.RunSource(t, src, to)
+	if ids := testkit.EndpointIDs(testkit.Receive(t, to.Inventories)); !slices.Equal(ids, []string{"vpce-v2"}) {
 		t.Fatalf("after the cut: %v", ids)
 	}
 }

@@ -45,12 +45,16 @@ type merger struct {
 	zones         string // the metrics' zones label: the block's zones, comma-separated
 
 	// building is held from reading the parts to publishing the index built from them, so that
-	// an index is never replaced by one built from older parts. It guards the four fields
+	// an index is never replaced by one built from older parts. It guards the two fields
 	// below; parts and fallback change under both locks and are read under either.
-	building    sync.Mutex
+	building   sync.Mutex
+	shared     map[string]struct{} // the report's lines of shared names logged: each is logged once
+	buildGuard guard.Step
+	// writing is taken before building is let go, for what follows a publication: the rpz
+	// zone's walk and the cache file's write. They keep the order of the builds, and the next
+	// build does not wait for them (hand over hand). It guards the two fields below.
+	writing     sync.Mutex
 	cacheFailed bool
-	shared      map[string]struct{} // the report's lines of shared names logged: each is logged once
-	buildGuard  guard.Step
 	cacheGuard  guard.Step
 
 	mu        sync.Mutex
@@ -121,28 +125,14 @@ func (m *merger) loadCache() {
 // when other sources' will be merged with it again, kept: the index holds what serves.
 func (m *merger) update(i int, inv *inventory.Compact) error {
 	m.building.Lock()
-	defer m.building.Unlock()
-	m.mu.Lock()
-	m.init()
-	parts, delivered, fallback := slices.Clone(m.parts), slices.Clone(m.delivered), m.fallback
-	m.mu.Unlock()
-	parts[i], delivered[i] = inv, true
-	complete := !slices.Contains(delivered, false)
-	if complete {
-		fallback = nil
-	}
-	ix, err := m.rebuild(append(parts, fallback))
+	ix, parts, complete, err := m.rebuildWith(i, inv)
 	if err != nil {
+		m.building.Unlock()
 		return err
 	}
-	kept := slices.Clone(parts)
-	if len(m.sources) == 1 {
-		kept[i] = nil
-	}
-	m.mu.Lock()
-	m.swap(ix)
-	m.parts, m.delivered, m.fallback, m.confirmed[i] = kept, delivered, fallback, time.Now()
-	m.mu.Unlock()
+	m.writing.Lock() // before the next build may publish: hand over hand
+	m.building.Unlock()
+	defer m.writing.Unlock()
 	logView(m.sources[i].String(), ix)
 	m.followView(ix)
 	if complete && m.cache != nil {
@@ -152,6 +142,33 @@ func (m *merger) update(i int, inv *inventory.Compact) error {
 		time.AfterFunc(releaseAfter, debug.FreeOSMemory)
 	}
 	return nil
+}
+
+// rebuildWith builds and publishes the index of source i's inventory inv with the other
+// sources' latest (and the cache file's, until every source has delivered). It returns the
+// sources' inventories and whether all of them have delivered. m.building is held.
+func (m *merger) rebuildWith(i int, inv *inventory.Compact) (ix *index.Index, parts []*inventory.Compact, complete bool, err error) {
+	m.mu.Lock()
+	m.init()
+	parts, delivered, fallback := slices.Clone(m.parts), slices.Clone(m.delivered), m.fallback
+	m.mu.Unlock()
+	parts[i], delivered[i] = inv, true
+	complete = !slices.Contains(delivered, false)
+	if complete {
+		fallback = nil
+	}
+	if ix, err = m.rebuild(append(parts, fallback)); err != nil {
+		return nil, nil, false, err
+	}
+	kept := slices.Clone(parts)
+	if len(m.sources) == 1 {
+		kept[i] = nil
+	}
+	m.mu.Lock()
+	m.swap(ix)
+	m.parts, m.delivered, m.fallback, m.confirmed[i] = kept, delivered, fallback, time.Now()
+	m.mu.Unlock()
+	return ix, parts, complete, nil
 }
 
 // A large inventory is garbage soon after its build: once its source has moved on (a second is
@@ -239,7 +256,7 @@ func (m *merger) swap(ix *index.Index) {
 	m.last, m.lastAt = ix.Stats(), time.Now()
 }
 
-// followView hands ix to follow, if set. m.building is held.
+// followView hands ix to follow, if set. m.writing is held, or the sources have not started.
 func (m *merger) followView(ix *index.Index) {
 	if m.follow != nil {
 		m.follow(ix)
@@ -250,7 +267,7 @@ func logView(cause string, ix *index.Index) {
 	log.Infof("View from %s: %d endpoints, %d names (%s)", cause, ix.Stats().Endpoints, ix.Stats().Total(), ix.Stats())
 }
 
-// saveCache writes parts, the sources' latest inventories, to the cache file. m.building is held.
+// saveCache writes parts, the sources' latest inventories, to the cache file. m.writing is held.
 func (m *merger) saveCache(parts []*inventory.Compact) {
 	err := m.cacheGuard.Run(guard.CacheFile, func() error {
 		m.fault.At(guard.CacheFile)

@@ -2,8 +2,10 @@ package vpce
 
 import (
 	"context"
+	"errors"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 	"github.com/miekg/dns"
@@ -229,5 +232,46 @@ func TestMergerSourcesAndCacheFile(t *testing.T) {
 	served = ix
 	if got, want := answers(all...), "old.example.com. 10.1.0.1, stale.example.com. -, fresh.example.com. 10.1.0.3, other.example.com. 10.2.0.4"; got != want {
 		t.Errorf("the cache file written: %s\nwant %s", got, want)
+	}
+}
+
+// A cache file write that is slow (a large view on a slow disk) does not hold up the next
+// build: it is published while the write goes on, and written after it, in order.
+func TestCacheWriteDoesNotHoldBuilds(t *testing.T) {
+	testkit.CaptureLog(t)
+	path := filepath.Join(t.TempDir(), "vpce.json")
+	v := newBareVPCE(nextPlugin, ".")
+	writing, release := make(chan struct{}, 1), make(chan struct{})
+	var once sync.Once
+	t.Cleanup(func() { once.Do(func() { close(release) }) })
+	held := true
+	v.merger = &merger{opts: index.Options{TTL: 60}, build: index.Build, publish: v.index.Store, sources: []inventory.Source{idleSource("a")},
+		cache: inventory.NewCacheFile(path, inventory.DefaultLimits), fault: func(step string) {
+			if step == guard.CacheFile && held {
+				held = false
+				writing <- struct{}{}
+				<-release
+			}
+		}}
+	first := make(chan error, 1)
+	go func() { first <- v.merger.update(0, inventoryNamed(1, "one.example.com", "10.0.0.1")) }()
+	<-writing
+	second := make(chan error, 1)
+	go func() { second <- v.merger.update(0, inventoryNamed(2, "two.example.com", "10.0.0.2")) }()
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if !serves(v, "two.example.com.") {
+			return errors.New("the second view is not served while the first is being written")
+		}
+		return nil
+	})
+	once.Do(func() { close(release) })
+	for _, c := range []chan error{first, second} {
+		if err := <-c; err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv, err := inventory.NewCacheFile(path, inventory.DefaultLimits).Load()
+	if err != nil || len(inv.Endpoints) != 1 || !slices.Contains(inv.Endpoints[0].DNSNames, "two.example.com") {
+		t.Errorf("the cache file does not hold the last view: %v %+v", err, inv)
 	}
 }

@@ -38,18 +38,23 @@ type poller struct {
 	guard     guard.Step                                // of the refreshes
 	fault     fault.Hook                                // an integration test's, run as each refresh begins
 
-	mu     sync.Mutex
-	subs   map[*subscription]struct{}
-	latest *inventory.Compact // the last inventory published, for late subscribers
-	refs   int
+	mu      sync.Mutex
+	subs    map[*subscription]struct{}
+	latest  *inventory.Compact // the last inventory published, for late subscribers
+	version uint64             // of latest, counting publications
+	refs    int
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// subscription is one consumer.
+// subscription is one consumer. Deliveries to it are serialised by its own lock, newest
+// version last, so that one consumer's build never holds up another's, nor a subscription.
 type subscription struct {
-	to     inventory.Sink
-	failed bool // the last inventory handed to it is not in its view: hand it again (under mu)
+	to      inventory.Sink
+	mu      sync.Mutex
+	version uint64 // of the last inventory handed to it
+	failed  bool   // that inventory is not in its view: hand it again
+	closed  bool   // unsubscribed: nothing more is handed to it
 }
 
 // pollers holds the running pollers by account key and refresh interval.
@@ -107,57 +112,91 @@ func (p *poller) release() {
 }
 
 // subscribe registers to for every new inventory, and hands it the latest one at once if
-// there is one (should that fail, again after the next refresh). Deliveries happen under
-// p.mu, so a subscriber sees versions in order.
+// there is one (should that fail, again after the next refresh).
 func (p *poller) subscribe(to inventory.Sink) *subscription {
 	s := &subscription{to: to}
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.subs[s] = struct{}{}
-	if p.latest != nil {
-		_ = s.deliver(p.latest)
+	latest, version := p.latest, p.version
+	p.mu.Unlock()
+	if latest != nil {
+		_ = s.deliver(latest, version)
 	}
 	return s
 }
 
+// unsubscribe ends deliveries to s; one under way is waited for.
 func (p *poller) unsubscribe(s *subscription) {
 	p.mu.Lock()
 	delete(p.subs, s)
 	p.mu.Unlock()
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+}
+
+// subscribers lists the subscriptions with the latest inventory and its version. p.mu is held.
+func (p *poller) subscribers() ([]*subscription, *inventory.Compact, uint64) {
+	subs := make([]*subscription, 0, len(p.subs))
+	for s := range p.subs {
+		subs = append(subs, s)
+	}
+	return subs, p.latest, p.version
 }
 
 // publish hands inv to every subscriber; it fails if one could not take it in.
 func (p *poller) publish(inv *inventory.Compact) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.latest = inv
+	p.version++
+	subs, _, version := p.subscribers()
+	p.mu.Unlock()
 	var errs []error
-	for s := range p.subs {
-		errs = append(errs, s.deliver(inv))
+	for _, s := range subs {
+		errs = append(errs, s.deliver(inv, version))
 	}
 	return errors.Join(errs...)
 }
 
 // confirm tells the subscribers that a refresh found the inventory unchanged, and hands it
-// again to those that could not take it in; it fails if one still cannot.
+// again to those that could not take it in (or have not had it); it fails if one still cannot.
 func (p *poller) confirm() error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	subs, latest, version := p.subscribers()
+	p.mu.Unlock()
 	var errs []error
-	for s := range p.subs {
-		if s.failed {
-			errs = append(errs, s.deliver(p.latest))
-		} else {
-			s.to.Confirm()
-		}
+	for _, s := range subs {
+		errs = append(errs, s.confirm(latest, version))
 	}
 	return errors.Join(errs...)
 }
 
-func (s *subscription) deliver(inv *inventory.Compact) error {
+// deliver hands inv, of version, to the consumer, unless it has had a newer one or this one
+// already.
+func (s *subscription) deliver(inv *inventory.Compact, version uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || version < s.version || version == s.version && !s.failed {
+		return nil
+	}
 	err := s.to.Update(inv)
-	s.failed = err != nil
+	s.version, s.failed = version, err != nil
 	return err
+}
+
+// confirm tells the consumer that inv, of version, is still current, or hands it over if the
+// consumer does not have it in its view.
+func (s *subscription) confirm(inv *inventory.Compact, version uint64) error {
+	s.mu.Lock()
+	current := !s.closed && s.version == version && !s.failed
+	if current {
+		s.to.Confirm()
+	}
+	s.mu.Unlock()
+	if current {
+		return nil
+	}
+	return s.deliver(inv, version)
 }
 
 // loop refreshes until ctx ends: every refresh interval (jittered) while AWS answers, with

@@ -289,3 +289,78 @@ func TestPollerRecoversFromPanics(t *testing.T) {
 		})
 	}
 }
+
+// gateSink records the inventories it is handed; while gate is set, Update waits on it.
+type gateSink struct {
+	entered chan *inventory.Compact
+	gate    chan struct{}
+	got     chan *inventory.Compact
+}
+
+func (s gateSink) Update(inv *inventory.Compact) error {
+	if s.gate != nil {
+		s.entered <- inv
+		<-s.gate
+	}
+	s.got <- inv
+	return nil
+}
+
+func (gateSink) Confirm() {}
+
+// A consumer's slow build (a large view's) does not hold up a new subscription, such as the
+// new instance's across a reload. Publications go to one consumer after another, so that
+// builds do not add up in memory; each consumer gets versions in order, once, and none after
+// it unsubscribed.
+func TestSubscribersDoNotWaitForEachOther(t *testing.T) {
+	p := newPoller(Account{}, Query{}, time.Minute)
+	slow := gateSink{entered: make(chan *inventory.Compact, 1), gate: make(chan struct{}), got: make(chan *inventory.Compact, 10)}
+	slowSub := p.subscribe(slow)
+	v1, v2 := &inventory.Compact{}, &inventory.Compact{}
+	published := make(chan error, 1)
+	go func() { published <- p.publish(v1) }()
+	<-slow.entered // slow is building v1
+
+	fast := gateSink{got: make(chan *inventory.Compact, 10)}
+	subscribed := make(chan *subscription)
+	go func() { subscribed <- p.subscribe(fast) }()
+	select {
+	case <-subscribed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a subscription waited for another consumer's build")
+	}
+
+	unsubscribed := make(chan struct{})
+	go func() { p.unsubscribe(slowSub); close(unsubscribed) }()
+	select {
+	case <-unsubscribed:
+		t.Fatal("unsubscribe did not wait for the delivery under way")
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(slow.gate)
+	<-unsubscribed
+	if err := <-published; err != nil {
+		t.Fatal(err)
+	}
+	if err := p.publish(v2); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(slow.got); len(got) != 1 || got[0] != v1 {
+		t.Errorf("slow was handed %d inventories, want v1 alone", len(got))
+	}
+	if got := drain(fast.got); len(got) != 2 || got[0] != v1 || got[1] != v2 {
+		t.Errorf("fast was handed %d inventories, want v1 then v2", len(got))
+	}
+}
+
+func drain(c chan *inventory.Compact) []*inventory.Compact {
+	var out []*inventory.Compact
+	for {
+		select {
+		case inv := <-c:
+			out = append(out, inv)
+		default:
+			return out
+		}
+	}
+}

@@ -67,6 +67,7 @@ func TestOwnCoreDNSBuild(t *testing.T) {
 	if got := goDirective(t, src); got != stockGo {
 		t.Errorf("adding the plugin raised CoreDNS's go directive from %s to %s", stockGo, got)
 	}
+	checkAddedModules(t, filepath.Join(testkit.ModuleDir(t, coreDNSModule), "go.mod"), filepath.Join(src, "go.mod"))
 	bin := filepath.Join(t.TempDir(), "coredns")
 	goRun(t, src, "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
 
@@ -89,6 +90,38 @@ func TestOwnCoreDNSBuild(t *testing.T) {
 	addr := net.JoinHostPort("127.0.0.1", port)
 	checkSeed(t, "udp", addr, true)
 	checkSeed(t, "tcp", addr, false)
+}
+
+// The modules the plugin brings into an operator's build: its own, the AWS SDK's and goccy's
+// JSON decoder. The tools' and tests' requirements (nfpm, go-containerregistry, gofakes3, the
+// Kubernetes fake's) stay out, as module graph pruning keeps them.
+var pluginModules = []string{thisModule, "github.com/aws/", "github.com/goccy/go-json"}
+
+// checkAddedModules fails if the go.mod after the plugin requires a module the stock go.mod
+// does not, other than pluginModules'; it logs the versions the plugin's requirements raised.
+func checkAddedModules(t *testing.T, stock, after string) {
+	t.Helper()
+	requires := func(file string) map[string]string {
+		var mod struct{ Require []struct{ Path, Version string } }
+		if err := json.Unmarshal([]byte(run(t, "", "go", "mod", "edit", "-json", file)), &mod); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, r := range mod.Require {
+			out[r.Path] = r.Version
+		}
+		return out
+	}
+	before, now := requires(stock), requires(after)
+	for path, v := range now {
+		old, ok := before[path]
+		switch {
+		case !ok && !slices.ContainsFunc(pluginModules, func(p string) bool { return strings.HasPrefix(path, p) }):
+			t.Errorf("the plugin brings %s %s into an operator's build", path, v)
+		case ok && old != v:
+			t.Logf("the plugin raises %s from %s to %s", path, old, v)
+		}
+	}
 }
 
 // goRun runs the go command in dir, statically (as make build does) and outside any workspace.

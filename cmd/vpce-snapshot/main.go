@@ -32,7 +32,7 @@ import (
 	"time"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce"
-	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/remote"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/rpz"
@@ -48,7 +48,7 @@ func main() {
 	var options optionList
 	flag.Var(&options, "o", "an option line of a vpce block, e.g. 'region us-east-1' (repeatable)")
 	out := flag.String("out", "", "the snapshot file, or s3://BUCKET/KEY, to write (gzip if it ends in .gz)")
-	var s3 awsapi.Account
+	var s3 awscfg.Account
 	flag.StringVar(&s3.Region, "s3-region", "", "the region of the -out bucket (default: the SDK's)")
 	flag.StringVar(&s3.Endpoint, "s3-endpoint", "", "an S3 endpoint override, addressed path-style")
 	every := flag.Duration("every", 0, "write again at this interval (0: once and exit)")
@@ -68,7 +68,7 @@ func main() {
 
 // run exports once, or every interval until ctx ends. In a loop a failed export is logged and
 // the file keeps its last good content, as the plugin keeps its last good view.
-func run(ctx context.Context, options []string, format, out string, s3 awsapi.Account, every, timeout time.Duration) error {
+func run(ctx context.Context, options []string, format, out string, s3 awscfg.Account, every, timeout time.Duration) error {
 	exp, err := vpce.NewExporter(options)
 	if err != nil {
 		return err
@@ -98,7 +98,7 @@ type writer func(context.Context, *inventory.Inventory) (bool, error)
 
 // newWriter returns the writer of out: a file, or an S3 object (remote.PutIfChanged); in
 // format rpz, a zone file.
-func newWriter(ctx context.Context, exp *vpce.Exporter, format, out string, s3 awsapi.Account) (writer, error) {
+func newWriter(ctx context.Context, exp *vpce.Exporter, format, out string, s3 awscfg.Account) (writer, error) {
 	if format == "rpz" {
 		if exp.ZoneName() == "" {
 			return nil, errors.New("-format rpz needs the option -o 'rpz ZONE'")

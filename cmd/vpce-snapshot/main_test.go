@@ -13,7 +13,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
-	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/rpz"
 	"github.com/miekg/dns"
@@ -26,7 +26,7 @@ func TestExportWritesASnapshot(t *testing.T) {
 
 	out := filepath.Join(t.TempDir(), "snapshot.json")
 	options := []string{"region us-east-1", "aws_endpoint " + fake.URL(), "vpc vpc-1"}
-	if err := run(context.Background(), options, "snapshot", out, awsapi.Account{}, 0, time.Minute); err != nil {
+	if err := run(context.Background(), options, "snapshot", out, awscfg.Account{}, 0, time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(out)
@@ -44,7 +44,7 @@ func TestExportWritesASnapshot(t *testing.T) {
 
 	// A failing export leaves the last good file in place.
 	fake.Inject(ec2fake.Fault{Kind: ec2fake.Unauthorized})
-	if err := run(context.Background(), options, "snapshot", out, awsapi.Account{}, 0, time.Minute); err == nil || !strings.Contains(err.Error(), "UnauthorizedOperation") {
+	if err := run(context.Background(), options, "snapshot", out, awscfg.Account{}, 0, time.Minute); err == nil || !strings.Contains(err.Error(), "UnauthorizedOperation") {
 		t.Errorf("export during a fault: %v", err)
 	}
 	if after, _ := os.ReadFile(out); string(after) != s {
@@ -52,7 +52,7 @@ func TestExportWritesASnapshot(t *testing.T) {
 	}
 
 	for _, bad := range [][]string{{"snapshot x.json"}, {"bogus 1"}, {"region"}} {
-		if err := run(context.Background(), bad, "snapshot", out, awsapi.Account{}, 0, time.Minute); err == nil {
+		if err := run(context.Background(), bad, "snapshot", out, awscfg.Account{}, 0, time.Minute); err == nil {
 			t.Errorf("options %q accepted", bad)
 		}
 	}
@@ -66,7 +66,7 @@ func TestExportWritesAnS3Object(t *testing.T) {
 	const key = "vpce/snapshot.json.gz"
 	out := "s3://" + testkit.S3Bucket + "/" + key
 	options := []string{"region us-east-1", "aws_endpoint " + fake.URL()}
-	bucket := awsapi.Account{Region: "us-east-1", Endpoint: s3.URL}
+	bucket := awscfg.Account{Region: "us-east-1", Endpoint: s3.URL}
 	puts := func() int { return s3.Counts().Puts }
 	for i, wantPuts := range []int{1, 1} {
 		if err := run(context.Background(), options, "snapshot", out, bucket, 0, time.Minute); err != nil {
@@ -114,7 +114,7 @@ func TestExportWritesAZone(t *testing.T) {
 	options := []string{"region us-east-1", "aws_endpoint " + fake.URL(), "rpz vpce.rpz"}
 	export := func() (soa *dns.SOA, owners map[string][]string) {
 		t.Helper()
-		if err := run(context.Background(), options, "rpz", out, awsapi.Account{}, 0, time.Minute); err != nil {
+		if err := run(context.Background(), options, "rpz", out, awscfg.Account{}, 0, time.Minute); err != nil {
 			t.Fatal(err)
 		}
 		data, err := os.ReadFile(out)
@@ -155,7 +155,7 @@ func TestExportWritesAZone(t *testing.T) {
 		if tc.out == out {
 			opts = options[:2]
 		}
-		if err := run(context.Background(), opts, "rpz", tc.out, awsapi.Account{}, 0, time.Minute); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if err := run(context.Background(), opts, "rpz", tc.out, awscfg.Account{}, 0, time.Minute); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %q: %v, want %q", tc.out, opts, err, tc.want)
 		}
 	}

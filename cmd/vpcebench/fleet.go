@@ -13,7 +13,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
-	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/remote"
 )
@@ -73,7 +73,7 @@ func simulateFleet(ctx context.Context, o options) (*fleetResult, error) {
 	a := generate(o.fleetEndpoints, 0)
 	inv := &inventory.Inventory{VpcEndpoints: a.VpcEndpoints, NetworkInterfaces: a.NetworkInterfaces}
 	markers := []string{aws.ToString(inv.NetworkInterfaces[0].PrivateIpAddress), "10.255.0.1", "10.255.0.2"}
-	s3 := awsapi.Account{Region: "us-east-1", Endpoint: fake.URL}
+	s3 := awscfg.Account{Region: "us-east-1", Endpoint: fake.URL}
 	client, err := remote.NewS3Client(ctx, s3)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/coredns/caddy/caddyfile"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/rpz"
@@ -16,7 +17,7 @@ import (
 // Exporter reads the EC2 API view of one vpce configuration, with the plugin's own option
 // parser and EC2 API source, for tools: cmd/vpce-snapshot writes it as a snapshot file.
 type Exporter struct {
-	accounts []awsapi.Account
+	accounts []awscfg.Account
 	query    awsapi.Query
 	build    index.Options
 	zones    []string // the names answered in: the vpce line's zones, else all

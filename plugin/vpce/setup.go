@@ -16,6 +16,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/remote"
@@ -50,7 +51,7 @@ type settings struct {
 	// The EC2 API source, used when there are no snapshots.
 	regions   []string
 	roles     []role
-	acct      awsapi.Account // where every poller of the block calls: credentials, endpoint
+	acct      awscfg.Account // where every poller of the block calls: credentials, endpoint
 	query     awsapi.Query   // what every poller of the block asks: filters, VPCs, limits
 	refresh   time.Duration
 	cacheFile string
@@ -137,7 +138,7 @@ func newVPCE(s *settings) (*VPCE, error) {
 }
 
 // accounts lists what to poll: each role (or the default credentials) in each region.
-func (s *settings) accounts() []awsapi.Account {
+func (s *settings) accounts() []awscfg.Account {
 	regions, roles := s.regions, s.roles
 	if len(regions) == 0 {
 		regions = []string{""}
@@ -145,7 +146,7 @@ func (s *settings) accounts() []awsapi.Account {
 	if len(roles) == 0 {
 		roles = []role{{}}
 	}
-	var accts []awsapi.Account
+	var accts []awscfg.Account
 	for _, r := range roles {
 		for _, region := range regions {
 			a := s.acct

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
@@ -166,10 +167,10 @@ func TestSetupAPIOptions(t *testing.T) {
 		t.Errorf("refresh %v, cache_file %q", s.refresh, s.cacheFile)
 	}
 	role1, role2 := "arn:aws:iam::123456789012:role/r", "arn:aws:iam::210987654321:role/r"
-	var want []awsapi.Account
+	var want []awscfg.Account
 	for _, r := range []struct{ arn, ext string }{{role1, "ext"}, {role2, ""}} {
 		for _, region := range []string{"us-east-1", "eu-west-1"} {
-			want = append(want, awsapi.Account{Region: region, Profile: "dev", CredFile: "/srv/creds.ini", RoleARN: r.arn, ExternalID: r.ext, Endpoint: "http://127.0.0.1:4566"})
+			want = append(want, awscfg.Account{Region: region, Profile: "dev", CredFile: "/srv/creds.ini", RoleARN: r.arn, ExternalID: r.ext, Endpoint: "http://127.0.0.1:4566"})
 		}
 	}
 	if got := s.accounts(); !reflect.DeepEqual(got, want) {
@@ -218,7 +219,7 @@ func TestSetupAPIOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if accts := s.accounts(); len(accts) != 1 || accts[0] != (awsapi.Account{}) || !reflect.DeepEqual(s.query, awsapi.Query{MaxEndpoints: 200000}) || s.refresh != time.Minute {
+	if accts := s.accounts(); len(accts) != 1 || accts[0] != (awscfg.Account{}) || !reflect.DeepEqual(s.query, awsapi.Query{MaxEndpoints: 200000}) || s.refresh != time.Minute {
 		t.Errorf("defaults: %v %+v, refresh %v", accts, s.query, s.refresh)
 	}
 }

@@ -4,22 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 )
-
-// Account says where to call: one account, through its credentials or a role, in one region.
-type Account struct {
-	Region     string // empty: the SDK's default (environment, profile, instance metadata)
-	Profile    string
-	CredFile   string
-	RoleARN    string
-	ExternalID string
-	Endpoint   string // EC2 API endpoint override
-	Retries    int    // the SDK's attempts of one call; 0: defaultRetries
-}
-
-// defaultRetries is the SDK's own attempts of a call (transient errors, throttling), inside
-// one refresh; the poller's backoff spaces out the refreshes.
-const defaultRetries = 3
 
 // Query says what to ask of an account.
 type Query struct {
@@ -62,7 +49,7 @@ func (q Query) fullRefreshEvery() int {
 }
 
 // key identifies the account and what is asked of it, for sharing pollers.
-func key(a Account, q Query) string {
+func key(a awscfg.Account, q Query) string {
 	parts := []string{a.Region, a.Profile, a.CredFile, a.RoleARN, a.ExternalID, a.Endpoint, strings.Join(q.VPCs, ","), fmt.Sprint(q.MaxEndpoints), fmt.Sprint(q.fullRefreshEvery())}
 	if q.Subnets {
 		parts = append(parts, "+subnets")
@@ -78,7 +65,7 @@ func key(a Account, q Query) string {
 
 // label names the account in metrics: the role it assumes, else the profile it reads, else
 // "default" (the SDK's default credentials), so that each account of a block has its series.
-func (a Account) label() string {
+func label(a awscfg.Account) string {
 	switch {
 	case a.RoleARN != "":
 		return a.RoleARN
@@ -88,20 +75,10 @@ func (a Account) label() string {
 	return "default"
 }
 
-// String names the account in logs: never a credential, only where it is.
-func (a Account) String() string {
-	s := "EC2 API"
-	if a.Region != "" {
-		s += " " + a.Region
+// describe names the account's EC2 API in logs: never a credential, only where it is.
+func describe(a awscfg.Account) string {
+	if w := a.String(); w != "" {
+		return "EC2 API " + w
 	}
-	if a.RoleARN != "" {
-		s += " as " + a.RoleARN
-	}
-	if a.Profile != "" {
-		s += " profile " + a.Profile
-	}
-	if a.Endpoint != "" {
-		s += " at " + a.Endpoint
-	}
-	return s
+	return "EC2 API"
 }

@@ -5,17 +5,11 @@ package awsapi
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
-	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	clog "github.com/coredns/coredns/plugin/pkg/log"
-
-	"github.com/coredns-vpce/coredns-vpce/internal/sdkhttp"
 )
 
 var log = clog.NewWithPlugin("vpce")
@@ -33,8 +27,8 @@ type API interface {
 // NewClient builds the SDK client for the account. It reads local configuration only; the
 // first network call is the first Describe (or, without a region anywhere, the instance
 // metadata service), made by the poller in the background.
-func NewClient(ctx context.Context, a Account) (API, error) {
-	cfg, err := Config(ctx, a)
+func NewClient(ctx context.Context, a awscfg.Account) (API, error) {
+	cfg, err := awscfg.Load(ctx, a)
 	if err != nil {
 		return nil, err
 	}
@@ -44,51 +38,6 @@ func NewClient(ctx context.Context, a Account) (API, error) {
 			o.BaseEndpoint = aws.String(a.Endpoint)
 		}
 	}), nil
-}
-
-// Config is the SDK configuration for the account (region, profile, credentials, role, and
-// the HTTP client with its CA bundle and proxy), which every AWS client of the plugin shares:
-// the EC2 API's, and the S3 snapshot source's. Without a region anywhere it asks the instance
-// metadata service. a.Endpoint is the caller's to apply.
-func Config(ctx context.Context, a Account) (aws.Config, error) {
-	retries := a.Retries
-	if retries == 0 {
-		retries = defaultRetries
-	}
-	opts := []func(*awsconfig.LoadOptions) error{
-		awsconfig.WithRetryMaxAttempts(retries),
-	}
-	if a.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(a.Region))
-	}
-	if a.Profile != "" {
-		opts = append(opts, awsconfig.WithSharedConfigProfile(a.Profile))
-	}
-	if a.CredFile != "" {
-		opts = append(opts, awsconfig.WithSharedCredentialsFiles([]string{a.CredFile}))
-	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
-	}
-	cfg.HTTPClient = sdkhttp.OwnBody(cfg.HTTPClient) // the SDK's client, with its CA bundle and proxy settings
-	if cfg.Region == "" {
-		region, err := imds.NewFromConfig(cfg).GetRegion(ctx, &imds.GetRegionInput{})
-		if err != nil {
-			return aws.Config{}, fmt.Errorf("no region configured, and none from instance metadata: %w", err)
-		}
-		cfg.Region = region.Region
-	}
-	if a.RoleARN != "" {
-		provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), a.RoleARN, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = "coredns-vpce"
-			if a.ExternalID != "" {
-				o.ExternalID = aws.String(a.ExternalID)
-			}
-		})
-		cfg.Credentials = aws.NewCredentialsCache(provider)
-	}
-	return cfg, nil
 }
 
 // closeIdle closes the idle connections of a client that is done with.

@@ -12,12 +12,13 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
 // fakeAccount points the real SDK client at a running fake, with static test credentials and
 // no shared configuration or instance metadata.
-func fakeAccount(t testing.TB) (*ec2fake.Server, Account) {
+func fakeAccount(t testing.TB) (*ec2fake.Server, awscfg.Account) {
 	t.Helper()
 	return fakeAccountWith(t, nil)
 }
@@ -25,7 +26,7 @@ func fakeAccount(t testing.TB) (*ec2fake.Server, Account) {
 // fakeAccountWith is fakeAccount with a hook that the fake calls as each request is answered,
 // before the client reads the answer: a test changes the account between two calls of a
 // refresh.
-func fakeAccountWith(t testing.TB, answered func(*ec2fake.Server, ec2fake.Request)) (*ec2fake.Server, Account) {
+func fakeAccountWith(t testing.TB, answered func(*ec2fake.Server, ec2fake.Request)) (*ec2fake.Server, awscfg.Account) {
 	t.Helper()
 	testkit.SetClientEnv(t)
 	fake := ec2fake.New()
@@ -33,7 +34,7 @@ func fakeAccountWith(t testing.TB, answered func(*ec2fake.Server, ec2fake.Reques
 		fake.OnRequest(func(r ec2fake.Request) { answered(fake, r) })
 	}
 	testkit.ServeFake(t, fake)
-	return fake, Account{Region: "us-east-1", Endpoint: fake.URL(), Retries: 1} // every call counted is one the plugin made
+	return fake, awscfg.Account{Region: "us-east-1", Endpoint: fake.URL(), Retries: 1} // every call counted is one the plugin made
 }
 
 func TestFetchCallCounts(t *testing.T) {

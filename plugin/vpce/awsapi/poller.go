@@ -10,6 +10,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/internal/jitter"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
@@ -43,8 +44,8 @@ type poller struct {
 	latest  *inventory.Compact // the last inventory published, for late subscribers
 	version uint64             // of latest, counting publications
 	refs    int
-	cancel context.CancelFunc
-	done   chan struct{}
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 // subscription is one consumer. Deliveries to it are serialised by its own lock, newest
@@ -66,7 +67,7 @@ var pollers = struct {
 // acquirePoller returns the running poller for the account, query and refresh interval,
 // starting one if there is none, with h, an integration test's fault hook (internal/fault),
 // nil outside those tests.
-func acquirePoller(a Account, q Query, interval time.Duration, h fault.Hook) *poller {
+func acquirePoller(a awscfg.Account, q Query, interval time.Duration, h fault.Hook) *poller {
 	pollers.Lock()
 	defer pollers.Unlock()
 	k := key(a, q) + interval.String()
@@ -81,7 +82,7 @@ func acquirePoller(a Account, q Query, interval time.Duration, h fault.Hook) *po
 	return p
 }
 
-func newPoller(a Account, q Query, interval time.Duration) *poller {
+func newPoller(a awscfg.Account, q Query, interval time.Duration) *poller {
 	return &poller{refresher: NewRefresher(a, q), interval: interval, sleep: sleepCtx, subs: map[*subscription]struct{}{}}
 }
 
@@ -240,7 +241,7 @@ func (p *poller) loop(ctx context.Context) {
 		if took == 0 { // the refresh panicked
 			took = time.Since(began)
 		}
-		account, region := p.refresher.acct.label(), p.refresher.region()
+		account, region := label(p.refresher.acct), p.refresher.region()
 		refreshDuration.WithLabelValues(account, region).Observe(took.Seconds())
 		var wait time.Duration
 		if err != nil {
@@ -248,12 +249,12 @@ func (p *poller) loop(ctx context.Context) {
 			failures++
 			if failures == 1 {
 				failingAt = time.Now()
-				log.Errorf("Refresh from %s failing, serving the last good view: %v", p.refresher.acct, err)
+				log.Errorf("Refresh from %s failing, serving the last good view: %v", describe(p.refresher.acct), err)
 			}
 			wait = p.backoff(failures, isThrottling(err))
 		} else {
 			if failures > 0 {
-				log.Infof("Refresh from %s recovered after %d failed attempts since %s", p.refresher.acct, failures, failingAt.Format(time.RFC3339))
+				log.Infof("Refresh from %s recovered after %d failed attempts since %s", describe(p.refresher.acct), failures, failingAt.Format(time.RFC3339))
 			}
 			failures = 0
 			lastSuccess.WithLabelValues(account, region).SetToCurrentTime()
@@ -302,17 +303,17 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 
 // Source feeds a plugin instance from the shared poller of its account and query.
 type Source struct {
-	account  Account
+	account  awscfg.Account
 	query    Query
 	interval time.Duration
 }
 
 // NewSource follows the account: every refresh interval, jittered, with backoff on failures.
-func NewSource(a Account, q Query, interval time.Duration) Source {
+func NewSource(a awscfg.Account, q Query, interval time.Duration) Source {
 	return Source{account: a, query: q, interval: interval}
 }
 
-func (s Source) String() string { return s.account.String() }
+func (s Source) String() string { return describe(s.account) }
 
 // Run hands every new inventory of the account to to, until ctx ends. The fault hook ctx
 // carries, an integration test's, goes to the poller if this source starts it.

@@ -10,12 +10,13 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
 // runPoller polls acct every refresh and sends what it publishes to the returned channel.
-func runPoller(t *testing.T, acct Account, q Query, refresh time.Duration) (*poller, testkit.InventoryChan) {
+func runPoller(t *testing.T, acct awscfg.Account, q Query, refresh time.Duration) (*poller, testkit.InventoryChan) {
 	t.Helper()
 	p := newPoller(acct, q, refresh)
 	got := make(testkit.InventoryChan, 100)
@@ -313,7 +314,7 @@ func (gateSink) Confirm() {}
 // builds do not add up in memory; each consumer gets versions in order, once, and none after
 // it unsubscribed.
 func TestSubscribersDoNotWaitForEachOther(t *testing.T) {
-	p := newPoller(Account{}, Query{}, time.Minute)
+	p := newPoller(awscfg.Account{}, Query{}, time.Minute)
 	slow := gateSink{entered: make(chan *inventory.Compact, 1), gate: make(chan struct{}), got: make(chan *inventory.Compact, 10)}
 	slowSub := p.subscribe(slow)
 	v1, v2 := &inventory.Compact{}, &inventory.Compact{}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
@@ -17,9 +18,9 @@ import (
 // which change rarely: they are read again every servicesEvery refreshes, or when the
 // endpoints need a service not read yet.
 type Refresher struct {
-	acct      Account
+	acct      awscfg.Account
 	q         Query
-	newClient func(context.Context, Account) (API, error)
+	newClient func(context.Context, awscfg.Account) (API, error)
 	api       API
 
 	last     *inventory.Compact // nil until a listing succeeds
@@ -35,7 +36,7 @@ type Refresher struct {
 const servicesEvery = 10
 
 // NewRefresher reads a with q. It calls nothing until Refresh.
-func NewRefresher(a Account, q Query) *Refresher {
+func NewRefresher(a awscfg.Account, q Query) *Refresher {
 	return &Refresher{acct: a, q: q, newClient: NewClient}
 }
 
@@ -85,7 +86,7 @@ func (r *Refresher) refreshServices(ctx context.Context, inv *inventory.Compact,
 		r.servicesErr = err
 		if err != nil {
 			// The endpoints are fresh: serve them, with the service names read before.
-			log.Warningf("Private DNS names of hub endpoints' services not refreshed from %s: %v", r.acct, err)
+			log.Warningf("Private DNS names of hub endpoints' services not refreshed from %s: %v", describe(r.acct), err)
 		} else {
 			k := inventory.NewCompactor()
 			k.AddServices(details)
@@ -125,7 +126,7 @@ func isSubset(a, b []string) bool {
 
 // Export reads every account once, with q, and merges them. It fails whole if any read
 // fails, the hub services' names included: an exported snapshot is never partial.
-func Export(ctx context.Context, accounts []Account, q Query) (*inventory.Inventory, error) {
+func Export(ctx context.Context, accounts []awscfg.Account, q Query) (*inventory.Inventory, error) {
 	parts := make([]*inventory.Inventory, 0, len(accounts))
 	for _, a := range accounts {
 		r := NewRefresher(a, q)

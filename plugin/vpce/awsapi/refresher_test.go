@@ -11,12 +11,13 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
 // refresher reads the fake's account through the real SDK client, one Refresh per call of
 // the function it returns.
-func refresher(t *testing.T, acct Account, q Query) func() *inventory.Inventory {
+func refresher(t *testing.T, acct awscfg.Account, q Query) func() *inventory.Inventory {
 	t.Helper()
 	r := NewRefresher(acct, q)
 	t.Cleanup(r.Close)
@@ -196,11 +197,11 @@ func TestExportFailsWithoutServices(t *testing.T) {
 	if inv, err := NewRefresher(acct, q).Refresh(context.Background(), nil); err != nil || len(inv.Endpoints) != 1 {
 		t.Fatalf("refresh: %v", err)
 	}
-	if _, err := Export(context.Background(), []Account{acct}, q); err == nil || !strings.Contains(err.Error(), "DescribeVpcEndpointServices") {
+	if _, err := Export(context.Background(), []awscfg.Account{acct}, q); err == nil || !strings.Contains(err.Error(), "DescribeVpcEndpointServices") {
 		t.Fatalf("export: %v, want the services call's error", err)
 	}
 	fake.ClearFaults()
-	if _, err := Export(context.Background(), []Account{acct}, q); err != nil {
+	if _, err := Export(context.Background(), []awscfg.Account{acct}, q); err != nil {
 		t.Fatalf("export without the fault: %v", err)
 	}
 }

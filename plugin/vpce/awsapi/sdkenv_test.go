@@ -26,6 +26,7 @@ import (
 
 	"github.com/coredns-vpce/coredns-vpce/internal/ec2fake"
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 )
 
 // madeUpHost names the EC2 fake where only the test's proxy knows it: a request that reaches
@@ -124,7 +125,7 @@ func TestSDKClientInEveryEnvironment(t *testing.T) {
 func describeFromEnv(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	acct := Account{Region: "us-east-1", Endpoint: os.Getenv("VPCE_SDKENV_ENDPOINT")}
+	acct := awscfg.Account{Region: "us-east-1", Endpoint: os.Getenv("VPCE_SDKENV_ENDPOINT")}
 	client, err := NewClient(ctx, acct)
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
-	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/remote"
 )
@@ -45,7 +45,7 @@ func TestS3PoliciesAreExact(t *testing.T) {
 	readerCalls := fake.Calls()
 
 	// The exporter: a write, and one that finds the content unchanged.
-	client, err := remote.NewS3Client(context.Background(), awsapi.Account{Region: "us-east-1", Endpoint: fake.URL})
+	client, err := remote.NewS3Client(context.Background(), awscfg.Account{Region: "us-east-1", Endpoint: fake.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

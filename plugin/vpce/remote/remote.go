@@ -12,7 +12,7 @@ import (
 
 	clog "github.com/coredns/coredns/plugin/pkg/log"
 
-	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
 
@@ -30,7 +30,7 @@ type Options struct {
 	Limits   inventory.Limits
 	// S3 is where S3 objects are read: Region, Profile, CredFile, and Endpoint (s3_endpoint,
 	// addressed path-style).
-	S3 awsapi.Account
+	S3 awscfg.Account
 	// CAFile (tls_ca) adds a PEM bundle to the system's roots for https:// sources.
 	CAFile string
 	// Timeout bounds one check, the body included; 0: 30s.

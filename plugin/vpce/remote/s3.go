@@ -17,8 +17,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
-
-	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 )
 
 // S3API is the part of the S3 client the plugin and vpce-snapshot call; the IAM policies in
@@ -33,8 +32,8 @@ type S3API interface {
 // NewS3Client builds the S3 client of a: the SDK configuration of the EC2 API source
 // (awsapi.Config: credentials chain, region, CA bundle, proxy), with a.Endpoint, if set,
 // addressed path-style, as S3-compatible stores and S3 interface endpoints' names need.
-func NewS3Client(ctx context.Context, a awsapi.Account) (S3API, error) {
-	cfg, err := awsapi.Config(ctx, a)
+func NewS3Client(ctx context.Context, a awscfg.Account) (S3API, error) {
+	cfg, err := awscfg.Load(ctx, a)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +59,7 @@ type s3Getter struct {
 	bucket, key string
 }
 
-func newS3Getter(ctx context.Context, u *url.URL, a awsapi.Account) (getter, error) {
+func newS3Getter(ctx context.Context, u *url.URL, a awscfg.Account) (getter, error) {
 	client, err := NewS3Client(ctx, a)
 	if err != nil {
 		return nil, err

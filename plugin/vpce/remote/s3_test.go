@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
-	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awsapi"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/awscfg"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/remote"
 )
@@ -25,7 +25,7 @@ func s3Source(t *testing.T, fake *testkit.S3Fake, lim inventory.Limits) *remote.
 	testkit.SetClientEnv(t)
 	src, err := remote.New(context.Background(), location, remote.Options{
 		Interval: 20 * time.Millisecond, Limits: lim,
-		S3: awsapi.Account{Region: "us-east-1", Endpoint: fake.URL},
+		S3: awscfg.Account{Region: "us-east-1", Endpoint: fake.URL},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +196,7 @@ func TestS3SourceUnreachableAtStartUp(t *testing.T) {
 func TestPutIfChangedWritesOnlyChanges(t *testing.T) {
 	fake := testkit.StartS3(t)
 	testkit.SetClientEnv(t)
-	client, err := remote.NewS3Client(context.Background(), awsapi.Account{Region: "us-east-1", Endpoint: fake.URL})
+	client, err := remote.NewS3Client(context.Background(), awscfg.Account{Region: "us-east-1", Endpoint: fake.URL})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,7 +102,9 @@ var pluginModules = []string{thisModule, "github.com/aws/", "github.com/goccy/go
 func checkAddedModules(t *testing.T, stock, after string) {
 	t.Helper()
 	requires := func(file string) map[string]string {
-		var mod struct{ Require []struct{ Path, Version string } }
+		var mod struct {
+			Require []struct{ Path, Version string }
+		}
 		if err := json.Unmarshal([]byte(run(t, "", "go", "mod", "edit", "-json", file)), &mod); err != nil {
 			t.Fatal(err)
 		}

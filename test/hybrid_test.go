@@ -91,32 +91,7 @@ func hybridUnboundOn(t *testing.T, port int, options, clauses string) string {
 	t.Helper()
 	unbound := requireTool(t, "unbound", "unbound")
 	dir := t.TempDir()
-	conf := fmt.Sprintf(`server:
-    interface: 127.0.0.1
-    port: %d
-    do-ip6: no
-    do-daemonize: no
-    username: ""
-    chroot: ""
-    directory: "%s"
-    pidfile: "%s/unbound.pid"
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    num-threads: 1
-    access-control: 127.0.0.0/8 allow
-    do-not-query-localhost: no
-%s
-remote-control:
-    control-enable: no
-
-%s
-
-# Nothing else leaves the loopback interface.
-forward-zone:
-    name: "."
-    forward-addr: 127.0.0.1@9
-`, port, dir, dir, options, clauses)
+	conf := testkit.UnboundConf(dir, port, options, clauses)
 	file := filepath.Join(dir, "unbound.conf")
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -214,25 +189,7 @@ func TestHybridGuide(t *testing.T) {
 		dir := t.TempDir()
 		port := testkit.FreePort(t)
 		server := "127.0.0.1 port " + vpcePort
-		conf := fmt.Sprintf(`options {
-    directory "%s";
-    pid-file "%s/named.pid";
-    session-keyfile "%s/session.key";
-    listen-on port %d { 127.0.0.1; };
-    listen-on-v6 { none; };
-    recursion yes;
-    allow-query { 127.0.0.1; };
-    allow-recursion { 127.0.0.1; };
-    // No trust anchor, no root priming: nothing leaves the loopback interface.
-    dnssec-validation no;
-    forwarders { 127.0.0.1 port 9; };
-    forward only;
-%s
-};
-controls { };
-
-%s
-`, dir, dir, dir, port, hybridSnippet(t, "bind-options"), hybridServers(t, hybridSnippet(t, "bind-zones"), server))
+		conf := testkit.NamedConf(dir, port, testkit.Nowhere, hybridSnippet(t, "bind-options"), hybridServers(t, hybridSnippet(t, "bind-zones"), server))
 		file := filepath.Join(dir, "named.conf")
 		if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 			t.Fatal(err)

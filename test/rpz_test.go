@@ -7,7 +7,6 @@ package test
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -72,27 +71,7 @@ func rpzBindWith(t *testing.T, port int, upstream, zone string) string {
 	t.Helper()
 	named := requireTool(t, "named", "bind9")
 	dir := t.TempDir()
-	host, upPort, _ := net.SplitHostPort(upstream)
-	conf := fmt.Sprintf(`options {
-    directory "%s";
-    pid-file "%s/named.pid";
-    session-keyfile "%s/session.key";
-    listen-on port %d { 127.0.0.1; };
-    listen-on-v6 { none; };
-    recursion yes;
-    allow-query { 127.0.0.1; };
-    allow-recursion { 127.0.0.1; };
-    dnssec-validation no;
-    forwarders { %s port %s; };
-    forward only;
-    notify no;
-%s
-};
-controls { };
-logging { category rpz { default_stderr; }; };
-
-%s
-`, dir, dir, dir, port, host, upPort, hybridSnippet(t, "rpz-bind-options"), zone)
+	conf := testkit.NamedConf(dir, port, upstream, hybridSnippet(t, "rpz-bind-options"), zone+"\nlogging { category rpz { default_stderr; }; };")
 	file := filepath.Join(dir, "named.conf")
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

@@ -98,8 +98,8 @@ func (r *report) String() string {
 		fmt.Fprintf(&b, "%s: first view %.1fs after start; during the runs (%s): %d refreshes, %d view rebuilds, %d inventory changes; the EC2 fake used %.1fs CPU",
 			s.name, s.firstView.Seconds(), o.liveDuration*time.Duration(o.liveRounds), s.refreshes, s.rebuilds, s.changes, s.fakeCPU.Seconds())
 		if s != static && static != nil && s.refreshes > 0 {
-			cpu, completed := totals(s)
-			scpu, scompleted := totals(static)
+			cpu, completed := totals(s.runs)
+			scpu, scompleted := totals(static.runs)
 			if scompleted > 0 {
 				extra := cpu.Seconds() - float64(completed)*scpu.Seconds()/float64(scompleted)
 				fmt.Fprintf(&b, "; CoreDNS CPU beyond answering: %.2fs per refresh", extra/float64(s.refreshes))
@@ -213,11 +213,11 @@ func (r *report) String() string {
 	return b.String()
 }
 
-// totals sums the server's CPU time and completed queries over its runs.
-func totals(s *server) (time.Duration, int64) {
+// totals sums the CPU time and completed queries of runs.
+func totals(runs []perf) (time.Duration, int64) {
 	var cpu time.Duration
 	var completed int64
-	for _, p := range s.runs {
+	for _, p := range runs {
 		cpu += p.cpu
 		completed += p.completed
 	}

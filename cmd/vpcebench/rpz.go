@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/coredns-vpce/coredns-vpce/internal/testkit"
 	"github.com/miekg/dns"
 )
 
@@ -29,11 +30,6 @@ const rpzZone = "vpce.rpz"
 
 // rpzBindWait is how long BIND is given to answer from its copy of the large set's zone.
 const rpzBindWait = 4 * time.Minute
-
-// rpzNowhere is where the resolvers send what they do not answer or forward to coredns-vpce:
-// a port nothing listens on, so that nothing leaves the loopback interface and an answer with
-// records comes from the zone or from coredns-vpce.
-const rpzNowhere = 9
 
 // rpzResult is what the phase measured.
 type rpzResult struct {
@@ -266,8 +262,8 @@ func writeRPZCorefile(path string, port int, snapshot string, to []string) error
 	transfer := ""
 	if len(to) > 0 {
 		transfer = fmt.Sprintf("    transfer %s {\n        to %s\n    }\n", rpzZone, strings.Join(to, " "))
-	} else { // rpz needs the transfer plugin; this address is no one's
-		transfer = fmt.Sprintf("    transfer %s {\n        to 127.0.0.2:%d\n    }\n", rpzZone, rpzNowhere)
+	} else { // rpz needs the transfer plugin; no secondary listens at this address
+		transfer = fmt.Sprintf("    transfer %s {\n        to %s\n    }\n", rpzZone, testkit.Nowhere)
 	}
 	conf := fmt.Sprintf(".:%d {\n    bind 127.0.0.1\n    vpce {\n        snapshot %s\n        rpz %s\n    }\n%s}\n",
 		port, snapshot, rpzZone, transfer)
@@ -300,23 +296,7 @@ func writeBindConf(dir string, port, primary int, rpz, logRPZ bool) (string, err
 };
 `, zoneOrigin, primary)
 	}
-	conf := fmt.Sprintf(`options {
-    directory "%s";
-    pid-file "%s/named.pid";
-    session-keyfile "%s/session.key";
-    listen-on port %d { 127.0.0.1; };
-    listen-on-v6 { none; };
-    recursion yes;
-    allow-query { 127.0.0.1; };
-    allow-recursion { 127.0.0.1; };
-    dnssec-validation no;
-    forwarders { 127.0.0.1 port %d; };
-    forward only;
-    notify no;
-%s};
-controls { };
-
-%s`, dir, dir, dir, port, rpzNowhere, policy, zones)
+	conf := testkit.NamedConf(dir, port, testkit.Nowhere, policy, zones)
 	file := filepath.Join(dir, "named.conf")
 	return file, os.WriteFile(file, []byte(conf), 0o644)
 }
@@ -344,31 +324,7 @@ func writeUnboundConf(dir string, port, primary int, rpz, logRPZ bool) (string, 
 		options = fmt.Sprintf("    private-domain: %q\n    domain-insecure: %q\n", zoneOrigin, zoneOrigin)
 		clauses = fmt.Sprintf("forward-zone:\n    name: %q\n    forward-addr: 127.0.0.1@%d\n", zoneOrigin, primary)
 	}
-	conf := fmt.Sprintf(`server:
-    interface: 127.0.0.1
-    port: %d
-    do-ip6: no
-    do-daemonize: no
-    username: ""
-    chroot: ""
-    directory: "%s"
-    pidfile: "%s/unbound.pid"
-    use-syslog: no
-    logfile: ""
-    verbosity: 1
-    num-threads: 1
-    access-control: 127.0.0.0/8 allow
-    do-not-query-localhost: no
-%s
-remote-control:
-    control-enable: no
-
-%s
-# Nothing else leaves the loopback interface.
-forward-zone:
-    name: "."
-    forward-addr: 127.0.0.1@%d
-`, port, dir, dir, options, clauses, rpzNowhere)
+	conf := testkit.UnboundConf(dir, port, options, clauses)
 	file := filepath.Join(dir, "unbound.conf")
 	return file, os.WriteFile(file, []byte(conf), 0o644)
 }
@@ -606,7 +562,7 @@ func (r *rpzResult) write(b *strings.Builder, o options) {
 			qpsRatio = fmt.Sprintf("%.3f", median(ratio))
 		}
 		if direct != nil {
-			dcpu, dcompleted := rpzTotals(direct)
+			dcpu, dcompleted := totals(direct.runs)
 			if d := perQuery(dcpu, dcompleted); d > 0 {
 				cpuRatio = fmt.Sprintf("%.3f", perQuery(cpu, completed)/d)
 			}
@@ -625,8 +581,8 @@ func (r *rpzResult) write(b *strings.Builder, o options) {
 			"CPU/query / direct, the server's CPU per query over coredns-vpce direct's (lower is cheaper).\n"+
 			"coredns-vpce CPU/query meanwhile is coredns-vpce's CPU time during the server's runs over the server's answered queries:\n"+
 			"~0 for the secondaries, which answer from their copy of the zone; for the forwarders, what their cache misses cost it\n"+
-			"(they keep its answers for their TTL, 60 s). The secondaries and forwarders send every other name to 127.0.0.1:%d,\n"+
-			"where nothing listens: an answer with records came from the zone or from coredns-vpce. Rewrites are %s.\n", rpzNowhere, map[bool]string{true: "logged (-rpz-log: the guide's Unbound rpz-log: yes, BIND's default)", false: "not logged (BIND response-policy log no, Unbound rpz-log: no; -rpz-log to log them), as the other tables' CoreDNS log no queries"}[o.rpzLog])
+			"(they keep its answers for their TTL, 60 s). The secondaries and forwarders send every other name to %s,\n"+
+			"where nothing listens: an answer with records came from the zone or from coredns-vpce. Rewrites are %s.\n", testkit.Nowhere, map[bool]string{true: "logged (-rpz-log: the guide's Unbound rpz-log: yes, BIND's default)", false: "not logged (BIND response-policy log no, Unbound rpz-log: no; -rpz-log to log them), as the other tables' CoreDNS log no queries"}[o.rpzLog])
 	}
 	for _, s := range r.servers {
 		for i, p := range s.runs {
@@ -652,15 +608,4 @@ func (r *rpzResult) write(b *strings.Builder, o options) {
 				l.bindWall.Seconds(), l.bindCPU.Seconds(), mb(l.bindPeak), mb(l.bindRest), xfr)
 		}
 	}
-}
-
-// rpzTotals sums the server's CPU time and completed queries over its runs.
-func rpzTotals(s *rpzServer) (time.Duration, int64) {
-	var cpu time.Duration
-	var completed int64
-	for _, p := range s.runs {
-		cpu += p.cpu
-		completed += p.completed
-	}
-	return cpu, completed
 }

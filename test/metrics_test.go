@@ -46,6 +46,10 @@ func TestMetrics(t *testing.T) {
         aws_endpoint %s
         refresh 100ms
         authoritative
+        rpz vpce.rpz
+    }
+    transfer vpce.rpz {
+        to 127.0.0.2:9
     }
     forward . UPSTREAM
 }`, prom, fake.URL()))
@@ -67,6 +71,7 @@ func TestMetrics(t *testing.T) {
 		`coredns_vpce_names{kind="private",region="us-west-1",` + block + `} 1`,
 		`coredns_vpce_conflicts{` + block + `} `,
 		`coredns_vpce_view_age_seconds{` + block + `} `,
+		`coredns_vpce_rpz_serial{` + server + `,view="",zone="vpce.rpz.",zones="."} 1.`, // a serial of 10 digits
 		`coredns_vpce_refreshes_total{account="default",region="us-west-1",result="changed"} 1`,
 		`coredns_vpce_refreshes_total{account="default",region="us-west-1",result="unchanged"} `,
 		`coredns_vpce_refreshes_total{account="default",region="us-west-1",result="failed"} `,

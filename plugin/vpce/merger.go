@@ -10,6 +10,7 @@ import (
 	"github.com/coredns-vpce/coredns-vpce/internal/fault"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/guard"
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/index"
+	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/rpz"
 
 	"github.com/coredns-vpce/coredns-vpce/plugin/vpce/inventory"
 )
@@ -32,10 +33,10 @@ type merger struct {
 	sources []inventory.Source
 	build   func(*inventory.Compact, index.Options) (*index.Index, index.Report) // index.Build, or a test's slow one
 	publish func(*index.Index)
-	// follow sees each published index after publish, outside mu and in publishing order: the
-	// Response Policy Zone's (rpz.go), which walks the whole view. nil without the rpz option.
-	follow func(*index.Index)
-	cache  *inventory.CacheFile // nil without cache_file
+	// rpz sees each published index after publish, outside mu and in publishing order: the
+	// Response Policy Zone (rpz.go) walks the whole view. nil without the rpz option.
+	rpz   *rpzZone
+	cache *inventory.CacheFile // nil without cache_file
 	// fault is an integration test's (internal/fault), run as each build, cache file write
 	// and, through run's context, refresh of the EC2 API begins; nil outside those tests.
 	fault fault.Hook
@@ -84,13 +85,18 @@ type viewState struct {
 	stats     index.Stats // of the published index
 	published time.Time   // when it was published; zero before the first
 	data      time.Time   // when its data was last confirmed (dataTime); zero if never
+	rpz       *rpz.Zone   // the rpz zone published, nil if none
 }
 
 func (m *merger) viewState() viewState {
 	data, _ := m.dataTime()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return viewState{view: m.view, stats: m.last, published: m.lastAt, data: data}
+	v := viewState{view: m.view, stats: m.last, published: m.lastAt, data: data}
+	if m.rpz != nil {
+		v.rpz = m.rpz.zone.Load()
+	}
+	return v
 }
 
 func (m *merger) viewName() string {
@@ -256,10 +262,11 @@ func (m *merger) swap(ix *index.Index) {
 	m.last, m.lastAt = ix.Stats(), time.Now()
 }
 
-// followView hands ix to follow, if set. m.writing is held, or the sources have not started.
+// followView hands ix to the rpz zone, if any. m.writing is held, or the sources have not
+// started.
 func (m *merger) followView(ix *index.Index) {
-	if m.follow != nil {
-		m.follow(ix)
+	if m.rpz != nil {
+		m.rpz.follow(ix)
 	}
 }
 

@@ -52,7 +52,7 @@ func (v *VPCE) counters(server string) *queryCounters {
 }
 
 // views reports the gauges of every running instance's view when scraped: endpoints, names,
-// conflicts and view_age_seconds, by block (server, view and zones, which tell apart the server
+// conflicts, view_age_seconds and rpz_serial, by block (server, view and zones, which tell apart the server
 // blocks of one address). A stopped instance's series go with it. During a reload two
 // instances serve one block for a moment; the younger view counts.
 var views = mustRegister(newViewCollector())
@@ -69,6 +69,8 @@ func newViewCollector() *viewCollector {
 			"Private DNS names offered by more than one endpoint in one VPC in the current view.", labels(), nil),
 		age: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "view_age_seconds"),
 			"Seconds since the data of the served view was last confirmed by its sources.", labels(), nil),
+		serial: prometheus.NewDesc(prometheus.BuildFQName(plugin.Namespace, pluginName, "rpz_serial"),
+			"The SOA serial of the view's Response Policy Zone (rpz), which its secondaries should reach.", labels("zone"), nil),
 	}
 }
 
@@ -91,6 +93,7 @@ type viewCollector struct {
 	mu                               sync.Mutex
 	mergers                          map[*merger]struct{}
 	endpoints, names, conflicts, age *prometheus.Desc
+	serial                           *prometheus.Desc
 }
 
 func (c *viewCollector) add(m *merger) {
@@ -107,7 +110,7 @@ func (c *viewCollector) remove(m *merger) {
 
 // Describe implements prometheus.Collector.
 func (c *viewCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.endpoints, c.names, c.conflicts, c.age} {
+	for _, d := range []*prometheus.Desc{c.endpoints, c.names, c.conflicts, c.age, c.serial} {
 		ch <- d
 	}
 }
@@ -139,6 +142,9 @@ func (c *viewCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.conflicts, prometheus.GaugeValue, float64(v.stats.Conflicts), b.server, b.view, b.zones)
 		if !v.data.IsZero() {
 			ch <- prometheus.MustNewConstMetric(c.age, prometheus.GaugeValue, now.Sub(v.data).Seconds(), b.server, b.view, b.zones)
+		}
+		if v.rpz != nil {
+			ch <- prometheus.MustNewConstMetric(c.serial, prometheus.GaugeValue, float64(v.rpz.Serial()), b.server, b.view, b.zones, v.rpz.Origin())
 		}
 	}
 }

@@ -73,3 +73,37 @@ func TestViewGauges(t *testing.T) {
 		t.Errorf("after the old instances stopped: %q, want %q", got, want)
 	}
 }
+
+// With rpz, the block reports its zone's serial, for comparing with what the secondaries have.
+func TestRPZSerialGauge(t *testing.T) {
+	testkit.CaptureLog(t)
+	m := &merger{server: "dns://:53", zones: ".", publish: func(*index.Index) {}, rpz: newRPZ("vpce.rpz.", "", func(string) bool { return true })}
+	ix, _ := index.Build(testkit.Compact(t, "testdata/answers.json"), index.Options{TTL: 60})
+	m.mu.Lock()
+	m.swap(ix)
+	m.mu.Unlock()
+	m.followView(ix)
+	c := newViewCollector()
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	c.add(m)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range families {
+		if f.GetName() == "coredns_vpce_rpz_serial" {
+			for _, s := range f.GetMetric() {
+				for _, l := range s.GetLabel() {
+					if l.GetName() == "zone" {
+						got = append(got, fmt.Sprintf("%s %v", l.GetValue(), s.GetGauge().GetValue()))
+					}
+				}
+			}
+		}
+	}
+	if want := fmt.Sprintf("vpce.rpz. %v", float64(m.rpz.zone.Load().Serial())); len(got) != 1 || got[0] != want {
+		t.Errorf("rpz_serial: %q, want %q", got, want)
+	}
+}

@@ -114,7 +114,7 @@ func newVPCE(s *settings) (*VPCE, error) {
 		releaseMemory: s.releaseMemory}
 	if s.rpz != "" {
 		v.rpz = newRPZ(s.rpz, rpzSerialFile(s.cacheFile), func(name string) bool { return v.inZones([]byte(name)) })
-		v.merger.follow = v.rpz.follow
+		v.merger.rpz = v.rpz
 	}
 	if f := s.acct.CredFile; f != "" {
 		if _, err := os.Stat(f); err != nil {

@@ -39,14 +39,14 @@ demo: build
 	$(GO) build -o ec2fake ./cmd/ec2fake
 	./example/demo.sh
 
-# The programs some tests run (Unbound, BIND's named, dnsmasq, PowerDNS Recursor:
+# The programs some tests run (Unbound, BIND's named, dnsmasq, PowerDNS Recursor, Knot Resolver:
 # docs/hybrid-dns.md's snippets, test/hybrid_test.go and test/rpz_test.go; Knot's kdig and BIND's dig: DNS over TLS and HTTPS,
 # test/encrypted_test.go; QEMU's user-mode arm64 emulator, dpkg, rpm and systemd-analyze: the
 # release's binaries and packages, test/release_test.go) and make bench's dnsperf, from Debian's
 # packages (program:package),
 # installed when missing; a package this Debian lacks is reported and left out. Needs root (or
 # sudo) and apt-get; make test does not need them. (/usr/sbin is not on every PATH.)
-TOOLS := unbound:unbound unbound-checkconf:unbound named:bind9 named-checkconf:bind9 pdns_recursor:pdns-recursor \
+TOOLS := unbound:unbound unbound-checkconf:unbound named:bind9 named-checkconf:bind9 pdns_recursor:pdns-recursor kresd:knot-resolver \
          dnsmasq:dnsmasq-base dnsperf:dnsperf qemu-aarch64-static:qemu-user-static \
          dpkg:dpkg rpm:rpm systemd-analyze:systemd kdig:knot-dnsutils dig:bind9-dnsutils
 # Helm, for test/helm_test.go's rendering of deploy/helm/values.yaml with the official chart: run

@@ -151,6 +151,16 @@ var rpzWant = []struct {
 // has the zone.
 func rpzCheck(t *testing.T, addr string) {
 	t.Helper()
+	rpzCheckNames(t, addr)
+	// The custom name's CNAME from the zone; its target resolved by the resolver, upstream.
+	if got := testkit.Chain(rpzQuery(t, addr, exampleOrders, dns.TypeA)); got != cnameChain(exampleOrders, exampleOrdersTgt) {
+		t.Errorf("%s: %q, want %q", exampleOrders, got, cnameChain(exampleOrders, exampleOrdersTgt))
+	}
+}
+
+// rpzCheckNames asks the resolver at addr for rpzWant's names, once it has the zone.
+func rpzCheckNames(t *testing.T, addr string) {
+	t.Helper()
 	first := rpzWant[0]
 	testkit.Eventually(t, 30*time.Second, func() error {
 		m, err := hybridAsk(addr, first.name, first.qtype)
@@ -166,10 +176,6 @@ func rpzCheck(t *testing.T, addr string) {
 		if got := rpzAsk(t, addr, q.name, q.qtype); got != q.want {
 			t.Errorf("%s %s: %q, want %q", dns.TypeToString[q.qtype], q.name, got, q.want)
 		}
-	}
-	// The custom name's CNAME from the zone; its target resolved by the resolver, upstream.
-	if got := testkit.Chain(rpzQuery(t, addr, exampleOrders, dns.TypeA)); got != cnameChain(exampleOrders, exampleOrdersTgt) {
-		t.Errorf("%s: %q, want %q", exampleOrders, got, cnameChain(exampleOrders, exampleOrdersTgt))
 	}
 }
 
@@ -400,4 +406,33 @@ func TestRPZFile(t *testing.T) {
 	t.Run("unbound", func(t *testing.T) {
 		rpzCheck(t, rpzUnboundWith(t, testkit.FreePort(t), upstream, fmt.Sprintf("rpz:\n    name: vpce.rpz.\n    zonefile: %q\n", file)))
 	})
+	// Knot Resolver 5 answers the zone's addresses, and ignores its CNAMEs to other names (its
+	// log says so): the custom name resolves upstream, as the guide says.
+	t.Run("knot", func(t *testing.T) {
+		addr := rpzKnot(t, file, upstream)
+		rpzCheckNames(t, addr)
+		if got := testkit.Answer(rpzQuery(t, addr, exampleOrders, dns.TypeA)); got != "upstream" {
+			t.Errorf("%s: %q, want the upstream's answer", exampleOrders, got)
+		}
+	})
+}
+
+// rpzKnot starts Knot Resolver with the guide's policy on the zone file file, forwarding
+// everything else to upstream. The guide's watch of the file needs lua-cqueues, which Debian's
+// package only recommends: the test loads the file once.
+func rpzKnot(t *testing.T, file, upstream string) string {
+	t.Helper()
+	kresd := requireTool(t, "kresd", "knot-resolver")
+	dir := t.TempDir()
+	port := testkit.FreePort(t)
+	policy := rpzReplace(t, hybridSnippet(t, "rpz-knot"), "'/var/lib/knot-resolver/vpce.rpz', true", fmt.Sprintf("%q, false", file))
+	// No trust anchor: nothing leaves the loopback interface, as in the other resolvers' tests.
+	conf := fmt.Sprintf("net.listen('127.0.0.1', %d, { kind = 'dns' })\ntrust_anchors.remove('.')\n%s\npolicy.add(policy.all(policy.FORWARD('%s')))\n",
+		port, policy, strings.Replace(upstream, ":", "@", 1))
+	path := filepath.Join(dir, "kresd.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testkit.StartProcess(t, nil, kresd, "-n", "-c", path, dir)
+	return fmt.Sprintf("127.0.0.1:%d", port)
 }

@@ -56,5 +56,5 @@ func (e *Exporter) Zone(inv *inventory.Inventory) *rpz.Zone {
 	ix, _ := index.Build(inventory.NewCompact(inv), e.build)
 	v := &VPCE{}
 	v.zones, v.dotted = normalizeZones(e.zones)
-	return rpz.New(e.rpz, ix, func(name string) bool { return v.inZones([]byte(name)) })
+	return rpz.New(e.rpz, ix, v.inZones)
 }

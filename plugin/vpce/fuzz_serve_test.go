@@ -131,9 +131,9 @@ func viewOf(ix *index.Index) servedView {
 	v := servedView{exact: map[string]index.Entry{}, wild: map[string]index.Entry{}, apexes: map[string]bool{}}
 	for e := range ix.Entries() {
 		if e.Wildcard {
-			v.wild[e.Name] = e
+			v.wild[e.Name()] = e
 		} else {
-			v.exact[e.Name] = e
+			v.exact[e.Name()] = e
 		}
 	}
 	for _, z := range ix.Apexes() {

@@ -77,7 +77,7 @@ func TestViewGauges(t *testing.T) {
 // With rpz, the block reports its zone's serial, for comparing with what the secondaries have.
 func TestRPZSerialGauge(t *testing.T) {
 	testkit.CaptureLog(t)
-	m := &merger{server: "dns://:53", zones: ".", publish: func(*index.Index) {}, rpz: newRPZ("vpce.rpz.", "", func(string) bool { return true })}
+	m := &merger{server: "dns://:53", zones: ".", publish: func(*index.Index) {}, rpz: newRPZ("vpce.rpz.", "", func([]byte) bool { return true })}
 	ix, _ := index.Build(testkit.Compact(t, "testdata/answers.json"), index.Options{TTL: 60})
 	m.mu.Lock()
 	m.swap(ix)

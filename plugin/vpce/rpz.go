@@ -20,7 +20,7 @@ type rpzZone struct {
 	dotted  string // "." + origin
 	zone    atomic.Pointer[rpz.Zone]
 	serials *rpz.Serials // used by follow only, which the merger serialises
-	in      func(name string) bool
+	in      func(name []byte) bool
 	xfr     *transfer.Transfer // the server block's, found at start-up
 	changed chan struct{}      // a serial to announce; one pending is enough
 }
@@ -28,7 +28,7 @@ type rpzZone struct {
 // errNoView is a transfer asked for before the first view: the secondary retries.
 var errNoView = errors.New("no view yet")
 
-func newRPZ(origin, serialFile string, in func(string) bool) *rpzZone {
+func newRPZ(origin, serialFile string, in func([]byte) bool) *rpzZone {
 	p := &rpzZone{origin: origin, dotted: "." + origin, in: in, changed: make(chan struct{}, 1)}
 	var err error
 	if p.serials, err = rpz.NewSerials(serialFile); err != nil {

@@ -113,7 +113,7 @@ func newVPCE(s *settings) (*VPCE, error) {
 	v.merger = &merger{opts: s.build, build: index.Build, publish: v.index.Store, server: s.server, zones: strings.Join(v.zones, ","),
 		releaseMemory: s.releaseMemory}
 	if s.rpz != "" {
-		v.rpz = newRPZ(s.rpz, rpzSerialFile(s.cacheFile), func(name string) bool { return v.inZones([]byte(name)) })
+		v.rpz = newRPZ(s.rpz, rpzSerialFile(s.cacheFile), v.inZones)
 		v.merger.rpz = v.rpz
 	}
 	if f := s.acct.CredFile; f != "" {

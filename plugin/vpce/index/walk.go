@@ -3,9 +3,11 @@ package index
 import "iter"
 
 // Entry is one name an index serves, for whoever walks a whole view rather than asks for names.
+// Its name (a lower-case FQDN; for a wildcard, the apex below which it answers) is in two parts
+// of the index's own memory, so that a walk costs no allocation per name.
 type Entry struct {
-	Name     string // lower-case FQDN; for a wildcard, the apex below which it answers
-	Wildcard bool
+	own, rest string // the name is own + rest
+	Wildcard  bool
 	RRset    *RRset // what clients get; for a name offered in several VPCs, clients of no other one
 	// PerVPC are the other VPCs' own answers for a name offered in several VPCs, by VPC id.
 	PerVPC map[string]*RRset
@@ -14,8 +16,9 @@ type Entry struct {
 // Entries yields the names the index serves, in no particular order, without holding them
 // all: a view can have hundreds of thousands.
 func (ix *Index) Entries() iter.Seq[Entry] {
-	entry := func(name string, wildcard bool, set uint32) Entry {
-		e := Entry{Name: name, Wildcard: wildcard, RRset: &ix.rrsets[set-1]}
+	entry := func(i int, wildcard bool, set uint32) Entry {
+		nd := &ix.nodes[i]
+		e := Entry{own: ix.names[nd.off : nd.off+uint32(nd.n)], rest: ix.suffix(nd.suffix), Wildcard: wildcard, RRset: &ix.rrsets[set-1]}
 		if run, ok := ix.altsOf[set-1]; ok {
 			e.PerVPC = make(map[string]*RRset, run.n)
 			for _, a := range ix.alts[run.off : run.off+run.n] {
@@ -26,15 +29,21 @@ func (ix *Index) Entries() iter.Seq[Entry] {
 	}
 	return func(yield func(Entry) bool) {
 		for i, nd := range ix.nodes {
-			if nd.exact != 0 && !yield(entry(ix.nodeName(i), false, nd.exact)) {
+			if nd.exact != 0 && !yield(entry(i, false, nd.exact)) {
 				return
 			}
-			if nd.wild != 0 && !yield(entry(ix.nodeName(i), true, nd.wild)) {
+			if nd.wild != 0 && !yield(entry(i, true, nd.wild)) {
 				return
 			}
 		}
 	}
 }
+
+// Name is the entry's name, a new string for most.
+func (e Entry) Name() string { return e.own + e.rest }
+
+// Parts are the entry's name in its two parts, own + rest, the index's own memory.
+func (e Entry) Parts() (own, rest string) { return e.own, e.rest }
 
 // Apexes lists the private zones the index answers NXDOMAIN below (authoritative).
 func (ix *Index) Apexes() []string {

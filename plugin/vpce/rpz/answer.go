@@ -23,7 +23,7 @@ func (z *Zone) Answer(name, owner string, qtype uint16) (rcode int, answer, auth
 		return dns.RcodeSuccess, nil, []dns.RR{z.SOA()}
 	}
 	rel := name[:len(name)-len(z.origin)]
-	if !z.in(rel) {
+	if !z.in([]byte(rel)) {
 		return dns.RcodeNameError, nil, []dns.RR{z.SOA()}
 	}
 	if c, ok := z.ix.Custom([]byte(rel)); ok {

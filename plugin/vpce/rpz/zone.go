@@ -28,12 +28,12 @@ type Zone struct {
 	origin string // lower-case FQDN
 	serial uint32
 	ix     *index.Index
-	in     func(name string) bool // whether the plugin answers name (its zones)
+	in     func(name []byte) bool // whether the plugin answers the lower-case FQDN name (its zones)
 	digest uint64
 }
 
 // New is ix as the zone origin, of the names in reports true for; Serial is 0 until SetSerial.
-func New(origin string, ix *index.Index, in func(name string) bool) *Zone {
+func New(origin string, ix *index.Index, in func(name []byte) bool) *Zone {
 	z := &Zone{origin: strings.ToLower(dns.Fqdn(origin)), ix: ix, in: in}
 	z.digest = z.sum()
 	return z
@@ -74,11 +74,11 @@ func (z *Zone) NS() *dns.NS {
 	return &dns.NS{Hdr: dns.RR_Header{Name: z.origin, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: z.ix.TTL()}, Ns: "localhost."}
 }
 
-// record is one record of the zone before it is a dns.RR: owner is name (a wildcard's apex,
-// when wildcard) under the origin.
+// record is one record of the zone before it is a dns.RR: its owner is name, own + rest (a
+// wildcard's apex, when wildcard), under the origin. The parts are the index's memory.
 type record struct {
-	name     string
-	wildcard bool
+	own, rest string
+	wildcard  bool
 	rrtype   uint16 // A, AAAA or CNAME
 	ip       net.IP // the index's memory: copied when made an RR
 	target   string
@@ -87,9 +87,9 @@ type record struct {
 // owner is the record's owner name.
 func (r *record) owner(origin string) string {
 	if r.wildcard {
-		return "*." + r.name + origin
+		return "*." + r.own + r.rest + origin
 	}
-	return r.name + origin
+	return r.own + r.rest + origin
 }
 
 // walk calls emit with every record of the zone but its SOA and NS: each served name's
@@ -98,8 +98,8 @@ func (r *record) owner(origin string) string {
 // name's CNAME to its default target. Names that would be too long under the origin are left
 // out and counted.
 func (z *Zone) walk(emit func(*record)) (tooLong int) {
-	fits := func(name string, wildcard bool) bool {
-		n := len(name) + len(z.origin)
+	fits := func(n int, wildcard bool) bool {
+		n += len(z.origin)
 		if wildcard {
 			n += 2
 		}
@@ -110,11 +110,13 @@ func (z *Zone) walk(emit func(*record)) (tooLong int) {
 		return true
 	}
 	var r record
+	var name [index.NameBuf]byte
 	for e := range z.ix.Entries() {
-		if !z.in(e.Name) || !fits(e.Name, e.Wildcard) {
+		own, rest := e.Parts()
+		if !z.in(append(append(name[:0], own...), rest...)) || !fits(len(own)+len(rest), e.Wildcard) {
 			continue
 		}
-		r = record{name: e.Name, wildcard: e.Wildcard}
+		r = record{own: own, rest: rest, wildcard: e.Wildcard}
 		for _, t := range [...]uint16{dns.TypeA, dns.TypeAAAA} {
 			r.rrtype = t
 			z.ix.Addrs(e.RRset, t, 0, nil, func(ip net.IP) {
@@ -123,11 +125,11 @@ func (z *Zone) walk(emit func(*record)) (tooLong int) {
 			})
 		}
 	}
-	for name, c := range z.ix.CustomNames() {
-		if !z.in(name) || !fits(name, false) {
+	for custom, c := range z.ix.CustomNames() {
+		if !z.in(append(name[:0], custom...)) || !fits(len(custom), false) {
 			continue
 		}
-		r = record{name: name, rrtype: dns.TypeCNAME, target: c.Target(nil)}
+		r = record{own: custom, rrtype: dns.TypeCNAME, target: c.Target(nil)}
 		emit(&r)
 	}
 	return tooLong
@@ -138,7 +140,7 @@ func (z *Zone) walk(emit func(*record)) (tooLong int) {
 func (z *Zone) sum() uint64 {
 	var total uint64
 	z.walk(func(r *record) {
-		h := fnv(offset64, r.name)
+		h := fnv(fnv(offset64, r.own), r.rest)
 		if r.wildcard {
 			h = fnv(h, "*")
 		}

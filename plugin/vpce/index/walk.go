@@ -8,7 +8,7 @@ import "iter"
 type Entry struct {
 	own, rest string // the name is own + rest
 	Wildcard  bool
-	RRset    *RRset // what clients get; for a name offered in several VPCs, clients of no other one
+	RRset     *RRset // what clients get; for a name offered in several VPCs, clients of no other one
 	// PerVPC are the other VPCs' own answers for a name offered in several VPCs, by VPC id.
 	PerVPC map[string]*RRset
 }

@@ -79,9 +79,9 @@ func (z *Zone) NS() *dns.NS {
 type record struct {
 	own, rest string
 	wildcard  bool
-	rrtype   uint16 // A, AAAA or CNAME
-	ip       net.IP // the index's memory: copied when made an RR
-	target   string
+	rrtype    uint16 // A, AAAA or CNAME
+	ip        net.IP // the index's memory: copied when made an RR
+	target    string
 }
 
 // owner is the record's owner name.

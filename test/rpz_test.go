@@ -246,40 +246,49 @@ func TestRPZSecondaries(t *testing.T) {
 	})
 }
 
-// Live mode: an endpoint created, then deleted, shows up in BIND's answers and goes again
-// within seconds, carried by NOTIFY (the SOA's refresh is a minute).
+// Live mode: an endpoint created, then deleted, shows up in BIND's and Unbound's answers and
+// goes again within seconds, carried by NOTIFY (the SOA's refresh is a minute).
 func TestRPZFollowsTheAccount(t *testing.T) {
 	logs := testkit.CaptureLog(t)
 	fake := testkit.StartFake(t)
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-01", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.1", "10.0.2.1"},
 		Names: []string{"vpce-01-abc.ssm.us-east-1.vpce.amazonaws.com", "ssm.us-east-1.amazonaws.com"}})
 	upstream := testkit.StartDualUpstream(t)
-	primary, port := testkit.FreePort(t), testkit.FreePort(t)
-	rpzServer(t, primary, fmt.Sprintf("region us-east-1\n        aws_endpoint %s\n        refresh 200ms", fake.URL()), fmt.Sprintf("127.0.0.1:%d", port))
-	bind := rpzBind(t, port, primary, upstream)
+	primary, bindPort, unboundPort := testkit.FreePort(t), testkit.FreePort(t), testkit.FreePort(t)
+	rpzServer(t, primary, fmt.Sprintf("region us-east-1\n        aws_endpoint %s\n        refresh 200ms", fake.URL()),
+		fmt.Sprintf("127.0.0.1:%d", bindPort), fmt.Sprintf("127.0.0.1:%d", unboundPort))
+	secondaries := []struct{ name, addr string }{
+		{"BIND", rpzBind(t, bindPort, primary, upstream)},
+		{"Unbound", rpzUnbound(t, unboundPort, primary, upstream)},
+	}
 
-	within := func(name, want string) time.Duration {
+	// within waits until every secondary answers name with want, and says how long it took.
+	within := func(name, want string) string {
 		t.Helper()
 		start := time.Now()
-		testkit.Eventually(t, 10*time.Second, func() error {
-			m, err := hybridAsk(bind, name, dns.TypeA)
-			if err != nil {
-				return err
-			}
-			if got := testkit.SortedAnswer(m); got != want {
-				return fmt.Errorf("%s through BIND: %q, want %q", name, got, want)
-			}
-			return nil
-		})
-		return time.Since(start)
+		var took []string
+		for _, s := range secondaries {
+			testkit.Eventually(t, 10*time.Second, func() error {
+				m, err := hybridAsk(s.addr, name, dns.TypeA)
+				if err != nil {
+					return err
+				}
+				if got := testkit.SortedAnswer(m); got != want {
+					return fmt.Errorf("%s through %s: %q, want %q", name, s.name, got, want)
+				}
+				return nil
+			})
+			took = append(took, fmt.Sprintf("%s %v", s.name, time.Since(start).Round(time.Millisecond)))
+		}
+		return strings.Join(took, ", ")
 	}
 	within("ssm.us-east-1.amazonaws.com.", "10.0.1.1 10.0.2.1")
 	within("sts.us-east-1.amazonaws.com.", "upstream")
 	fake.AddEndpoint(ec2fake.Endpoint{ID: "vpce-02", VPC: "vpc-1", PrivateDNS: true, Addrs: []string{"10.0.1.2"},
 		Names: []string{"vpce-02-def.sts.us-east-1.vpce.amazonaws.com", "sts.us-east-1.amazonaws.com"}})
-	t.Logf("created: answered by BIND after %v", within("sts.us-east-1.amazonaws.com.", "10.0.1.2"))
+	t.Logf("created: answered by %s", within("sts.us-east-1.amazonaws.com.", "10.0.1.2"))
 	fake.DeleteEndpoint("vpce-01")
-	t.Logf("deleted: gone from BIND after %v", within("ssm.us-east-1.amazonaws.com.", "upstream"))
+	t.Logf("deleted: gone from %s", within("ssm.us-east-1.amazonaws.com.", "upstream"))
 	for _, name := range []string{"ssm.us-east-1.amazonaws.com.", "sts.us-east-1.amazonaws.com."} {
 		if queried(logs, name) {
 			t.Errorf("coredns-vpce was asked for %s", name)

@@ -33,19 +33,8 @@ func (r *report) String() string {
 
 	rows := [][]string{{"server", "serves", "endpoints", "names", "QPS median", "QPS min", "QPS max", "avg latency", "lost", "CPU/query", "RSS at rest", "RSS after load"}}
 	for _, s := range append(append([]*server(nil), r.servers...), r.live...) {
-		qps := make([]float64, len(s.runs))
-		var lat time.Duration
-		var lost, sent int64
-		var cpu time.Duration
-		var completed int64
-		for i, p := range s.runs {
-			qps[i] = p.qps
-			lat += p.latency
-			lost += p.lost
-			sent += p.sent
-			cpu += p.cpu
-			completed += p.completed
-		}
+		sum := sumRuns(s.runs)
+		qps, lat, lost, sent, cpu, completed := sum.qps, sum.latency, sum.lost, sum.sent, sum.cpu, sum.completed
 		row := []string{s.name, s.plugin, fmt.Sprint(s.size), fmt.Sprint(s.names)}
 		if len(qps) == 0 {
 			row = append(row, "-", "-", "-", "-", "-", "-")
@@ -98,8 +87,8 @@ func (r *report) String() string {
 		fmt.Fprintf(&b, "%s: first view %.1fs after start; during the runs (%s): %d refreshes, %d view rebuilds, %d inventory changes; the EC2 fake used %.1fs CPU",
 			s.name, s.firstView.Seconds(), o.liveDuration*time.Duration(o.liveRounds), s.refreshes, s.rebuilds, s.changes, s.fakeCPU.Seconds())
 		if s != static && static != nil && s.refreshes > 0 {
-			cpu, completed := totals(s.runs)
-			scpu, scompleted := totals(static.runs)
+			sum, staticSum := sumRuns(s.runs), sumRuns(static.runs)
+			cpu, completed, scpu, scompleted := sum.cpu, sum.completed, staticSum.cpu, staticSum.completed
 			if scompleted > 0 {
 				extra := cpu.Seconds() - float64(completed)*scpu.Seconds()/float64(scompleted)
 				fmt.Fprintf(&b, "; CoreDNS CPU beyond answering: %.2fs per refresh", extra/float64(s.refreshes))
@@ -213,15 +202,24 @@ func (r *report) String() string {
 	return b.String()
 }
 
-// totals sums the CPU time and completed queries of runs.
-func totals(runs []perf) (time.Duration, int64) {
-	var cpu time.Duration
-	var completed int64
+// runSum is what runs add up to: their QPS, one per run, and the sums of the rest.
+type runSum struct {
+	qps                   []float64
+	latency, cpu          time.Duration
+	lost, sent, completed int64
+}
+
+func sumRuns(runs []perf) runSum {
+	var sum runSum
 	for _, p := range runs {
-		cpu += p.cpu
-		completed += p.completed
+		sum.qps = append(sum.qps, p.qps)
+		sum.latency += p.latency
+		sum.lost += p.lost
+		sum.sent += p.sent
+		sum.cpu += p.cpu
+		sum.completed += p.completed
 	}
-	return cpu, completed
+	return sum
 }
 
 func median(v []float64) float64 {

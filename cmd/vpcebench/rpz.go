@@ -537,17 +537,11 @@ func (r *rpzResult) write(b *strings.Builder, o options) {
 		if len(s.runs) == 0 {
 			continue
 		}
-		qps := make([]float64, len(s.runs))
-		var lat, cpu, backend time.Duration
-		var lost, sent, completed int64
+		sum := sumRuns(s.runs)
+		qps, lat, lost, sent, cpu, completed := sum.qps, sum.latency, sum.lost, sum.sent, sum.cpu, sum.completed
+		var backend time.Duration
 		var ratio []float64
 		for i, p := range s.runs {
-			qps[i] = p.qps
-			lat += p.latency
-			lost += p.lost
-			sent += p.sent
-			cpu += p.cpu
-			completed += p.completed
 			backend += s.backend[i]
 			if direct != nil && i < len(direct.runs) && direct.runs[i].qps > 0 {
 				ratio = append(ratio, p.qps/direct.runs[i].qps)
@@ -562,9 +556,8 @@ func (r *rpzResult) write(b *strings.Builder, o options) {
 			qpsRatio = fmt.Sprintf("%.3f", median(ratio))
 		}
 		if direct != nil {
-			dcpu, dcompleted := totals(direct.runs)
-			if d := perQuery(dcpu, dcompleted); d > 0 {
-				cpuRatio = fmt.Sprintf("%.3f", perQuery(cpu, completed)/d)
+			if d := sumRuns(direct.runs); perQuery(d.cpu, d.completed) > 0 {
+				cpuRatio = fmt.Sprintf("%.3f", perQuery(cpu, completed)/perQuery(d.cpu, d.completed))
 			}
 		}
 		rows = append(rows, []string{s.name, s.what,

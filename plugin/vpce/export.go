@@ -54,7 +54,5 @@ func (e *Exporter) ZoneName() string { return e.rpz }
 // publishes it.
 func (e *Exporter) Zone(inv *inventory.Inventory) *rpz.Zone {
 	ix, _ := index.Build(inventory.NewCompact(inv), e.build)
-	v := &VPCE{}
-	v.zones, v.dotted = normalizeZones(e.zones)
-	return rpz.New(e.rpz, ix, v.inZones)
+	return rpz.New(e.rpz, ix, newZoneList(e.zones...).holds)
 }

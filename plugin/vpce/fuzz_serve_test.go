@@ -72,7 +72,7 @@ func fuzzHandlers(tb testing.TB) []fuzzHandler {
 		v := newBareVPCE(fuzzNext, c.zones...)
 		v.index.Store(ix)
 		h := fuzzHandler{name: c.name, v: v, ix: ix, tab: viewOf(ix), auth: c.auth, vpc: c.vpc}
-		for _, z := range v.zones {
+		for _, z := range v.zones.names {
 			labels, _ := wireLabels(z)
 			h.zones = append(h.zones, labels)
 		}

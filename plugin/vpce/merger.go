@@ -94,7 +94,7 @@ func (m *merger) viewState() viewState {
 	defer m.mu.Unlock()
 	v := viewState{view: m.view, stats: m.last, published: m.lastAt, data: data}
 	if m.rpz != nil {
-		v.rpz = m.rpz.zone.Load()
+		v.rpz = m.rpz.current.Load()
 	}
 	return v
 }

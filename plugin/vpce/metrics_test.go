@@ -103,7 +103,7 @@ func TestRPZSerialGauge(t *testing.T) {
 			}
 		}
 	}
-	if want := fmt.Sprintf("vpce.rpz. %v", float64(m.rpz.zone.Load().Serial())); len(got) != 1 || got[0] != want {
+	if want := fmt.Sprintf("vpce.rpz. %v", float64(m.rpz.current.Load().Serial())); len(got) != 1 || got[0] != want {
 		t.Errorf("rpz_serial: %q, want %q", got, want)
 	}
 }

@@ -16,20 +16,20 @@ import (
 // transfer plugin: AXFR and IXFR of the zone, NOTIFY to the transfer plugin's "to" addresses
 // when its serial changes, and answers for names in it (a secondary asks for its SOA).
 type rpzZone struct {
-	origin  string // lower-case FQDN
-	dotted  string // "." + origin
-	zone    atomic.Pointer[rpz.Zone]
-	serials *rpz.Serials // used by follow only, which the merger serialises
-	in      func(name []byte) bool
-	xfr     *transfer.Transfer // the server block's, found at start-up
-	changed chan struct{}      // a serial to announce; one pending is enough
+	origin  string   // lower-case FQDN
+	zone    zoneList // the origin, for telling names in it
+	current atomic.Pointer[rpz.Zone]
+	serials *rpz.Serials           // used by follow only, which the merger serialises
+	in      func(name []byte) bool // the names the zone lists: the block's zones
+	xfr     *transfer.Transfer     // the server block's, found at start-up
+	changed chan struct{}          // a serial to announce; one pending is enough
 }
 
 // errNoView is a transfer asked for before the first view: the secondary retries.
 var errNoView = errors.New("no view yet")
 
 func newRPZ(origin, serialFile string, in func([]byte) bool) *rpzZone {
-	p := &rpzZone{origin: origin, dotted: "." + origin, in: in, changed: make(chan struct{}, 1)}
+	p := &rpzZone{origin: origin, zone: newZoneList(origin), in: in, changed: make(chan struct{}, 1)}
 	var err error
 	if p.serials, err = rpz.NewSerials(serialFile); err != nil {
 		log.Warningf("RPZ %s: serials start from the clock: %v", origin, err)
@@ -45,7 +45,7 @@ func (p *rpzZone) follow(ix *index.Index) {
 		log.Warningf("RPZ %s: serial %d not kept for restarts: %v", p.origin, serial, err)
 	}
 	z.SetSerial(serial)
-	p.zone.Store(z)
+	p.current.Store(z)
 	if changed {
 		log.Infof("RPZ %s: serial %d", p.origin, serial)
 		p.announce()
@@ -75,17 +75,12 @@ func (p *rpzZone) notify(ctx context.Context) {
 	}
 }
 
-// holds reports whether the lower-case FQDN name is in the zone.
-func (p *rpzZone) holds(name []byte) bool {
-	return string(name) == p.origin || hasSuffix(name, p.dotted) && !index.Escaped(name, len(name)-len(p.dotted))
-}
-
 // Transfer implements transfer.Transferer for the rpz zone.
 func (v *VPCE) Transfer(zone string, serial uint32) (<-chan []dns.RR, error) {
 	if v.rpz == nil || strings.ToLower(zone) != v.rpz.origin {
 		return nil, transfer.ErrNotAuthoritative
 	}
-	z := v.rpz.zone.Load()
+	z := v.rpz.current.Load()
 	if z == nil {
 		return nil, errNoView
 	}
@@ -99,7 +94,7 @@ func (v *VPCE) serveRPZ(ctx context.Context, qc *queryCounters, w dns.ResponseWr
 	if q.Qtype == dns.TypeAXFR || q.Qtype == dns.TypeIXFR {
 		return v.passOn(ctx, qc, w, r)
 	}
-	z := v.rpz.zone.Load()
+	z := v.rpz.current.Load()
 	if z == nil {
 		return dns.RcodeServerFailure, errNoView
 	}

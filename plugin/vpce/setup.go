@@ -107,13 +107,13 @@ func setup(c *caddy.Controller) error {
 // background.
 func newVPCE(s *settings) (*VPCE, error) {
 	v := &VPCE{}
-	v.zones, v.dotted = normalizeZones(s.zones)
+	v.zones = newZoneList(s.zones...)
 	v.trusted = s.trusted
 	v.gaps = newGapReport(s.server)
-	v.merger = &merger{opts: s.build, build: index.Build, publish: v.index.Store, server: s.server, zones: strings.Join(v.zones, ","),
+	v.merger = &merger{opts: s.build, build: index.Build, publish: v.index.Store, server: s.server, zones: strings.Join(v.zones.names, ","),
 		releaseMemory: s.releaseMemory}
 	if s.rpz != "" {
-		v.rpz = newRPZ(s.rpz, rpzSerialFile(s.cacheFile), v.inZones)
+		v.rpz = newRPZ(s.rpz, rpzSerialFile(s.cacheFile), v.zones.holds)
 		v.merger.rpz = v.rpz
 	}
 	if f := s.acct.CredFile; f != "" {
@@ -457,14 +457,4 @@ func rooted(root, path string) string {
 		return filepath.Join(root, path)
 	}
 	return path
-}
-
-// normalizeZones lower-cases the zones and pairs each with its dotted suffix form.
-func normalizeZones(zones []string) (plain, dotted []string) {
-	for _, z := range zones {
-		z = strings.ToLower(dns.Fqdn(z))
-		plain = append(plain, z)
-		dotted = append(dotted, "."+z)
-	}
-	return plain, dotted
 }

@@ -23,8 +23,7 @@ const pluginName = "vpce"
 type VPCE struct {
 	Next plugin.Handler
 
-	zones   []string       // lower-case FQDNs the plugin answers in
-	dotted  []string       // the zones with a leading dot, for allocation-free suffix tests
+	zones   zoneList       // the zones the plugin answers in
 	trusted []netip.Prefix // forwarders whose EDNS Client Subnet is believed
 	index   atomic.Pointer[index.Index]
 
@@ -52,10 +51,10 @@ func (v *VPCE) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (
 	q := r.Question[0]
 	var buf [index.NameBuf]byte
 	name := lowerName(&buf, q.Name) // the question itself keeps its case: answers echo it
-	if v.rpz != nil && v.rpz.holds(name) {
+	if v.rpz != nil && v.rpz.zone.holds(name) {
 		return v.serveRPZ(ctx, qc, w, r, name)
 	}
-	if !v.inZones(name) {
+	if !v.zones.holds(name) {
 		return v.passOn(ctx, qc, w, r)
 	}
 	if ix.HasCustom() { // resource.go: Resource and ServiceNetwork endpoints' custom names
@@ -140,10 +139,24 @@ func (v *VPCE) passOn(ctx context.Context, qc *queryCounters, w dns.ResponseWrit
 	return plugin.NextOrFailure(pluginName, v.Next, ctx, w, r)
 }
 
-// inZones reports whether the lower-case FQDN name is in one of the plugin's zones.
-func (v *VPCE) inZones(name []byte) bool {
-	for i, z := range v.zones {
-		if z == "." || string(name) == z || hasSuffix(name, v.dotted[i]) && !index.Escaped(name, len(name)-len(v.dotted[i])) {
+// zoneList is a list of zones, lower-case FQDNs, each with its dotted form for allocation-free
+// suffix tests.
+type zoneList struct{ names, dotted []string }
+
+func newZoneList(zones ...string) zoneList {
+	var l zoneList
+	for _, z := range zones {
+		z = strings.ToLower(dns.Fqdn(z))
+		l.names = append(l.names, z)
+		l.dotted = append(l.dotted, "."+z)
+	}
+	return l
+}
+
+// holds reports whether the lower-case FQDN name is in one of the zones.
+func (l zoneList) holds(name []byte) bool {
+	for i, z := range l.names {
+		if z == "." || string(name) == z || hasSuffix(name, l.dotted[i]) && !index.Escaped(name, len(name)-len(l.dotted[i])) {
 			return true
 		}
 	}

@@ -47,7 +47,7 @@ func newTestVPCE(t testing.TB, file string, opts index.Options, zones ...string)
 // publishes an index with v.index.Store or gives it a merger.
 func newBareVPCE(next plugin.Handler, zones ...string) *VPCE {
 	v := &VPCE{Next: next, gaps: newGapReport("")}
-	v.zones, v.dotted = normalizeZones(zones)
+	v.zones = newZoneList(zones...)
 	return v
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -19,10 +18,7 @@ import (
 // a transfer's would: the next one (Serials) when the records changed. It reports whether
 // the file changed.
 func WriteFile(path string, z *Zone) (bool, error) {
-	var body bytes.Buffer
-	if err := z.writeRecords(&body); err != nil {
-		return false, err
-	}
+	body := z.records()
 	var last uint32
 	old, err := os.ReadFile(path)
 	switch {
@@ -33,7 +29,7 @@ func WriteFile(path string, z *Zone) (bool, error) {
 		if perr != nil || !ok {
 			return false, fmt.Errorf("%s: line 1 is not the zone's SOA: keep the file as this tool writes it", path)
 		}
-		if bytes.Equal(rest, body.Bytes()) {
+		if bytes.Equal(rest, body) {
 			return false, nil
 		}
 		last = soa.Serial
@@ -41,14 +37,13 @@ func WriteFile(path string, z *Zone) (bool, error) {
 		return false, err
 	}
 	soa := z.soa(next(last, time.Now()))
-	return true, inventory.WriteFile(path, append([]byte(soa.String()+"\n"), body.Bytes()...))
+	return true, inventory.WriteFile(path, append([]byte(soa.String()+"\n"), body...))
 }
 
-// writeRecords writes the zone's NS and records, one per line, sorted.
-func (z *Zone) writeRecords(w io.Writer) error {
+// records is the zone's NS and records, one per line, sorted.
+func (z *Zone) records() []byte {
 	lines := []string{z.NS().String()}
 	z.walk(func(r *record) { lines = append(lines, z.rr(r).String()) })
 	slices.Sort(lines[1:])
-	_, err := io.WriteString(w, strings.Join(lines, "\n")+"\n")
-	return err
+	return []byte(strings.Join(lines, "\n") + "\n")
 }
